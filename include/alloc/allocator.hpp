@@ -1,0 +1,138 @@
+// alloy::allocator<Policies...>: the user-facing type. Validates input once, at the top, then
+// hands the request to the layer stack the policies built.
+//
+//   using small_objects = alloy::allocator<P::segregated_fit, P::pow2_classes<8, 256>,
+//                                          P::single_thread, P::align<16>>;
+#pragma once
+#include <boost/hana/define_struct.hpp>
+#include <boost/mp11/algorithm.hpp>
+#include <string>
+#include <string_view>
+
+#include "../policy/alignment/align.hpp"
+#include "../policy/checks/no_checks.hpp"
+#include "../policy/hardening/no_hardening.hpp"
+#include "../policy/search/segregated_fit.hpp"
+#include "../policy/size_class/geometric_classes.hpp"
+#include "../policy/source/system_pages.hpp"
+#include "../policy/stats/no_stats.hpp"
+#include "../policy/threading/single_thread.hpp"
+#include "detail/compose.hpp"
+
+namespace alloy {
+
+/// What a composed allocator guarantees, derived from its policies at compile time.
+/// Reflected with Boost.Hana so the benchmark report prints every field.
+struct allocator_properties {
+  BOOST_HANA_DEFINE_STRUCT(allocator_properties,
+                           (bool, thread_safe),
+                           (std::string_view, allocate_cost),   // worst case: O(1), O(log n), O(n)
+                           (std::string_view, free_cost),
+                           (std::size_t, alignment),            // every block is aligned to at least this
+                           (bool, free_needs_size),             // false: deallocate(p) works for every block
+                           (std::size_t, max_class_size));      // largest size served by a size class
+};
+
+template <class Composition>
+class basic_allocator {
+  using top_type = typename Composition::top;
+
+ public:
+  using composition = Composition;
+  using policies = typename Composition::policies;
+  static constexpr std::size_t alignment = Composition::alignment;
+  static constexpr allocator_properties properties{
+      top_type::is_thread_safe, to_string(top_type::alloc_complexity), to_string(top_type::free_complexity),
+      alignment, false, top_type::max_class_size};
+  static constexpr bool has_stats = requires(const top_type& t) { t.stats(); };
+
+  basic_allocator() = default;
+  basic_allocator(const basic_allocator&) = delete;  // a heap is a place: share it by reference
+  basic_allocator& operator=(const basic_allocator&) = delete;
+
+  /// @returns a block of at least `size` bytes aligned to `alignment`, or nullptr when the
+  /// memory source is exhausted or `size` is absurd (over half the address space).
+  /// `allocate(0)` returns a unique block that must be freed like any other.
+  [[nodiscard]] ALLOY_FAST_PATH void* allocate(std::size_t size) noexcept {
+    if (size - 1 >= detail::max_request) [[unlikely]] return allocate_edge(size, alignment);
+    return impl_.allocate(size, alignment);
+  }
+
+  /// As above, aligned to `align`; nullptr when `align` is not a power of two.
+  [[nodiscard]] ALLOY_FAST_PATH void* allocate(std::size_t size, std::size_t align) noexcept {
+    if (!detail::is_pow2(align) || align > detail::max_request) [[unlikely]] return nullptr;
+    align = align < alignment ? alignment : align;
+    if (size - 1 >= detail::max_request) [[unlikely]] return allocate_edge(size, align);
+    return impl_.allocate(size, align);
+  }
+
+  /// Sized free, the fast path: `size` (and `align`) as given to allocate. `p` is not null.
+  ALLOY_FAST_PATH void deallocate(void* p, std::size_t size) noexcept { impl_.deallocate(p, size + (size == 0), alignment); }
+  ALLOY_FAST_PATH void deallocate(void* p, std::size_t size, std::size_t align) noexcept {
+    impl_.deallocate(p, size + (size == 0), align < alignment ? alignment : align);
+  }
+  /// Unsized free: works for every block of this allocator; a null pointer is ignored.
+  void deallocate(void* p) noexcept {
+    if (p != nullptr) impl_.deallocate(p);
+  }
+
+  /// Resizes the block to `new_size`, in place when the heap can, else by moving it.
+  /// @returns the block, or nullptr with `p` untouched. A null `p` allocates.
+  [[nodiscard]] void* reallocate(void* p, std::size_t old_size, std::size_t new_size, std::size_t align = 1) noexcept {
+    if (p == nullptr) return allocate(new_size, align);
+    if (!detail::is_pow2(align) || align > detail::max_request || new_size > detail::max_request) return nullptr;
+    return impl_.reallocate(p, old_size + (old_size == 0), new_size + (new_size == 0), align < alignment ? alignment : align);
+  }
+
+  /// Exact: true only for memory this very instance handed out.
+  bool owns(const void* p) const noexcept { return impl_.owns(p); }
+  /// Bytes the block can hold (at least the size asked for); 0 for null.
+  std::size_t usable_size(const void* p) const noexcept { return p == nullptr ? 0 : impl_.usable_size(p); }
+  /// Pre-allocates `count` blocks for requests of `size`, so the first ones carve nothing.
+  bool reserve(std::size_t size, std::size_t count) noexcept { return impl_.reserve(size, count); }
+  /// Gives every chunk back to the memory source; every block is invalidated.
+  void release() noexcept { impl_.release(); }
+  /// The heap's own data structures are well formed (free lists, tags, bitmaps).
+  bool invariant() const noexcept { return impl_.invariant(); }
+
+  /// Counters and fragmentation (only with the `stats` policy).
+  auto stats() const noexcept
+    requires has_stats
+  {
+    return impl_.stats();
+  }
+
+  /// The layer stack itself, for tests and tools that inspect a particular layer.
+  top_type& layers() noexcept { return impl_; }
+  const top_type& layers() const noexcept { return impl_; }
+
+ private:
+  ALLOY_SLOW_PATH void* allocate_edge(std::size_t size, std::size_t align) noexcept {
+    return size == 0 ? impl_.allocate(1, align) : nullptr;
+  }
+
+  top_type impl_;
+};
+
+/// The public spelling: policies in any order, at most one per axis, defaults for the rest.
+template <class... Policies>
+using allocator = basic_allocator<typename detail::resolve<Policies...>::type>;
+
+/// "segregated_fit + pow2_classes<8, 256> + single_thread + align<16>": the search, size
+/// classes, threading and alignment always, then the other axes where they differ from the default.
+template <class Allocator>
+std::string name_of() {
+  using reading_order = boost::mp11::mp_list<axis::search, axis::size_classes, axis::threading, axis::alignment,
+                                             axis::source, axis::stats, axis::checks, axis::hardening>;
+  std::string out;
+  boost::mp11::mp_for_each<reading_order>([&out]<class Axis>(Axis) {
+    using P = boost::mp11::mp_front<boost::mp11::mp_copy_if_q<typename Allocator::policies, detail::on_axis<Axis>>>;
+    constexpr bool always = boost::mp11::mp_find<reading_order, Axis>::value < 4;
+    if constexpr (always || !std::is_same_v<P, typename axis_info<Axis>::default_policy>) {
+      out += (out.empty() ? "" : " + ") + P::name();
+    }
+  });
+  return out;
+}
+
+}  // namespace alloy

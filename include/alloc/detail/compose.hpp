@@ -1,0 +1,108 @@
+// How alloy::allocator<Policies...> becomes one type: every argument is checked to be a policy
+// of a known axis, each axis takes at most one (or its default), each chosen policy must meet
+// its axis concept, and the result is a `composition` whose parameters are in axis order — so
+// every spelling of one design names the very same type.
+//
+// Each check is one static_assert in its own small template, so a wrong composition stops with
+// one message, and the compiler's "required from" line names the offending type. After a
+// failed check the default policy stands in, so no cascade of follow-on errors.
+#pragma once
+#include <boost/mp11/algorithm.hpp>
+#include <boost/mp11/list.hpp>
+#include <type_traits>
+
+#include "../../policy/alignment/concept.hpp"
+#include "../../policy/checks/concept.hpp"
+#include "../../policy/hardening/concept.hpp"
+#include "../../policy/search/concept.hpp"
+#include "../../policy/size_class/concept.hpp"
+#include "../../policy/source/concept.hpp"
+#include "../../policy/stats/concept.hpp"
+#include "../../policy/threading/concept.hpp"
+
+namespace alloy {
+namespace detail {
+
+using boost::mp11::mp_list;
+
+/// The axes, in the order their policies are stacked: memory at the bottom, threading on top.
+using axes = mp_list<axis::source, axis::size_classes, axis::search, axis::alignment, axis::hardening, axis::stats,
+                     axis::checks, axis::threading>;
+
+template <class P>
+struct axis_of {
+  using type = void;
+};
+template <any_policy P>
+struct axis_of<P> {
+  using type = typename P::axis;
+};
+
+template <class P>
+struct argument_check {
+  static_assert(any_policy<P>,
+                "alloy::allocator<...>: an argument is not an Alloy policy (it has no member type `axis`). "
+                "Pass policies from alloy::policy (README.md lists them), or give your own policy "
+                "`using axis = alloy::axis::<axis>;`");
+  static constexpr bool known = !any_policy<P> || boost::mp11::mp_contains<axes, typename axis_of<P>::type>::value;
+  static_assert(known, "alloy::allocator<...>: a policy names an axis Alloy does not have; use one of alloy::axis");
+  static constexpr bool value = any_policy<P> && known;
+};
+
+struct is_valid_argument {
+  template <class P>
+  using fn = std::bool_constant<argument_check<P>::value>;
+};
+
+template <class Axis>
+struct on_axis {
+  template <class P>
+  using fn = std::is_same<typename axis_of<P>::type, Axis>;
+};
+
+template <class Axis, class Candidate>
+struct concept_check {
+  static constexpr bool value = axis_info<Axis>::template satisfied<Candidate>;
+  static_assert(value,
+                "alloy::allocator<...>: a policy does not meet the concept of its axis (the `Candidate` and `Axis` "
+                "in the note below); docs/writing-a-policy.md lists what each axis requires");
+};
+
+template <class Axis, class List>
+struct pick {
+  using found = boost::mp11::mp_copy_if_q<List, on_axis<Axis>>;
+  static_assert(boost::mp11::mp_size<found>::value <= 1,
+                "alloy::allocator<...>: two policies on one axis (the `Axis` and `found` in the note below); an "
+                "allocator takes at most one policy per axis, so keep only one of them");
+  using fallback = typename axis_info<Axis>::default_policy;
+  using candidate = boost::mp11::mp_eval_if_c<boost::mp11::mp_empty<found>::value, fallback, boost::mp11::mp_front, found>;
+  using type = std::conditional_t<concept_check<Axis, candidate>::value, candidate, fallback>;
+};
+
+}  // namespace detail
+
+/// One design: a policy per axis, in axis order. `allocator<...>` resolves to `basic_allocator<composition<...>>`.
+template <class Source, class Classes, class Search, class Alignment, class Hardening, class Stats, class Checks,
+          class Threading>
+struct composition {
+  using policies = boost::mp11::mp_list<Source, Classes, Search, Alignment, Hardening, Stats, Checks, Threading>;
+  static constexpr std::size_t alignment = Alignment::value;
+  using heap = typename Search::template heap<detail::heap_config<Source, Classes, alignment, Hardening>>;
+  /// The layer stack: heap, then stats, checks and threading wrapped around it in that order.
+  using top = typename Threading::template layer<typename Checks::template layer<typename Stats::template layer<heap>>>;
+};
+
+namespace detail {
+
+template <class... Ps>
+struct resolve {
+  using valid = boost::mp11::mp_copy_if_q<mp_list<Ps...>, is_valid_argument>;
+  template <class Axis>
+  using pick_t = typename pick<Axis, valid>::type;
+  using type = composition<pick_t<axis::source>, pick_t<axis::size_classes>, pick_t<axis::search>,
+                           pick_t<axis::alignment>, pick_t<axis::hardening>, pick_t<axis::stats>, pick_t<axis::checks>,
+                           pick_t<axis::threading>>;
+};
+
+}  // namespace detail
+}  // namespace alloy

@@ -1,0 +1,10 @@
+// Every policy of every axis. `namespace P = alloy::policy;` and compose.
+#pragma once
+#include "alignment.hpp"
+#include "checks.hpp"
+#include "hardening.hpp"
+#include "search.hpp"
+#include "size_classes.hpp"
+#include "source.hpp"
+#include "stats.hpp"
+#include "threading.hpp"

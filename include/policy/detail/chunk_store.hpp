@@ -1,0 +1,125 @@
+// Chunks taken from a memory source, each led by a header that any block inside finds by
+// masking its own address: header_of(p) = (p - 1) rounded down to `Granule`. Every heap keeps
+// its chunks here, so ownership, release and accounting are written once.
+//
+//   granule-aligned chunk
+//   +--------------+------------------------------------------------+
+//   | chunk_header | payload: blocks of one size class, or one large |
+//   +--------------+------------------------------------------------+
+//
+// A block whose alignment is at least the granule starts on a granule boundary; its header is
+// then written in the granule just before it (inside the same chunk), which the "p - 1" finds.
+#pragma once
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+
+#include "address_set.hpp"
+#include "config.hpp"
+#include "math.hpp"
+
+namespace alloy::detail {
+
+struct chunk_header {
+  chunk_header* prev;
+  chunk_header* next;
+  void* base;                // what the source returned, and how much: given back as is
+  std::size_t bytes;
+  std::byte* payload;        // first usable byte
+  std::size_t block_size;    // size of the blocks carved from the payload (heap-specific)
+  std::uint32_t kind;        // size class index, or a heap-specific marker
+  std::uint32_t reserved_;
+};
+
+template <class Source, std::size_t Granule>
+class chunk_store {
+  static_assert(is_pow2(Granule) && Granule >= Source::granule);
+
+ public:
+  static constexpr std::size_t granule = Granule;
+  static constexpr std::size_t header_bytes = align_up(sizeof(chunk_header), 64);
+
+  chunk_store() = default;
+  chunk_store(const chunk_store&) = delete;
+  chunk_store& operator=(const chunk_store&) = delete;
+  ~chunk_store() { release(); }
+
+  ALLOY_FAST_PATH static chunk_header* header_of(const void* p) noexcept {
+    return static_cast<chunk_header*>(ptr(align_down(addr(p) - 1, Granule)));
+  }
+
+  /// A chunk whose payload holds `payload_bytes` at alignment `alignment`, or nullptr.
+  /// The caller fills `block_size` and `kind`.
+  chunk_header* take(std::size_t payload_bytes, std::size_t alignment) noexcept {
+    const bool huge_align = alignment >= Granule;
+    const std::size_t chunk_align = huge_align ? alignment : Granule;
+    const std::size_t payload_offset = huge_align ? alignment : align_up(header_bytes, alignment);
+    if (payload_bytes > max_request - payload_offset - Granule) return nullptr;
+    // Rounded to the source's page, not the granule: owns() bounds-checks against `bytes`.
+    const std::size_t bytes = align_up(payload_offset + payload_bytes, Source::granule);
+    void* base = source_.allocate_chunk(bytes, chunk_align);
+    if (base == nullptr) return nullptr;
+    auto* payload = static_cast<std::byte*>(base) + payload_offset;
+    auto* h = header_of(payload);
+    if (!registry_.insert(source_, addr(h))) {
+      source_.deallocate_chunk(base, bytes);
+      return nullptr;
+    }
+    *h = chunk_header{nullptr, head_, base, bytes, payload, 0, 0, 0};
+    if (head_ != nullptr) head_->prev = h;
+    head_ = h;
+    reserved_ += bytes;
+    peak_ = std::max(peak_, reserved_ + registry_.table_bytes());
+    return h;
+  }
+
+  void give_back(chunk_header* h) noexcept {
+    (h->prev != nullptr ? h->prev->next : head_) = h->next;
+    if (h->next != nullptr) h->next->prev = h->prev;
+    registry_.erase(addr(h));
+    reserved_ -= h->bytes;
+    source_.deallocate_chunk(h->base, h->bytes);
+  }
+
+  /// Exact: true only for pointers into the payload of one of this store's chunks.
+  bool owns(const void* p) const noexcept {
+    if (p == nullptr) return false;
+    chunk_header* h = header_of(p);
+    return registry_.contains(addr(h)) && p >= h->payload && addr(p) < addr(h->base) + h->bytes;
+  }
+
+  template <class F>
+  void for_each(F&& f) const noexcept {
+    for (chunk_header* h = head_; h != nullptr; h = h->next) f(h);
+  }
+
+  void release() noexcept {
+    while (head_ != nullptr) give_back(head_);
+    registry_.clear(source_);
+  }
+
+  std::size_t reserved_bytes() const noexcept { return reserved_ + registry_.table_bytes(); }
+  std::size_t peak_reserved_bytes() const noexcept { return peak_; }
+  std::size_t chunk_count() const noexcept { return registry_.size(); }
+
+  /// The chunk list is doubly linked and every chunk is registered.
+  bool invariant() const noexcept {
+    std::size_t n = 0;
+    for (chunk_header* h = head_; h != nullptr; h = h->next, ++n) {
+      if (h->next != nullptr && h->next->prev != h) return false;
+      if (!registry_.contains(addr(h)) || header_of(h->payload) != h) return false;
+    }
+    return n == registry_.size();
+  }
+
+  Source& source() noexcept { return source_; }
+
+ private:
+  [[no_unique_address]] Source source_;
+  address_set<Source> registry_;
+  chunk_header* head_ = nullptr;
+  std::size_t reserved_ = 0;
+  std::size_t peak_ = 0;
+};
+
+}  // namespace alloy::detail

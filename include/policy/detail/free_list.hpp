@@ -1,0 +1,47 @@
+// An intrusive singly linked list of free blocks: the next pointer lives in the free block
+// itself, so an empty list costs one pointer and a block costs nothing. Links pass through the
+// hardening policy's codec (the identity unless hardened), the one place a link is read.
+#pragma once
+#include <cstddef>
+
+#include "config.hpp"
+
+namespace alloy::detail {
+
+template <class Codec>
+class free_list {
+  struct node {
+    void* next;
+  };
+
+ public:
+  ALLOY_FAST_PATH bool empty() const noexcept { return head_ == nullptr; }
+
+  ALLOY_FAST_PATH void push(void* block, const Codec& codec) noexcept {
+    auto* n = static_cast<node*>(block);
+    n->next = codec.encode(head_, &n->next);
+    head_ = n;
+  }
+
+  /// The most recently freed block (LIFO keeps it warm in cache); the list must not be empty.
+  ALLOY_FAST_PATH void* pop(const Codec& codec) noexcept {
+    node* n = head_;
+    head_ = static_cast<node*>(codec.decode(n->next, &n->next));
+    return n;
+  }
+
+  /// Visits every block, stopping after `limit` (so a corrupted, cyclic list cannot hang a check).
+  template <class F>
+  std::size_t for_each(const Codec& codec, F&& f, std::size_t limit = ~std::size_t{0}) const noexcept {
+    std::size_t n = 0;
+    for (node* b = head_; b != nullptr && n < limit; b = static_cast<node*>(codec.decode(b->next, &b->next)), ++n) f(b);
+    return n;
+  }
+
+  void clear() noexcept { head_ = nullptr; }
+
+ private:
+  node* head_ = nullptr;
+};
+
+}  // namespace alloy::detail

@@ -1,0 +1,4 @@
+// Umbrella header of the hardening axis.
+#pragma once
+#include "hardening/concept.hpp"
+#include "hardening/no_hardening.hpp"

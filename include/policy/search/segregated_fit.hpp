@@ -1,0 +1,220 @@
+// segregated_fit: one free list per size class (the seed's 分离适配).
+//
+//   class 0 (16 B):  head -> [] -> [] -> []        each chunk serves one class; blocks are
+//   class 1 (32 B):  head -> [] -> []              carved from it lazily, a batch at a time
+//   ...
+//   large:           one chunk per block, straight from the source, returned on free
+//
+// allocate: class_of(size), pop the list head. free: push onto the head. Both O(1), a few
+// instructions when the size is known; unsized free reads the chunk header found by masking
+// the address. Chunks of small classes stay with the heap until release().
+#pragma once
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <string>
+
+#include "../detail/chunk_store.hpp"
+#include "../detail/free_list.hpp"
+#include "../detail/heap_layer.hpp"
+#include "../detail/reallocate.hpp"
+#include "concept.hpp"
+
+namespace alloy {
+namespace detail {
+
+template <class Config, std::size_t ChunkBytes>
+class segregated_heap {
+  using source_type = typename Config::source;
+  using classes = typename Config::classes;
+  using codec_type = typename Config::hardening::link_codec;
+  static constexpr std::size_t alignment = Config::alignment;
+  static constexpr std::size_t block_size_of(std::size_t c) noexcept { return align_up(classes::size_of(c), alignment); }
+  static constexpr std::size_t max_block = block_size_of(classes::count - 1);
+  // A chunk holds at least four of the largest blocks, so no class wastes most of its chunk.
+  static constexpr std::size_t granule =
+      std::max({ChunkBytes == 0 ? source_type::preferred_chunk_bytes : ChunkBytes, source_type::granule,
+                std::bit_ceil(align_up(64, alignment) + 4 * max_block)});
+  using store_type = chunk_store<source_type, granule>;
+  static constexpr std::uint32_t large_kind = ~std::uint32_t{0};
+  static constexpr std::size_t refill_batch = 32;
+
+ public:
+  static constexpr bool is_thread_safe = false;
+  static constexpr complexity alloc_complexity = complexity::constant;
+  static constexpr complexity free_complexity = complexity::constant;
+  static constexpr std::size_t max_class_size = classes::max_size;
+  static constexpr std::size_t chunk_bytes = granule;
+
+  segregated_heap() = default;
+  segregated_heap(const segregated_heap&) = delete;
+  segregated_heap& operator=(const segregated_heap&) = delete;
+
+  ALLOY_FAST_PATH void* allocate(std::size_t size, std::size_t align) noexcept {
+    if (align <= alignment && size <= classes::max_size) [[likely]] {
+      const std::size_t c = classes::class_of(size);
+      if (!lists_[c].empty()) [[likely]] return lists_[c].pop(codec_);
+      return refill(c);
+    }
+    return allocate_unusual(size, align);
+  }
+
+  ALLOY_FAST_PATH void deallocate(void* p, std::size_t size, std::size_t align) noexcept {
+    if (align <= alignment && size <= classes::max_size) [[likely]] {
+      lists_[classes::class_of(size)].push(p, codec_);
+      return;
+    }
+    deallocate(p);  // over-aligned or large: the chunk header knows where the block starts
+  }
+
+  void deallocate(void* p) noexcept {
+    chunk_header* h = store_type::header_of(p);
+    if (h->kind != large_kind) [[likely]] {
+      lists_[h->kind].push(block_start(h, p), codec_);
+      return;
+    }
+    store_.give_back(h);
+  }
+
+  void* reallocate(void* p, std::size_t old_size, std::size_t new_size, std::size_t align) noexcept {
+    const chunk_header* h = store_type::header_of(p);
+    const bool stays = h->kind == large_kind ? new_size > classes::max_size && new_size <= usable_size(p)
+                       : align <= alignment  ? new_size <= classes::max_size && classes::class_of(new_size) == h->kind
+                                             : new_size <= usable_size(p);
+    // Staying put keeps sized free correct: the new size still maps to this very block.
+    return stays ? p : reallocate_by_copy(*this, p, old_size, new_size, align);
+  }
+
+  bool owns(const void* p) const noexcept { return store_.owns(p); }
+
+  std::size_t usable_size(const void* p) const noexcept {
+    const chunk_header* h = store_type::header_of(p);
+    const auto* b = static_cast<const std::byte*>(p);
+    if (h->kind == large_kind) return static_cast<std::size_t>(static_cast<const std::byte*>(h->base) + h->bytes - b);
+    return static_cast<std::size_t>(block_start(h, p) + h->block_size - b);
+  }
+
+  /// Pre-allocation (the seed's cure for cold starts): `count` blocks of `size` carved now.
+  bool reserve(std::size_t size, std::size_t count) noexcept {
+    if (size == 0 || size > classes::max_size) return size == 0;
+    free_list<codec_type> taken;
+    std::size_t got = 0;
+    for (; got < count; ++got) {
+      void* b = allocate(size, alignment);
+      if (b == nullptr) break;
+      taken.push(b, codec_);
+    }
+    const std::size_t c = classes::class_of(size);
+    while (!taken.empty()) lists_[c].push(taken.pop(codec_), codec_);
+    return got == count;
+  }
+
+  void release() noexcept {
+    store_.release();
+    for (auto& l : lists_) l.clear();
+    bumps_.fill({});
+  }
+
+  heap_metrics metrics() const noexcept {
+    heap_metrics m{store_.reserved_bytes(), store_.peak_reserved_bytes(), 0, 0};
+    for (std::size_t c = 0; c < classes::count; ++c) {
+      const std::size_t bs = block_size_of(c);
+      const std::size_t n = lists_[c].for_each(codec_, [](void*) {}) +
+                            static_cast<std::size_t>(bumps_[c].end - bumps_[c].next) / bs;
+      m.free_bytes += n * bs;
+      if (n > 0) m.largest_free_block = std::max(m.largest_free_block, bs);
+    }
+    return m;
+  }
+
+  bool invariant() const noexcept {
+    if (!store_.invariant()) return false;
+    const std::size_t limit = store_.reserved_bytes() / sizeof(void*) + 1;  // more links than that means a cycle
+    for (std::size_t c = 0; c < classes::count; ++c) {
+      bool ok = true;
+      const std::size_t n = lists_[c].for_each(codec_, [&](void* b) {
+        const chunk_header* h = store_type::header_of(b);
+        ok = ok && store_.owns(b) && h->kind == c && block_start(h, b) == b;
+      }, limit);
+      if (!ok || n == limit) return false;
+    }
+    return true;
+  }
+
+ private:
+  struct bump_region {
+    std::byte* next = nullptr;
+    std::byte* end = nullptr;
+  };
+
+  static std::byte* block_start(const chunk_header* h, const void* p) noexcept {
+    const auto offset = static_cast<std::size_t>(static_cast<const std::byte*>(p) - h->payload);
+    return h->payload + (offset - offset % h->block_size);
+  }
+
+  /// The list of class `c` is empty: carve a batch from its chunk, taking a new chunk if needed.
+  ALLOY_SLOW_PATH void* refill(std::size_t c) noexcept {
+    const std::size_t bs = block_size_of(c);
+    bump_region& bump = bumps_[c];
+    if (bump.next == bump.end) {
+      chunk_header* h = store_.take(granule - align_up(store_type::header_bytes, alignment), alignment);
+      if (h == nullptr) return nullptr;
+      h->kind = static_cast<std::uint32_t>(c);
+      h->block_size = bs;
+      const std::size_t room = static_cast<std::size_t>(static_cast<std::byte*>(h->base) + h->bytes - h->payload);
+      bump = {h->payload, h->payload + room / bs * bs};
+    }
+    std::byte* first = bump.next;
+    const std::size_t n = std::min(refill_batch, static_cast<std::size_t>(bump.end - first) / bs);
+    bump.next += n * bs;
+    for (std::size_t i = n; i-- > 1;) lists_[c].push(first + i * bs, codec_);  // ascending pops
+    return first;
+  }
+
+  ALLOY_SLOW_PATH void* allocate_unusual(std::size_t size, std::size_t align) noexcept {
+    align = std::max(align, alignment);
+    if (size <= classes::max_size && align - alignment <= classes::max_size - size) {
+      // Over-aligned but small: a block with room to slide the start up to the alignment.
+      const std::size_t c = classes::class_of(size + align - alignment);
+      void* b = lists_[c].empty() ? refill(c) : lists_[c].pop(codec_);
+      return b == nullptr ? nullptr : ptr(align_up(addr(b), align));
+    }
+    chunk_header* h = store_.take(size, align);
+    if (h == nullptr) return nullptr;
+    h->kind = large_kind;
+    h->block_size = size;
+    return h->payload;
+  }
+
+  std::array<free_list<codec_type>, classes::count> lists_{};  // hot: the fast path touches only these
+  [[no_unique_address]] codec_type codec_{};
+  std::array<bump_region, classes::count> bumps_{};
+  store_type store_;
+};
+
+}  // namespace detail
+
+namespace policy {
+
+struct segregated_fit {
+  using axis = alloy::axis::search;
+
+  /// Tuned form: `ChunkBytes` is the size of each class's chunk (0: the memory source's choice,
+  /// raised so that a chunk holds at least four of the largest blocks).
+  template <std::size_t ChunkBytes>
+  struct with {
+    static_assert(ChunkBytes == 0 || detail::is_pow2(ChunkBytes),
+                  "segregated_fit::with<ChunkBytes>: ChunkBytes must be 0 (automatic) or a power of two");
+    using axis = alloy::axis::search;
+    template <class Config>
+    using heap = detail::segregated_heap<Config, ChunkBytes>;
+    static std::string name() { return "segregated_fit::with<" + std::to_string(ChunkBytes) + ">"; }
+  };
+
+  template <class Config>
+  using heap = detail::segregated_heap<Config, 0>;
+  static std::string name() { return "segregated_fit"; }
+};
+
+}  // namespace policy
+}  // namespace alloy

@@ -1,0 +1,50 @@
+// geometric_classes<Min, Max, StepsPerDoubling>: jemalloc's spacing. The first S classes are
+// Min, 2*Min, ..., S*Min; above that every doubling [2^k, 2^(k+1)] is cut into S equal steps,
+// so internal waste stays under 1/S of the block while the class count grows only with log(Max).
+//
+//   <16, 4096, 4>:  16 32 48 64 | 80 96 112 128 | 160 192 224 256 | 320 ... | ... 4096
+#pragma once
+#include <string>
+
+#include "concept.hpp"
+
+namespace alloy::policy {
+
+template <std::size_t Min, std::size_t Max, std::size_t StepsPerDoubling>
+struct geometric_classes {
+  static_assert(alloy::detail::is_pow2(Min) && alloy::detail::is_pow2(StepsPerDoubling),
+                "geometric_classes<Min, Max, S>: Min and S must be powers of two (for example geometric_classes<16, 4096, 4>)");
+  static_assert(alloy::detail::is_pow2(Max) && Max >= Min * StepsPerDoubling,
+                "geometric_classes<Min, Max, S>: Max must be a power of two no smaller than Min * S");
+  using axis = alloy::axis::size_classes;
+
+ private:
+  static constexpr std::size_t S = StepsPerDoubling;
+  static constexpr std::size_t log_s = alloy::detail::log2_floor(S);
+  static constexpr std::size_t base = Min * S;  // where the geometric groups start
+  static constexpr std::size_t log_base = alloy::detail::log2_floor(base);
+
+ public:
+  static constexpr std::size_t count = S + (alloy::detail::log2_floor(Max) - log_base) * S;
+  static constexpr std::size_t max_size = Max;
+
+  static constexpr std::size_t class_of(std::size_t n) noexcept {
+    if (n <= base) return n <= Min ? 0 : (n - 1) / Min;  // linear head: a shift, Min is a power of two
+    const std::size_t k = alloy::detail::log2_floor(n - 1);     // 2^k < n <= 2^(k+1)
+    const std::size_t shift = k - log_s;                  // log2 of this group's spacing
+    const std::size_t step = (n - 1 - (std::size_t{1} << k)) >> shift;  // 0 .. S-1
+    return S + (k - log_base) * S + step;
+  }
+  static constexpr std::size_t size_of(std::size_t c) noexcept {
+    if (c < S) return (c + 1) * Min;
+    const std::size_t group = (c - S) >> log_s;
+    const std::size_t step = (c - S) & (S - 1);
+    const std::size_t low = base << group;
+    return low + (step + 1) * (low >> log_s);
+  }
+  static std::string name() {
+    return "geometric_classes<" + std::to_string(Min) + ", " + std::to_string(Max) + ", " + std::to_string(S) + ">";
+  }
+};
+
+}  // namespace alloy::policy

@@ -1,0 +1,16 @@
+// Umbrella header of the size-class axis, with the laws proven for the maps shipped as examples
+// and defaults (compile time, namespace scope: a broken map cannot be built).
+#pragma once
+#include "size_class/concept.hpp"
+#include "size_class/geometric_classes.hpp"
+#include "size_class/linear_classes.hpp"
+#include "size_class/pow2_classes.hpp"
+
+namespace alloy::detail {
+static_assert(size_class_laws<policy::pow2_classes<8, 256>>());
+static_assert(size_class_laws<policy::pow2_classes<16, 4096>>());
+static_assert(size_class_laws<policy::linear_classes<16, 1024>>());
+static_assert(size_class_laws<policy::geometric_classes<16, 4096, 4>>());
+static_assert(size_class_laws<policy::geometric_classes<16, 16384, 4>>());
+static_assert(policy::geometric_classes<16, 4096, 4>::size_of(4) == 80);
+}  // namespace alloy::detail

@@ -1,0 +1,37 @@
+// system_pages: chunks straight from the kernel with mmap, returned with munmap.
+// Over-maps by the alignment and trims both ends, so any power-of-two alignment is honoured
+// and untouched pages never cost resident memory.
+#pragma once
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "concept.hpp"
+
+namespace alloy::policy {
+
+struct system_pages {
+  using axis = alloy::axis::source;
+  static constexpr std::size_t granule = 4096;
+  static constexpr std::size_t preferred_chunk_bytes = std::size_t{1} << 16;
+  static constexpr bool is_thread_safe = true;  // the kernel serialises mmap
+
+  void* allocate_chunk(std::size_t bytes, std::size_t alignment) noexcept {
+    if (bytes > detail::max_request || alignment > detail::max_request) return nullptr;
+    const std::size_t span = bytes + (alignment > granule ? alignment - granule : 0);
+    void* raw = ::mmap(nullptr, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (raw == MAP_FAILED) return nullptr;
+    const std::uintptr_t begin = detail::addr(raw);
+    const std::uintptr_t aligned = detail::align_up(begin, alignment);
+    if (aligned > begin) ::munmap(raw, aligned - begin);
+    const std::uintptr_t tail = aligned + bytes;
+    if (begin + span > tail) ::munmap(detail::ptr(tail), begin + span - tail);
+    return detail::ptr(aligned);
+  }
+  void deallocate_chunk(void* p, std::size_t bytes) noexcept { ::munmap(p, bytes); }
+
+  static std::string name() { return "system_pages"; }
+};
+
+}  // namespace alloy::policy

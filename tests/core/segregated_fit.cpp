@@ -1,0 +1,192 @@
+// segregated_fit end to end: the model-based random test over several compositions, bad input,
+// exact ownership, pre-allocation, release and exhaustion of a fixed arena.
+#include <catch2/catch.hpp>
+
+#include <alloc/alloy.hpp>
+#include <boost/mp11/list.hpp>
+#include <cstdint>
+#include <vector>
+
+#include "../support/model.hpp"
+
+namespace P = alloy::policy;
+
+using compositions = boost::mp11::mp_list<
+    alloy::allocator<P::segregated_fit, P::pow2_classes<8, 256>, P::align<16>, P::stats>,
+    alloy::allocator<P::segregated_fit, P::linear_classes<16, 1024>, P::system_malloc, P::stats>,
+    alloy::allocator<P::segregated_fit, P::geometric_classes<16, 4096, 4>, P::align<64>, P::stats>,
+    alloy::allocator<P::segregated_fit::with<4096>, P::pow2_classes<8, 512>, P::static_arena<1 << 20>, P::stats>,
+    alloy::allocator<P::segregated_fit, P::pow2_classes<16, 256>>>;
+
+TEMPLATE_LIST_TEST_CASE("segregated fit survives random operations against a model", "[segregated_fit][model]",
+                        compositions) {
+  auto heap = std::make_unique<TestType>();
+  for (std::uint32_t seed : {1u, 2u, 3u}) {
+    alloy::testing::model_options o;
+    o.seed = seed;
+    o.max_large = 60000;  // fits the 1 MiB arena beside everything else
+    alloy::testing::run_model(*heap, o);
+  }
+}
+
+using small_objects = alloy::allocator<P::segregated_fit, P::pow2_classes<8, 256>, P::single_thread, P::align<16>, P::stats>;
+
+TEST_CASE("bad input gets a documented answer and loses nothing", "[segregated_fit][bad_input]") {
+  small_objects heap;
+  void* keep = heap.allocate(48);
+  REQUIRE(keep != nullptr);
+
+  SECTION("size 0 gives a unique block that can be freed") {
+    void* a = heap.allocate(0);
+    void* b = heap.allocate(0);
+    REQUIRE(a != nullptr);
+    REQUIRE(b != nullptr);
+    REQUIRE(a != b);
+    heap.deallocate(a, 0);
+    heap.deallocate(b);
+  }
+  SECTION("sizes that would overflow are refused") {
+    CHECK(heap.allocate(SIZE_MAX) == nullptr);
+    CHECK(heap.allocate(SIZE_MAX - 15) == nullptr);
+    CHECK(heap.allocate(SIZE_MAX / 2 + 1) == nullptr);
+    CHECK(heap.allocate(SIZE_MAX - 100, 64) == nullptr);
+    CHECK(heap.allocate(16, std::size_t{1} << 63) == nullptr);
+  }
+  SECTION("alignments that are not powers of two are refused") {
+    CHECK(heap.allocate(16, 0) == nullptr);
+    CHECK(heap.allocate(16, 3) == nullptr);
+    CHECK(heap.allocate(16, 48) == nullptr);
+  }
+  SECTION("small alignments are raised to the allocator's") {
+    void* p = heap.allocate(5, 1);
+    REQUIRE(reinterpret_cast<std::uintptr_t>(p) % 16 == 0);
+    heap.deallocate(p, 5, 1);
+  }
+  SECTION("reallocate to an absurd size fails and leaves the block alone") {
+    std::memset(keep, 0x5a, 48);
+    CHECK(heap.reallocate(keep, 48, SIZE_MAX) == nullptr);
+    CHECK(static_cast<unsigned char*>(keep)[47] == 0x5a);
+  }
+  SECTION("freeing null without a size is a no-op") { heap.deallocate(nullptr); }
+
+  // Whatever happened above, the heap still works and accounts exactly.
+  void* after = heap.allocate(100);
+  REQUIRE(after != nullptr);
+  heap.deallocate(after, 100);
+  heap.deallocate(keep, 48);
+  CHECK(heap.stats().live_bytes == 0);
+  CHECK(heap.invariant());
+}
+
+TEST_CASE("ownership is exact between instances", "[segregated_fit]") {
+  small_objects a, b;
+  void* pa = a.allocate(32);
+  void* pb = b.allocate(32);
+  void* big = a.allocate(100000);
+  int on_stack = 0;
+  std::vector<char> on_heap(64);
+  CHECK(a.owns(pa));
+  CHECK(a.owns(big));
+  CHECK_FALSE(a.owns(pb));
+  CHECK_FALSE(b.owns(pa));
+  CHECK_FALSE(b.owns(big));
+  CHECK_FALSE(a.owns(&on_stack));
+  CHECK_FALSE(a.owns(on_heap.data()));
+  CHECK_FALSE(a.owns(nullptr));
+  a.deallocate(pa);
+  a.deallocate(big);
+  b.deallocate(pb);
+}
+
+TEST_CASE("unsized free and usable_size work for every kind of block", "[segregated_fit]") {
+  small_objects heap;
+  for (std::size_t align : {16u, 32u, 64u, 128u, 4096u, 65536u, 1u << 20}) {
+    for (std::size_t size : {1u, 100u, 256u, 257u, 5000u, 300000u}) {
+      void* p = heap.allocate(size, align);
+      REQUIRE(p != nullptr);
+      REQUIRE(reinterpret_cast<std::uintptr_t>(p) % align == 0);
+      REQUIRE(heap.usable_size(p) >= size);
+      REQUIRE(heap.owns(p));
+      std::memset(p, 0xab, size);
+      heap.deallocate(p);
+    }
+  }
+  CHECK(heap.stats().live_bytes == 0);
+  CHECK(heap.invariant());
+}
+
+TEST_CASE("reserve warms a class so the first allocations carve nothing", "[segregated_fit]") {
+  small_objects heap;
+  REQUIRE(heap.reserve(64, 1000));
+  const auto before = heap.stats();
+  CHECK(before.free_bytes >= 64 * 1000);
+  std::vector<void*> blocks;
+  for (int i = 0; i < 1000; ++i) blocks.push_back(heap.allocate(64));
+  CHECK(heap.stats().reserved_bytes == before.reserved_bytes);  // no new chunk was taken
+  for (void* p : blocks) heap.deallocate(p, 64);
+}
+
+TEST_CASE("release gives everything back and the heap starts over", "[segregated_fit]") {
+  small_objects heap;
+  for (int i = 0; i < 1000; ++i) (void)heap.allocate(static_cast<std::size_t>(i % 300 + 1));
+  (void)heap.allocate(1 << 20);
+  CHECK(heap.stats().reserved_bytes > 0);
+  heap.release();
+  CHECK(heap.stats().reserved_bytes == 0);
+  CHECK(heap.stats().live_bytes == 0);
+  void* p = heap.allocate(24);
+  REQUIRE(p != nullptr);
+  heap.deallocate(p, 24);
+  CHECK(heap.invariant());
+}
+
+TEST_CASE("an exhausted arena refuses cleanly and recovers", "[segregated_fit][static_arena]") {
+  alloy::allocator<P::segregated_fit, P::pow2_classes<16, 256>, P::static_arena<65536>, P::stats> heap;
+  std::vector<void*> blocks;
+  while (void* p = heap.allocate(200)) blocks.push_back(p);
+  CHECK(blocks.size() > 150);  // most of 64 KiB went to 256-byte blocks
+  CHECK(heap.allocate(200) == nullptr);
+  CHECK(heap.allocate(40000) == nullptr);  // no room for a large block either
+  for (void* p : blocks) heap.deallocate(p, 200);
+  void* again = heap.allocate(200);
+  CHECK(again != nullptr);  // freed blocks serve the class again
+  heap.deallocate(again);
+  heap.release();
+  void* big = heap.allocate(40000);  // after release the whole arena is free
+  CHECK(big != nullptr);
+  heap.deallocate(big);
+  CHECK(heap.invariant());
+}
+
+TEST_CASE("stats count live, peak and internal waste", "[segregated_fit][stats]") {
+  small_objects heap;
+  void* a = heap.allocate(100);  // 128-byte block
+  void* b = heap.allocate(16);
+  auto s = heap.stats();
+  CHECK(s.live_bytes == 128 + 16);
+  CHECK(s.allocations == 2);
+  CHECK(s.requested_bytes == 116);
+  CHECK(s.granted_bytes == 144);
+  CHECK(s.internal_fragmentation() == Approx(1.0 - 116.0 / 144.0));
+  heap.deallocate(a, 100);
+  heap.deallocate(b);
+  s = heap.stats();
+  CHECK(s.live_bytes == 0);
+  CHECK(s.peak_live_bytes == 144);
+  CHECK(s.deallocations == 2);
+  CHECK(s.free_bytes > 0);
+  CHECK(s.largest_free_block == 128);
+  CHECK(s.external_fragmentation() > 0.0);
+}
+
+TEST_CASE("reallocate stays put within the block's class and moves otherwise", "[segregated_fit]") {
+  small_objects heap;
+  auto* p = static_cast<unsigned char*>(heap.allocate(100));
+  for (int i = 0; i < 100; ++i) p[i] = static_cast<unsigned char>(i);
+  CHECK(heap.reallocate(p, 100, 120) == p);  // still the 128-byte class
+  auto* q = static_cast<unsigned char*>(heap.reallocate(p, 120, 1000));
+  REQUIRE(q != nullptr);
+  for (int i = 0; i < 100; ++i) REQUIRE(q[i] == i);
+  heap.deallocate(q, 1000);
+  CHECK(heap.stats().live_bytes == 0);
+}

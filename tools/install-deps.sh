@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages Alloy builds, tests and benchmarks with.
+# Idempotent: packages already present are skipped, so a warm machine pays nothing.
+set -euo pipefail
+packages=(
+  cmake g++ clang-14 libclang-rt-14-dev   # compilers; clang for libFuzzer
+  libboost1.81-dev                        # Boost.Hana and Boost.MP11 (conflicts with libboost-dev 1.74)
+  catch2                                  # Catch2 v2.13
+  libbenchmark-dev                        # Google Benchmark 1.7.1
+  libjemalloc-dev libgoogle-perftools-dev libmimalloc-dev   # baselines
+  gnuplot-nox jq                          # report plots
+  valgrind                                # callgrind instruction counts
+  python3 xz-utils coreutils              # real programs the malloc tests preload into
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "alloy: installing ${missing[*]}"
+  sudo_cmd=(); [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -qq
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

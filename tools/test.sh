@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Alloy's whole test command: installs what is missing, then builds and runs every test in
+#   1. a release build (unit, model-based, compile-failure, packaging, examples, bench smoke),
+#   2. an ASan+UBSan build (every runtime test),
+#   3. a TSan build (the threading tests),
+#   4. the fuzz targets for a bounded time (clang's libFuzzer), when any are defined.
+# Usage: tools/test.sh [--quick]   (--quick: the release build only)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash tools/install-deps.sh
+
+jobs=$(nproc)
+quick=0; [ "${1:-}" = "--quick" ] && quick=1
+
+run_build() {  # run_build NAME CTEST-ARGS -- CMAKE-ARGS...
+  local name=$1; shift
+  local ctest_args=$1; shift
+  echo "=== alloy: ${name} build ==="
+  cmake -S . -B "build/${name}" -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-Release}" "$@" >/dev/null
+  cmake --build "build/${name}" -j"${jobs}"
+  # shellcheck disable=SC2086
+  ctest --test-dir "build/${name}" -j"${jobs}" --output-on-failure ${ctest_args}
+}
+
+BUILD_TYPE=Release run_build release ""
+((quick)) && exit 0
+BUILD_TYPE=RelWithDebInfo run_build asan "" -DALLOY_SANITIZE=address,undefined -DALLOY_BUILD_BENCH=OFF
+BUILD_TYPE=RelWithDebInfo run_build tsan "-L threading" -DALLOY_SANITIZE=thread -DALLOY_BUILD_BENCH=OFF \
+  -DALLOY_BUILD_EXAMPLES=OFF
+if [ -f tests/fuzz/CMakeLists.txt ]; then
+  CXX=clang++-14 CC=clang-14 BUILD_TYPE=RelWithDebInfo run_build fuzz "-L fuzz" -DALLOY_FUZZ=ON \
+    -DALLOY_BUILD_BENCH=OFF -DALLOY_BUILD_EXAMPLES=OFF
+fi
+echo "=== alloy: all tests passed ==="
