@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "../support/model.hpp"
+#include "custom_policy/fibonacci_classes.hpp"
 
 namespace P = alloy::policy;
 
@@ -16,7 +17,8 @@ using compositions = boost::mp11::mp_list<
     alloy::allocator<P::segregated_fit, P::linear_classes<16, 1024>, P::system_malloc, P::stats>,
     alloy::allocator<P::segregated_fit, P::geometric_classes<16, 4096, 4>, P::align<64>, P::stats>,
     alloy::allocator<P::segregated_fit::with<4096>, P::pow2_classes<8, 512>, P::static_arena<1 << 20>, P::stats>,
-    alloy::allocator<P::segregated_fit, P::pow2_classes<16, 256>>>;
+    alloy::allocator<P::segregated_fit, P::pow2_classes<16, 256>>,
+    alloy::allocator<P::segregated_fit, example::fibonacci_classes<16, 4096>, P::stats>>;
 
 TEMPLATE_LIST_TEST_CASE("segregated fit survives random operations against a model", "[segregated_fit][model]",
                         compositions) {

@@ -5,11 +5,14 @@
 #include <boost/mp11/list.hpp>
 #include <policy/size_classes.hpp>
 
+#include "custom_policy/fibonacci_classes.hpp"  // the worked example of docs/writing-a-policy.md
+
 namespace P = alloy::policy;
 
 using maps = boost::mp11::mp_list<P::pow2_classes<8, 256>, P::pow2_classes<16, 65536>, P::linear_classes<16, 1024>,
                                   P::linear_classes<24, 960>, P::geometric_classes<16, 4096, 4>,
-                                  P::geometric_classes<8, 65536, 8>, P::geometric_classes<16, 16384, 2>>;
+                                  P::geometric_classes<8, 65536, 8>, P::geometric_classes<16, 16384, 2>,
+                                  example::fibonacci_classes<16, 4096>>;
 
 TEMPLATE_LIST_TEST_CASE("size-class maps obey their laws for every size", "[size_class]", maps) {
   using M = TestType;
