@@ -1,0 +1,310 @@
+// Any declared allocator as the process malloc. In exactly one source file of a shared library:
+//
+//   #include <alloc/malloc_override.hpp>
+//   #include "my_heap.hpp"                       // using my_heap = alloy::allocator<...>;
+//   ALLOY_MALLOC_OVERRIDE(my_heap)
+//
+// defines malloc, free, calloc, realloc, reallocarray, aligned_alloc, posix_memalign, memalign,
+// valloc, pvalloc, malloc_usable_size and every operator new/delete form in terms of one
+// process-wide instance of the type. tools/cmake/AlloyMalloc.cmake's
+// alloy_add_malloc_library(NAME TYPE <type> HEADER <file>) writes that file and builds the
+// library (-fvisibility=hidden: only these symbols are exported).
+//
+// Where replacement mallocs usually break, and what this does:
+// - Calls before static initialisation, from ld.so or dlsym: the instance lives in static
+//   storage and is built on first use by whichever call comes first; its constructor must not
+//   call malloc (Alloy's take their memory from their source, mmap for system_pages).
+// - The instance is never destroyed: atexit handlers and late threads keep allocating and freeing.
+// - fork: pthread_atfork handlers take the heap's locks before fork and release them in both
+//   processes (when the threading layer offers prepare_fork/after_fork_parent/after_fork_child).
+// - Pointers Alloy never handed out (ld.so's early blocks), told apart by the exact owns():
+//   free ignores them, malloc_usable_size says 0, realloc refuses them (their size is unknown).
+// - Sizes near SIZE_MAX, calloc's count × size overflow, bad alignments: nullptr with errno set
+//   (ENOMEM, or EINVAL for aligned_alloc), EINVAL/ENOMEM returned by posix_memalign.
+// No C++ exception leaves a C function; operator new throws std::bad_alloc as the standard says.
+#pragma once
+#include <errno.h>
+#include <pthread.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstddef>
+#include <cstring>
+#include <new>
+
+#include "../policy/detail/config.hpp"
+
+namespace alloy {
+
+/// The one process-wide instance of `Allocator`, built on first use in static storage and
+/// never destroyed. Safe to call before any constructor of the program has run.
+template <class Allocator>
+class process_heap {
+ public:
+  ALLOY_FAST_PATH static Allocator& get() noexcept {
+    if (state_.load(std::memory_order_acquire) == ready) [[likely]] return *instance();
+    return construct();
+  }
+
+ private:
+  static constexpr unsigned char empty = 0, building = 1, ready = 2;
+  static Allocator* instance() noexcept { return std::launder(reinterpret_cast<Allocator*>(storage_)); }
+
+  ALLOY_SLOW_PATH static Allocator& construct() noexcept {
+    unsigned char expected = empty;
+    if (state_.compare_exchange_strong(expected, building, std::memory_order_acquire)) {
+      ::new (static_cast<void*>(storage_)) Allocator();
+      state_.store(ready, std::memory_order_release);
+    } else {
+      while (state_.load(std::memory_order_acquire) != ready) sched_yield();  // another thread is building it
+    }
+    return *instance();
+  }
+
+  alignas(Allocator) static inline unsigned char storage_[sizeof(Allocator)];
+  static constinit inline std::atomic<unsigned char> state_{empty};
+};
+
+/// The C and C++ allocation functions, in terms of `Allocator`'s raw interface:
+/// allocate(size[, align]) -> nullptr on failure, deallocate(p[, size[, align]]), owns(p), usable_size(p).
+template <class Allocator>
+struct malloc_functions {
+  static_assert(Allocator::properties.thread_safe,
+                "ALLOY_MALLOC_OVERRIDE(type): the process malloc is called from every thread; declare the type with "
+                "a thread-safe threading policy (P::thread_local_cache or P::locked<...>)");
+  static constexpr std::size_t min_align = Allocator::alignment;
+
+  static Allocator& heap() noexcept { return process_heap<Allocator>::get(); }
+  static std::size_t page_size() noexcept { return static_cast<std::size_t>(::sysconf(_SC_PAGESIZE)); }
+
+  ALLOY_FAST_PATH static void* malloc(std::size_t size) noexcept {
+    void* p = heap().allocate(size);
+    if (p == nullptr) [[unlikely]] errno = ENOMEM;
+    return p;
+  }
+
+  ALLOY_FAST_PATH static void free(void* p) noexcept {
+    Allocator& h = heap();
+    if (h.owns(p)) [[likely]] h.deallocate(p);
+    // else: null, or a block Alloy never handed out (ld.so's before the preload took effect):
+    // nobody here can give it back, so it stays where it is.
+  }
+
+  static void* calloc(std::size_t count, std::size_t size) noexcept {
+    std::size_t bytes;
+    if (__builtin_mul_overflow(count, size, &bytes)) {
+      errno = ENOMEM;
+      return nullptr;
+    }
+    void* p = malloc(bytes);
+    if (p != nullptr) std::memset(p, 0, bytes);
+    return p;
+  }
+
+  /// glibc's rules: realloc(NULL, n) is malloc(n); realloc(p, 0) frees p and returns NULL;
+  /// on failure NULL with errno ENOMEM and p untouched.
+  static void* realloc(void* p, std::size_t size) noexcept {
+    if (p == nullptr) return malloc(size);
+    if (size == 0) {
+      free(p);
+      return nullptr;
+    }
+    Allocator& h = heap();
+    if (!h.owns(p)) [[unlikely]] return foreign_realloc(p, size);
+    const std::size_t usable = h.usable_size(p);
+    // Stay in place while the block is big enough and not mostly wasted; otherwise move.
+    if (size <= usable && size >= usable / 2) return p;
+    void* fresh = h.allocate(size);
+    if (fresh == nullptr) {
+      errno = ENOMEM;
+      return nullptr;
+    }
+    std::memcpy(fresh, p, size < usable ? size : usable);
+    h.deallocate(p);
+    return fresh;
+  }
+
+  static void* reallocarray(void* p, std::size_t count, std::size_t size) noexcept {
+    std::size_t bytes;
+    if (__builtin_mul_overflow(count, size, &bytes)) {
+      errno = ENOMEM;
+      return nullptr;
+    }
+    return realloc(p, bytes);
+  }
+
+  /// memalign: any alignment; one that is not a power of two is rounded up to one (as glibc does).
+  static void* memalign(std::size_t align, std::size_t size) noexcept {
+    if (align <= min_align) return malloc(size);
+    if ((align & (align - 1)) != 0) {
+      if (align > (std::size_t{1} << 62)) {
+        errno = EINVAL;
+        return nullptr;
+      }
+      align = std::size_t{1} << (64 - __builtin_clzll(align));
+    }
+    void* p = heap().allocate(size, align);
+    if (p == nullptr) errno = ENOMEM;
+    return p;
+  }
+
+  /// aligned_alloc (C11): the alignment must be a power of two, else EINVAL.
+  static void* aligned_alloc(std::size_t align, std::size_t size) noexcept {
+    if (align == 0 || (align & (align - 1)) != 0) {
+      errno = EINVAL;
+      return nullptr;
+    }
+    return memalign(align, size);
+  }
+
+  /// POSIX: EINVAL unless the alignment is a power of two multiple of sizeof(void*); ENOMEM;
+  /// *out untouched and errno unchanged on failure.
+  static int posix_memalign(void** out, std::size_t align, std::size_t size) noexcept {
+    if (align < sizeof(void*) || (align & (align - 1)) != 0) return EINVAL;
+    const int saved = errno;
+    void* p = memalign(align, size);
+    errno = saved;
+    if (p == nullptr) return ENOMEM;
+    *out = p;
+    return 0;
+  }
+
+  static void* valloc(std::size_t size) noexcept { return memalign(page_size(), size); }
+
+  /// pvalloc: page aligned, the size rounded up to whole pages (0 gives one page).
+  static void* pvalloc(std::size_t size) noexcept {
+    const std::size_t page = page_size();
+    if (size > ~std::size_t{0} - page) {
+      errno = ENOMEM;
+      return nullptr;
+    }
+    return memalign(page, size == 0 ? page : (size + page - 1) & ~(page - 1));
+  }
+
+  static std::size_t malloc_usable_size(void* p) noexcept {
+    Allocator& h = heap();
+    return h.owns(p) ? h.usable_size(p) : 0;
+  }
+
+  // ---- C++ -------------------------------------------------------------------------------
+  static void* new_or_throw(std::size_t size, std::size_t align) {
+    for (;;) {
+      void* p = align <= min_align ? heap().allocate(size) : heap().allocate(size, align);
+      if (p != nullptr) [[likely]] return p;
+      std::new_handler handler = std::get_new_handler();
+      if (handler == nullptr) throw std::bad_alloc();
+      handler();
+    }
+  }
+  static void* new_or_null(std::size_t size, std::size_t align) noexcept {
+    try {
+      return new_or_throw(size, align);
+    } catch (...) {  // a new_handler's bad_alloc must not leave a nothrow new
+      return nullptr;
+    }
+  }
+  ALLOY_FAST_PATH static void* operator_new(std::size_t size) {
+    void* p = heap().allocate(size);
+    if (p != nullptr) [[likely]] return p;
+    return new_or_throw(size, min_align);
+  }
+
+  /// Sized delete: the size the program passed to new, so the heap's sized fast path applies.
+  ALLOY_FAST_PATH static void sized_delete(void* p, std::size_t size, std::size_t align) noexcept {
+    Allocator& h = heap();
+    if (h.owns(p)) [[likely]] align <= min_align ? h.deallocate(p, size) : h.deallocate(p, size, align);
+  }
+
+  static void register_fork_handlers() noexcept {
+    heap();  // built before any fork, so the child never builds it half-way
+    if constexpr (requires(Allocator& a) {
+                    a.layers().prepare_fork();
+                    a.layers().after_fork_parent();
+                    a.layers().after_fork_child();
+                  }) {
+      ::pthread_atfork([] { heap().layers().prepare_fork(); }, [] { heap().layers().after_fork_parent(); },
+                       [] { heap().layers().after_fork_child(); });
+    }
+  }
+
+ private:
+  /// realloc of a block Alloy never handed out: its size is unknown, so only what the new size
+  /// says can be read, which may run past its end. Refused instead (NULL, ENOMEM, block untouched).
+  ALLOY_SLOW_PATH static void* foreign_realloc(void*, std::size_t) noexcept {
+    errno = ENOMEM;
+    return nullptr;
+  }
+};
+
+}  // namespace alloy
+
+#define ALLOY_MALLOC_API_ extern "C" __attribute__((visibility("default")))
+#define ALLOY_NEW_API_ __attribute__((visibility("default")))
+
+/// Defines the C and C++ allocation functions of this shared library in terms of `Type`.
+#define ALLOY_MALLOC_OVERRIDE(Type)                                                                                   \
+  namespace {                                                                                                        \
+  using alloy_malloc_ = ::alloy::malloc_functions<Type>;                                                             \
+  __attribute__((constructor)) void alloy_register_fork_handlers_() { alloy_malloc_::register_fork_handlers(); }     \
+  }                                                                                                                  \
+  ALLOY_MALLOC_API_ void* malloc(std::size_t n) noexcept { return alloy_malloc_::malloc(n); }                        \
+  ALLOY_MALLOC_API_ void free(void* p) noexcept { alloy_malloc_::free(p); }                                          \
+  ALLOY_MALLOC_API_ void* calloc(std::size_t c, std::size_t n) noexcept { return alloy_malloc_::calloc(c, n); }      \
+  ALLOY_MALLOC_API_ void* realloc(void* p, std::size_t n) noexcept { return alloy_malloc_::realloc(p, n); }          \
+  ALLOY_MALLOC_API_ void* reallocarray(void* p, std::size_t c, std::size_t n) noexcept {                             \
+    return alloy_malloc_::reallocarray(p, c, n);                                                                     \
+  }                                                                                                                  \
+  ALLOY_MALLOC_API_ void* aligned_alloc(std::size_t a, std::size_t n) noexcept {                                     \
+    return alloy_malloc_::aligned_alloc(a, n);                                                                       \
+  }                                                                                                                  \
+  ALLOY_MALLOC_API_ int posix_memalign(void** out, std::size_t a, std::size_t n) noexcept {                          \
+    return alloy_malloc_::posix_memalign(out, a, n);                                                                 \
+  }                                                                                                                  \
+  ALLOY_MALLOC_API_ void* memalign(std::size_t a, std::size_t n) noexcept { return alloy_malloc_::memalign(a, n); }  \
+  ALLOY_MALLOC_API_ void* valloc(std::size_t n) noexcept { return alloy_malloc_::valloc(n); }                        \
+  ALLOY_MALLOC_API_ void* pvalloc(std::size_t n) noexcept { return alloy_malloc_::pvalloc(n); }                      \
+  ALLOY_MALLOC_API_ std::size_t malloc_usable_size(void* p) noexcept { return alloy_malloc_::malloc_usable_size(p); } \
+  ALLOY_NEW_API_ void* operator new(std::size_t n) { return alloy_malloc_::operator_new(n); }                        \
+  ALLOY_NEW_API_ void* operator new[](std::size_t n) { return alloy_malloc_::operator_new(n); }                      \
+  ALLOY_NEW_API_ void* operator new(std::size_t n, const std::nothrow_t&) noexcept {                                 \
+    return alloy_malloc_::new_or_null(n, alloy_malloc_::min_align);                                                  \
+  }                                                                                                                  \
+  ALLOY_NEW_API_ void* operator new[](std::size_t n, const std::nothrow_t&) noexcept {                               \
+    return alloy_malloc_::new_or_null(n, alloy_malloc_::min_align);                                                  \
+  }                                                                                                                  \
+  ALLOY_NEW_API_ void* operator new(std::size_t n, std::align_val_t a) {                                             \
+    return alloy_malloc_::new_or_throw(n, static_cast<std::size_t>(a));                                              \
+  }                                                                                                                  \
+  ALLOY_NEW_API_ void* operator new[](std::size_t n, std::align_val_t a) {                                           \
+    return alloy_malloc_::new_or_throw(n, static_cast<std::size_t>(a));                                              \
+  }                                                                                                                  \
+  ALLOY_NEW_API_ void* operator new(std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {             \
+    return alloy_malloc_::new_or_null(n, static_cast<std::size_t>(a));                                               \
+  }                                                                                                                  \
+  ALLOY_NEW_API_ void* operator new[](std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {           \
+    return alloy_malloc_::new_or_null(n, static_cast<std::size_t>(a));                                               \
+  }                                                                                                                  \
+  ALLOY_NEW_API_ void operator delete(void* p) noexcept { alloy_malloc_::free(p); }                                  \
+  ALLOY_NEW_API_ void operator delete[](void* p) noexcept { alloy_malloc_::free(p); }                                \
+  ALLOY_NEW_API_ void operator delete(void* p, const std::nothrow_t&) noexcept { alloy_malloc_::free(p); }           \
+  ALLOY_NEW_API_ void operator delete[](void* p, const std::nothrow_t&) noexcept { alloy_malloc_::free(p); }         \
+  ALLOY_NEW_API_ void operator delete(void* p, std::size_t n) noexcept {                                             \
+    alloy_malloc_::sized_delete(p, n, alloy_malloc_::min_align);                                                     \
+  }                                                                                                                  \
+  ALLOY_NEW_API_ void operator delete[](void* p, std::size_t n) noexcept {                                           \
+    alloy_malloc_::sized_delete(p, n, alloy_malloc_::min_align);                                                     \
+  }                                                                                                                  \
+  ALLOY_NEW_API_ void operator delete(void* p, std::align_val_t) noexcept { alloy_malloc_::free(p); }                \
+  ALLOY_NEW_API_ void operator delete[](void* p, std::align_val_t) noexcept { alloy_malloc_::free(p); }              \
+  ALLOY_NEW_API_ void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept {                   \
+    alloy_malloc_::free(p);                                                                                          \
+  }                                                                                                                  \
+  ALLOY_NEW_API_ void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept {                 \
+    alloy_malloc_::free(p);                                                                                          \
+  }                                                                                                                  \
+  ALLOY_NEW_API_ void operator delete(void* p, std::size_t n, std::align_val_t a) noexcept {                         \
+    alloy_malloc_::sized_delete(p, n, static_cast<std::size_t>(a));                                                  \
+  }                                                                                                                  \
+  ALLOY_NEW_API_ void operator delete[](void* p, std::size_t n, std::align_val_t a) noexcept {                       \
+    alloy_malloc_::sized_delete(p, n, static_cast<std::size_t>(a));                                                  \
+  }
