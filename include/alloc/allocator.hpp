@@ -54,22 +54,27 @@ class basic_allocator {
   /// memory source is exhausted or `size` is absurd (over half the address space).
   /// `allocate(0)` returns a unique block that must be freed like any other.
   [[nodiscard]] ALLOY_FAST_PATH void* allocate(std::size_t size) noexcept {
-    if (size - 1 >= detail::max_request) [[unlikely]] return allocate_edge(size, alignment);
-    return impl_.allocate(size, alignment);
+    if (size - 1 < fast_sizes) [[likely]] return impl_.allocate(size, alignment);
+    return allocate_edge(size, alignment);
   }
 
   /// As above, aligned to `align`; nullptr when `align` is not a power of two.
   [[nodiscard]] ALLOY_FAST_PATH void* allocate(std::size_t size, std::size_t align) noexcept {
     if (!detail::is_pow2(align) || align > detail::max_request) [[unlikely]] return nullptr;
     align = align < alignment ? alignment : align;
-    if (size - 1 >= detail::max_request) [[unlikely]] return allocate_edge(size, align);
-    return impl_.allocate(size, align);
+    if (size - 1 < fast_sizes) [[likely]] return impl_.allocate(size, align);
+    return allocate_edge(size, align);
   }
 
   /// Sized free, the fast path: `size` (and `align`) as given to allocate. `p` is not null.
-  ALLOY_FAST_PATH void deallocate(void* p, std::size_t size) noexcept { impl_.deallocate(p, size + (size == 0), alignment); }
+  ALLOY_FAST_PATH void deallocate(void* p, std::size_t size) noexcept {
+    if (size - 1 < fast_sizes) [[likely]] return impl_.deallocate(p, size, alignment);
+    deallocate_edge(p, size, alignment);
+  }
   ALLOY_FAST_PATH void deallocate(void* p, std::size_t size, std::size_t align) noexcept {
-    impl_.deallocate(p, size + (size == 0), align < alignment ? alignment : align);
+    align = align < alignment ? alignment : align;
+    if (size - 1 < fast_sizes) [[likely]] return impl_.deallocate(p, size, align);
+    deallocate_edge(p, size, align);
   }
   /// Unsized free: works for every block of this allocator; a null pointer is ignored.
   void deallocate(void* p) noexcept {
@@ -107,8 +112,17 @@ class basic_allocator {
   const top_type& layers() const noexcept { return impl_; }
 
  private:
+  // The fast paths test 1 <= size <= fast_sizes in one compare: the sizes the heap serves from
+  // its size classes (its own "is it a class size" test then folds away), or every valid size
+  // for a heap without classes. Size 0, large and absurd sizes take the edge paths below.
+  static constexpr std::size_t fast_sizes = top_type::max_class_size != 0 ? top_type::max_class_size : detail::max_request;
+
   ALLOY_SLOW_PATH void* allocate_edge(std::size_t size, std::size_t align) noexcept {
-    return size == 0 ? impl_.allocate(1, align) : nullptr;
+    if (size - 1 >= detail::max_request) return size == 0 ? impl_.allocate(1, align) : nullptr;
+    return impl_.allocate(size, align);
+  }
+  ALLOY_SLOW_PATH void deallocate_edge(void* p, std::size_t size, std::size_t align) noexcept {
+    impl_.deallocate(p, size + (size == 0), align);
   }
 
   top_type impl_;

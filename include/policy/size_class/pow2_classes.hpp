@@ -17,8 +17,10 @@ struct pow2_classes {
   static constexpr std::size_t count = alloy::detail::log2_floor(Max) - alloy::detail::log2_floor(Min) + 1;
   static constexpr std::size_t max_size = Max;
 
+  /// ceil(log2(n)) - log2(Min) for 1 <= n: OR-ing in Min - 1 lifts every n <= Min to class 0
+  /// without a branch, so the fast path maps a size with `lea; or; bsr` and no compare.
   static constexpr std::size_t class_of(std::size_t n) noexcept {
-    return n <= Min ? 0 : alloy::detail::log2_ceil(n) - alloy::detail::log2_floor(Min);
+    return alloy::detail::log2_floor((n - 1) | (Min - 1)) + 1 - alloy::detail::log2_floor(Min);
   }
   static constexpr std::size_t size_of(std::size_t c) noexcept { return Min << c; }
   static std::string name() { return "pow2_classes<" + std::to_string(Min) + ", " + std::to_string(Max) + ">"; }
