@@ -33,6 +33,9 @@ struct allocator_properties {
                            (std::size_t, max_class_size));      // largest size served by a size class
 };
 
+template <class Allocator>
+std::string name_of();
+
 template <class Composition>
 class basic_allocator {
   using top_type = typename Composition::top;
@@ -46,7 +49,11 @@ class basic_allocator {
       alignment, false, top_type::max_class_size};
   static constexpr bool has_stats = requires(const top_type& t) { t.stats(); };
 
-  basic_allocator() = default;
+  constexpr basic_allocator() noexcept {
+    // A layer that reports its users' errors (the checks axis) names the allocator in its reports.
+    if constexpr (requires(top_type& t) { t.name_reports(&name_of<basic_allocator>); })
+      impl_.name_reports(&name_of<basic_allocator>);
+  }
   basic_allocator(const basic_allocator&) = delete;  // a heap is a place: share it by reference
   basic_allocator& operator=(const basic_allocator&) = delete;
 
