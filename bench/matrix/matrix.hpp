@@ -1,0 +1,145 @@
+// alloy::bench::matrix: the cartesian product of policy lists, filtered to the valid
+// compositions at compile time, each measured on every workload beside the baselines.
+//
+//   namespace P = alloy::policy;
+//   using mine = alloy::bench::matrix<mp_list<P::segregated_fit>,             // search
+//                                     mp_list<P::single_thread>,              // threading
+//                                     mp_list<P::pow2_classes<16, 4096>>>;    // size classes
+//   int main(int argc, char** argv) { return alloy::bench::run<mine>(argc, argv); }
+#pragma once
+#include <boost/hana/for_each.hpp>
+#include <boost/hana/tuple.hpp>
+#include <boost/mp11/algorithm.hpp>
+#include <boost/mp11/list.hpp>
+#include <boost/mp11/utility.hpp>
+#include <type_traits>
+
+#include <alloc/allocator.hpp>
+#include <policy/all.hpp>
+
+#include "cells.hpp"
+#include "metrics.hpp"
+#include "reflect.hpp"
+#include "runner.hpp"
+#include "valid_composition.hpp"
+#include "workloads.hpp"
+
+namespace alloy::bench {
+
+using boost::mp11::mp_list;
+
+/// Every workload of the matrix, differently typed objects in one hana::tuple, built once
+/// per run at the run's scale. Their order is the report's order.
+inline auto make_workloads(const workload_scale& s) {
+  return boost::hana::make_tuple(
+      pairs_workload{8}, pairs_workload{16}, pairs_workload{64}, pairs_workload{256}, pairs_workload{512},
+      pairs_workload{1024}, pairs_workload{4096}, batch_workload{s.batch}, churn_workload{s.small_live, s.churn_steps},
+      churn_workload{s.large_live, s.churn_steps}, mixed_lifetimes_workload{}, producer_consumer_workload{s.batch},
+      fragmentation_workload{s.frag_blocks});
+}
+
+inline auto& workload_list() {
+  static auto list = make_workloads(current_options().scale);
+  return list;
+}
+
+template <class Workload, class Cell>
+inline constexpr bool runs_on = (!Workload::needs_thread_safe || Cell::thread_safe) &&
+                                (!Cell::frees_nothing || Workload::frees_all_each_round);
+
+/// One benchmark: a checked memory run on a fresh heap (footprint, failures), the timed
+/// rounds, then one round with every operation timed (tail latency) on the warm heap.
+template <class Cell, class Workload>
+void run_cell(benchmark::State& state, const Workload& w) {
+  cell_metrics m = cell_metrics::none();
+  m.pairs = static_cast<double>(w.pairs_per_round());
+  {
+    auto heap = std::make_unique<typename Cell::memory_heap>();
+    memory_probe<typename Cell::memory_heap> probe{*heap};
+    no_timer timer;
+    driver d{*heap, timer, probe};
+    auto s = w.setup(d);
+    const std::size_t rounds = Workload::measures_memory ? w.memory_rounds() : 1;
+    for (std::size_t i = 0; i < rounds; ++i) w.round(d, s);
+    probe.sample();
+    if constexpr (Workload::measures_memory) {
+      m.peak_reserved_bytes = static_cast<double>(probe.peak_reserved());
+      m.peak_live_bytes = static_cast<double>(probe.peak_live());
+      if (probe.peak_live() > 0) m.memory_ratio = m.peak_reserved_bytes / m.peak_live_bytes;
+      m.external_fragmentation = probe.external_fragmentation();
+      m.largest_free_block = probe.largest_free_block();
+    }
+    w.teardown(d, s);
+    if (probe.failures() != 0) {
+      state.SkipWithError(("allocation failed " + std::to_string(probe.failures()) + " times").c_str());
+      return;
+    }
+  }
+  auto heap = std::make_unique<typename Cell::heap>();
+  no_timer quiet;
+  no_probe unprobed;
+  driver d{*heap, quiet, unprobed};
+  auto s = w.setup(d);
+  for (auto _ : state) w.round(d, s);
+  op_timer timer{4 * w.pairs_per_round()};
+  driver timed{*heap, timer, unprobed};
+  w.round(timed, s);
+  m.p99_ns = timer.percentile_ns(0.99);
+  m.max_ns = timer.max_ns();
+  w.teardown(d, s);
+
+  for_each_field(m, [&](std::string_view name, double value) {
+    if (value == value) state.counters[std::string(name)] = value;  // NaN: not measured
+  });
+  state.SetLabel(Cell::name());
+}
+
+/// Registers `Cell` and its benchmark on every workload it can run.
+template <class Cell>
+void add_cell(registry& r) {
+  r.add_cell({Cell::name(), Cell::kind(), Cell::declaration(), Cell::properties(), Cell::thread_safe});
+  std::size_t index = 0;
+  boost::hana::for_each(workload_list(), [&](const auto& w) {
+    using W = std::decay_t<decltype(w)>;
+    if constexpr (runs_on<W, Cell>) {
+      r.add({index, w.name(), Cell::name(), [&w](benchmark::State& state) { run_cell<Cell>(state, w); }});
+    }
+    ++index;
+  });
+}
+
+namespace detail {
+template <class... Lists>
+using product_of = boost::mp11::mp_product<mp_list, Lists...>;
+struct to_allocator {
+  template <class PolicyList>
+  using fn = boost::mp11::mp_apply<alloy::allocator, PolicyList>;
+};
+}  // namespace detail
+
+/// The matrix of `Search x Threading x Classes x Alignment x Source` (each an mp_list of
+/// policies; the last three default to the axis default). Invalid compositions are dropped
+/// by valid_composition; two spellings of one design count once.
+template <class Search, class Threading = mp_list<policy::single_thread>,
+          class Classes = mp_list<typename axis_info<axis::size_classes>::default_policy>,
+          class Alignment = mp_list<typename axis_info<axis::alignment>::default_policy>,
+          class Source = mp_list<typename axis_info<axis::source>::default_policy>>
+struct matrix {
+  using product = detail::product_of<Search, Classes, Threading, Alignment, Source>;
+  using valid = boost::mp11::mp_copy_if_q<product, is_valid_composition>;
+  using allocators = boost::mp11::mp_unique<boost::mp11::mp_transform_q<detail::to_allocator, valid>>;
+  static constexpr std::size_t size = boost::mp11::mp_size<allocators>::value;
+
+  static void add_to(registry& r) {
+    boost::mp11::mp_for_each<boost::mp11::mp_transform<boost::mp11::mp_identity, allocators>>(
+        [&](auto a) { add_cell<alloy_cell<typename decltype(a)::type>>(r); });
+  }
+};
+
+/// The whole program of a matrix benchmark: `int main(int c, char** v) { return run<M>(c, v); }`.
+template <class... Matrices>
+int run(int argc, char** argv) {
+  return run_matrix(argc, argv, {&Matrices::add_to...});
+}
+
+}  // namespace alloy::bench

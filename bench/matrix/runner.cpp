@@ -1,0 +1,200 @@
+// The runner behind every matrix program: options, registration workload by workload (so the
+// cells of one workload run side by side, minutes apart at most), progress, and the JSON.
+#include "runner.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <regex>
+#include <sstream>
+
+#include "matrix.hpp"
+
+namespace alloy::bench {
+namespace {
+
+options& mutable_options() {
+  static options o;
+  return o;
+}
+
+void print_help(const char* program) {
+  std::printf(
+      "usage: %s [--smoke | --full] [--filter REGEX] [--out FILE.json] [--trace FILE] [--repetitions N]\n"
+      "          [Google Benchmark flags]\n"
+      "  --smoke          a few ms per cell: small workloads, one repetition (the tests use it)\n"
+      "  --full           longer runs, 5 repetitions (default: 3 repetitions of 0.02 s)\n"
+      "  --filter REGEX   only the benchmarks whose 'workload/cell' matches (extended regex)\n"
+      "  --out FILE       Google Benchmark JSON with the cells described in its context\n"
+      "  --trace FILE     replay this trace as the trace_replay workload\n",
+      program);
+}
+
+/// "--name=value" or "--name value"; advances i past what it consumed.
+bool take(const std::vector<std::string>& args, std::size_t& i, const std::string& name, std::string& value) {
+  const std::string& a = args[i];
+  if (a == name && i + 1 < args.size()) {
+    value = args[++i];
+    return true;
+  }
+  if (a.rfind(name + "=", 0) == 0) {
+    value = a.substr(name.size() + 1);
+    return true;
+  }
+  return false;
+}
+
+std::string cpu_model() {
+  std::ifstream in("/proc/cpuinfo");
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
+  }
+  return "unknown";
+}
+
+std::string cells_json(const std::vector<cell_info>& cells) {
+  std::ostringstream out;
+  out << '[';
+  for (std::size_t i = 0; i < cells.size(); ++i) {
+    const cell_info& c = cells[i];
+    out << (i ? ", " : "") << "{\"name\": " << json_string(c.name) << ", \"kind\": " << json_string(c.kind)
+        << ", \"declaration\": " << json_string(c.declaration) << ", \"thread_safe\": " << (c.thread_safe ? "true" : "false")
+        << ", \"properties\": " << c.properties << '}';
+  }
+  out << ']';
+  return out.str();
+}
+
+/// Progress on stdout, one line per finished benchmark: where the run is, how much is left,
+/// and the median time per pair just measured.
+class progress_reporter final : public benchmark::BenchmarkReporter {
+ public:
+  explicit progress_reporter(std::size_t total) : total_(total), start_(std::chrono::steady_clock::now()) {}
+  bool ReportContext(const Context&) override { return true; }
+  void ReportRuns(const std::vector<Run>& runs) override {
+    if (runs.empty()) return;
+    ++done_;
+    const Run* shown = &runs.front();
+    for (const Run& r : runs) {
+      if (r.run_type == Run::RT_Aggregate && r.aggregate_name == "median") shown = &r;
+    }
+    const double elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    const double left = elapsed / static_cast<double>(done_) * static_cast<double>(total_ - done_);
+    std::string figure;
+    if (shown->error_occurred) {
+      figure = "error: " + shown->error_message;
+    } else {
+      const auto pairs = shown->counters.find("pairs");
+      const double per_pair = shown->GetAdjustedRealTime() / (pairs == shown->counters.end() ? 1.0 : pairs->second.value);
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "%.2f ns/pair", per_pair);
+      figure = buf;
+    }
+    std::printf("[%4zu/%zu %3.0f%% ~%dm%02ds left] %s  %s\n", done_, total_,
+                100.0 * static_cast<double>(done_) / static_cast<double>(total_), static_cast<int>(left) / 60,
+                static_cast<int>(left) % 60, shown->run_name.function_name.c_str(), figure.c_str());
+    std::fflush(stdout);
+  }
+
+ private:
+  std::size_t total_, done_ = 0;
+  std::chrono::steady_clock::time_point start_;
+};
+
+}  // namespace
+
+const options& current_options() { return mutable_options(); }
+
+void add_reference_cells(registry& r) {
+  add_cell<hand_free_list_cell>(r);
+  add_cell<glibc_cell>(r);
+  add_cell<pmr_cell<std::pmr::unsynchronized_pool_resource>>(r);
+  add_cell<pmr_cell<std::pmr::synchronized_pool_resource>>(r);
+  add_cell<pmr_cell<std::pmr::monotonic_buffer_resource>>(r);
+}
+
+int run_matrix(int argc, char** argv, const std::vector<cell_adder>& adders) {
+  options& o = mutable_options();
+  std::vector<std::string> args(argv + 1, argv + argc);
+  std::vector<std::string> passthrough{argv[0]};
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    std::string value;
+    if (args[i] == "--help" || args[i] == "-h") {
+      print_help(argv[0]);
+      return 0;
+    } else if (args[i] == "--smoke") {
+      o.mode = options::depth::smoke;
+    } else if (args[i] == "--full") {
+      o.mode = options::depth::full;
+    } else if (take(args, i, "--filter", value)) {
+      o.filter = value;
+    } else if (take(args, i, "--out", value)) {
+      o.out = value;
+    } else if (take(args, i, "--trace", value)) {
+      o.trace = value;
+    } else if (take(args, i, "--repetitions", value)) {
+      o.repetitions = std::stoi(value);
+    } else {
+      passthrough.push_back(args[i]);
+    }
+  }
+  if (o.mode == options::depth::smoke) {
+    o.scale = workload_scale::smoke();
+    o.repetitions = 1;
+    o.min_time = 0.0005;
+  } else if (o.mode == options::depth::full) {
+    o.repetitions = std::max(o.repetitions, 5);
+    o.min_time = 0.1;
+  }
+
+  registry r;
+  add_reference_cells(r);
+  for (cell_adder add : adders) add(r);
+
+  // Workload by workload, each cell in turn: the figures one table compares are taken together.
+  auto& entries = r.entries();
+  std::stable_sort(entries.begin(), entries.end(),
+                   [](const matrix_entry& a, const matrix_entry& b) { return a.workload_index < b.workload_index; });
+  const std::regex filter(o.filter.empty() ? std::string(".*") : o.filter, std::regex::extended);
+  std::size_t total = 0;
+  for (matrix_entry& e : entries) {
+    const std::string name = e.workload + "/" + e.cell;
+    if (!std::regex_search(name, filter)) continue;
+    auto* b = benchmark::RegisterBenchmark(name.c_str(), e.body);
+    b->Unit(benchmark::kNanosecond)->UseRealTime()->MinTime(o.min_time)->Repetitions(o.repetitions);
+    if (o.repetitions > 1) b->ReportAggregatesOnly(true);
+    ++total;
+  }
+
+  if (!o.out.empty()) {
+    passthrough.push_back("--benchmark_out=" + o.out);
+    passthrough.push_back("--benchmark_out_format=json");
+  }
+  std::vector<char*> gb_argv;
+  for (std::string& a : passthrough) gb_argv.push_back(a.data());
+  int gb_argc = static_cast<int>(gb_argv.size());
+  benchmark::Initialize(&gb_argc, gb_argv.data());
+  if (benchmark::ReportUnrecognizedArguments(gb_argc, gb_argv.data())) return 1;
+
+  static const char* const mode_names[] = {"smoke", "standard", "full"};
+  benchmark::AddCustomContext("alloy.mode", mode_names[static_cast<int>(o.mode)]);
+  benchmark::AddCustomContext("alloy.cpu", cpu_model());
+  benchmark::AddCustomContext("alloy.compiler", __VERSION__);
+  benchmark::AddCustomContext("alloy.cells", cells_json(r.cells()));
+  benchmark::AddCustomContext("alloy.note",
+                              "time per pair = median real time per round / pairs per round; p99_ns and max_ns "
+                              "are single operations timed with the TSC (timer cost included); memory_ratio = "
+                              "peak reserved from the system / peak live requested bytes");
+
+  std::printf("alloy: %zu benchmarks (%zu cells), %d repetition(s) each\n", total, r.cells().size(), o.repetitions);
+  progress_reporter progress{total};
+  benchmark::RunSpecifiedBenchmarks(&progress);
+  benchmark::Shutdown();
+  return 0;
+}
+
+}  // namespace alloy::bench
