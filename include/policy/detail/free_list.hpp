@@ -16,6 +16,8 @@ class free_list {
 
  public:
   ALLOY_FAST_PATH bool empty() const noexcept { return head_ == nullptr; }
+  /// The block the next pop returns (null when empty), read without decoding anything.
+  ALLOY_FAST_PATH const void* front() const noexcept { return head_; }
 
   ALLOY_FAST_PATH void push(void* block, const Codec& codec) noexcept {
     auto* n = static_cast<node*>(block);

@@ -1,7 +1,10 @@
 // Hardening axis: defences against heap exploitation. A hardening policy gives heaps a
-// `link_codec` through which every free-list link is stored and loaded.
+// `link_codec` — the heap's hardening state, held as its member `codec_` — through which every
+// free-list link is stored and loaded, and says which mitigations it wants; heaps apply each one
+// with `if constexpr`, so a mitigation not chosen costs nothing.
 #pragma once
 #include <concepts>
+#include <cstddef>
 
 #include "../axis.hpp"
 
@@ -11,11 +14,25 @@ struct no_hardening;
 }
 
 template <class P>
-concept hardening_policy = std::same_as<typename P::axis, axis::hardening> && requires(const typename P::link_codec& c, void* p) {
-  { c.encode(p, p) } noexcept -> std::same_as<void*>;  // (next, address of the slot it is stored in)
-  { c.decode(p, p) } noexcept -> std::same_as<void*>;
-  { P::name() } -> std::convertible_to<std::string>;
-};
+concept hardening_policy =
+    std::same_as<typename P::axis, axis::hardening> &&
+    requires(const typename P::link_codec& c, typename P::link_codec& state, void* p, std::size_t n) {
+      { c.encode(p, p) } noexcept -> std::same_as<void*>;  // (next, address of the slot it is stored in)
+      { c.decode(p, p) } noexcept -> std::same_as<void*>;  // stops the program on a corrupted link
+      { state.admit(p, n) } noexcept;                      // heaps announce each chunk (base, bytes) links may point into
+      { P::encodes_links } -> std::convertible_to<bool>;
+      { P::guards_pages } -> std::convertible_to<bool>;
+      { P::randomizes_placement } -> std::convertible_to<bool>;
+      { P::checks_double_free } -> std::convertible_to<bool>;
+      { P::name() } -> std::convertible_to<std::string>;
+    } &&
+    (!P::randomizes_placement || requires(typename P::link_codec& state, std::size_t n) {
+      { state.random_below(n) } noexcept -> std::same_as<std::size_t>;  // per-heap generator, [0, n)
+    }) &&
+    (!(P::encodes_links && P::checks_double_free) || requires(const typename P::link_codec& c, const void* p) {
+      { c.looks_free(p) } noexcept -> std::same_as<bool>;  // the block's first word decodes to a valid link
+      { c.max_links() } noexcept -> std::same_as<std::size_t>;  // bound for walking a list
+    });
 
 template <>
 struct axis_info<axis::hardening> {

@@ -16,6 +16,8 @@
 
 #include "../detail/chunk_store.hpp"
 #include "../detail/free_list.hpp"
+#include "../detail/guarded_source.hpp"
+#include "../detail/hardened_list.hpp"
 #include "../detail/heap_layer.hpp"
 #include "../detail/reallocate.hpp"
 #include "concept.hpp"
@@ -27,7 +29,9 @@ template <class Config, std::size_t ChunkBytes>
 class segregated_heap {
   using source_type = typename Config::source;
   using classes = typename Config::classes;
-  using codec_type = typename Config::hardening::link_codec;
+  using hardening = typename Config::hardening;
+  using codec_type = typename hardening::link_codec;
+  using links = hardened_list<hardening>;  // every push and pop goes through the hardening policy
   static constexpr std::size_t alignment = Config::alignment;
   static constexpr std::size_t block_size_of(std::size_t c) noexcept { return align_up(classes::size_of(c), alignment); }
   static constexpr std::size_t max_block = block_size_of(classes::count - 1);
@@ -35,9 +39,10 @@ class segregated_heap {
   static constexpr std::size_t granule =
       std::max({ChunkBytes == 0 ? source_type::preferred_chunk_bytes : ChunkBytes, source_type::granule,
                 std::bit_ceil(align_up(64, alignment) + 4 * max_block)});
-  using store_type = chunk_store<source_type, granule>;
+  using store_type = chunk_store<maybe_guarded_source<source_type, hardening::guards_pages>, granule>;
   static constexpr std::uint32_t large_kind = ~std::uint32_t{0};
   static constexpr std::size_t refill_batch = 32;
+  static_assert(refill_batch <= hardened_list<hardening>::max_carve);
 
  public:
   static constexpr bool is_thread_safe = false;
@@ -53,7 +58,7 @@ class segregated_heap {
   ALLOY_FAST_PATH void* allocate(std::size_t size, std::size_t align) noexcept {
     if (align <= alignment && size <= classes::max_size) [[likely]] {
       const std::size_t c = classes::class_of(size);
-      if (!lists_[c].empty()) [[likely]] return lists_[c].pop(codec_);
+      if (!lists_[c].empty()) [[likely]] return links::pop(lists_[c], codec_);
       return refill(c);
     }
     return allocate_unusual(size, align);
@@ -61,7 +66,7 @@ class segregated_heap {
 
   ALLOY_FAST_PATH void deallocate(void* p, std::size_t size, std::size_t align) noexcept {
     if (align <= alignment && size <= classes::max_size) [[likely]] {
-      lists_[classes::class_of(size)].push(p, codec_);
+      links::push(lists_[classes::class_of(size)], p, codec_);
       return;
     }
     deallocate(p);  // over-aligned or large: the chunk header knows where the block starts
@@ -70,7 +75,7 @@ class segregated_heap {
   void deallocate(void* p) noexcept {
     chunk_header* h = store_type::header_of(p);
     if (h->kind != large_kind) [[likely]] {
-      lists_[h->kind].push(block_start(h, p), codec_);
+      links::push(lists_[h->kind], block_start(h, p), codec_);
       return;
     }
     store_.give_back(h);
@@ -161,14 +166,14 @@ class segregated_heap {
       if (h == nullptr) return nullptr;
       h->kind = static_cast<std::uint32_t>(c);
       h->block_size = bs;
+      codec_.admit(h->base, h->bytes);  // free-list links may point into this chunk from now on
       const std::size_t room = static_cast<std::size_t>(static_cast<std::byte*>(h->base) + h->bytes - h->payload);
       bump = {h->payload, h->payload + room / bs * bs};
     }
     std::byte* first = bump.next;
     const std::size_t n = std::min(refill_batch, static_cast<std::size_t>(bump.end - first) / bs);
     bump.next += n * bs;
-    for (std::size_t i = n; i-- > 1;) lists_[c].push(first + i * bs, codec_);  // ascending pops
-    return first;
+    return links::carve(lists_[c], first, n, bs, codec_);  // ascending pops, or shuffled when randomized
   }
 
   ALLOY_SLOW_PATH void* allocate_unusual(std::size_t size, std::size_t align) noexcept {
@@ -176,7 +181,7 @@ class segregated_heap {
     if (size <= classes::max_size && align - alignment <= classes::max_size - size) {
       // Over-aligned but small: a block with room to slide the start up to the alignment.
       const std::size_t c = classes::class_of(size + align - alignment);
-      void* b = lists_[c].empty() ? refill(c) : lists_[c].pop(codec_);
+      void* b = lists_[c].empty() ? refill(c) : links::pop(lists_[c], codec_);
       return b == nullptr ? nullptr : ptr(align_up(addr(b), align));
     }
     chunk_header* h = store_.take(size, align);

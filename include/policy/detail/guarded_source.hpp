@@ -1,0 +1,64 @@
+// A memory-source adaptor that ends every chunk with an inaccessible guard page, so a linear
+// overflow off the end of a chunk (its last block, or a large block) faults instead of
+// corrupting whatever the kernel mapped next. chunk_store sees the chunk without its guard:
+// ownership and accounting stay exact.
+//
+//   +--------------------------- chunk (bytes) ---------------------------+-------------+
+//   | header | blocks ...                                                 | guard (---) |
+//   +---------------------------------------------------------------------+-------------+
+#pragma once
+#include <sys/mman.h>
+
+#include <cstddef>
+#include <string>
+#include <type_traits>
+
+#include "../source/system_pages.hpp"
+#include "math.hpp"
+
+namespace alloy::detail {
+
+/// Sources whose chunks are whole pages of their own mapping, which mprotect may change.
+/// A static arena lives inside the allocator object; malloc'd chunks share pages with malloc's
+/// own data. Neither can be guarded.
+template <class Source>
+inline constexpr bool pages_can_be_guarded = std::is_same_v<Source, policy::system_pages>;
+
+template <class Source>
+class guarded_source {
+  static_assert(pages_can_be_guarded<Source>,
+                "hardening: guard pages need a memory source that maps whole pages (P::system_pages); the "
+                "composition's source (static_arena / system_malloc) cannot be mprotected. Use P::system_pages, or "
+                "P::hardened::with<...> without P::guard_pages");
+
+ public:
+  using axis = typename Source::axis;
+  static constexpr std::size_t guard_bytes = 4096;  // the x86-64 / AArch64-4K page
+  static_assert(!pages_can_be_guarded<Source> || Source::granule % guard_bytes == 0, "chunk sizes must be whole pages for the guard to sit at the end");
+  static constexpr std::size_t granule = Source::granule;
+  static constexpr std::size_t preferred_chunk_bytes = Source::preferred_chunk_bytes;
+  static constexpr bool is_thread_safe = Source::is_thread_safe;
+
+  void* allocate_chunk(std::size_t bytes, std::size_t alignment) noexcept {
+    if (bytes > max_request) return nullptr;
+    void* base = inner_.allocate_chunk(bytes + guard_bytes, alignment);
+    if (base == nullptr) return nullptr;
+    if (::mprotect(static_cast<std::byte*>(base) + bytes, guard_bytes, PROT_NONE) != 0) {
+      inner_.deallocate_chunk(base, bytes + guard_bytes);
+      return nullptr;
+    }
+    return base;
+  }
+  void deallocate_chunk(void* p, std::size_t bytes) noexcept { inner_.deallocate_chunk(p, bytes + guard_bytes); }
+
+  static std::string name() { return Source::name() + " + guard pages"; }
+
+ private:
+  [[no_unique_address]] Source inner_;
+};
+
+/// The source a heap takes its chunks from: guarded when its hardening asks for guard pages.
+template <class Source, bool Guard>
+using maybe_guarded_source = std::conditional_t<Guard, guarded_source<Source>, Source>;
+
+}  // namespace alloy::detail

@@ -1,0 +1,182 @@
+// hardened: defences against heap exploitation, each one chosen separately.
+//
+//   P::hardened                                        all four mitigations below
+//   P::hardened::with<P::encoded_links>                one of them (any subset, in any order)
+//
+//   encoded_links        every free-list link stored mangled with a per-heap secret and its own
+//                        address (glibc's safe-linking, mimalloc's encoded free lists); a link that
+//                        decodes to a misaligned address or one outside the span of the heap's
+//                        chunks stops the program with a report instead of being followed.
+//   guard_pages          every chunk (each large block is one) ends with an inaccessible page, so
+//                        a linear overflow off it faults. Needs P::system_pages.
+//   randomized_placement blocks carved from a chunk are handed out in a shuffled order, from a
+//                        per-heap generator seeded with the secret: heap layout is not predictable.
+//   double_free_check    freeing the block at the head of its free list stops the program (one
+//                        compare on the fast path); with encoded_links too, freeing any block
+//                        already on its list does.
+#pragma once
+#include <bit>
+#include <boost/mp11/algorithm.hpp>
+#include <boost/mp11/list.hpp>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <type_traits>
+
+#include "../detail/config.hpp"
+#include "../detail/entropy.hpp"
+#include "../detail/hardened_list.hpp"
+#include "concept.hpp"
+
+namespace alloy::policy {
+
+/// The mitigations `hardened::with<...>` chooses from (tags, not policies).
+struct encoded_links {};
+struct guard_pages {};
+struct randomized_placement {};
+struct double_free_check {};
+
+}  // namespace alloy::policy
+
+namespace alloy::detail {
+
+/// The per-heap hardening state: the secret keys and the span of the heap's chunks (for
+/// encoded links), and the placement generator. Holds only what its mitigations use.
+template <bool EncodeLinks, bool Randomize>
+class hardened_codec {
+ public:
+  hardened_codec() noexcept {
+    if constexpr (EncodeLinks || Randomize) {
+      const std::uint64_t secret = random_secret(this);
+      if constexpr (EncodeLinks) {
+        add_key_ = secret;
+        xor_key_ = secret * 0x9E3779B97F4A7C15ull ^ random_secret(&secret);
+        rotation_ = static_cast<int>(secret >> 58);
+      }
+      if constexpr (Randomize) rng_ = xorshift64(secret ^ 0xD6E8FEB86659FD93ull);
+    }
+  }
+  hardened_codec(const hardened_codec&) = delete;
+  hardened_codec& operator=(const hardened_codec&) = delete;
+
+  /// mimalloc's encoding with glibc's position mixing: the stored word depends on the secret,
+  /// the link and where it is stored, so a link copied elsewhere or forged without the secret
+  /// decodes to garbage.
+  ALLOY_FAST_PATH void* encode(void* next, void* slot) const noexcept {
+    if constexpr (EncodeLinks) return ptr(std::rotl(addr(next) ^ addr(slot) ^ xor_key_, rotation_) + add_key_);
+    else return next;
+  }
+
+  ALLOY_FAST_PATH void* decode(void* stored, void* slot) const noexcept {
+    if constexpr (EncodeLinks) {
+      const std::uintptr_t next = unmangle(addr(stored), slot);
+      if (!is_valid_link(next)) [[unlikely]] report_corrupt_link(slot, next);
+      return ptr(next);
+    } else {
+      return stored;
+    }
+  }
+
+  /// The heap took the chunk [base, base + bytes): links may point into it from now on.
+  void admit(void* base, std::size_t bytes) noexcept {
+    if constexpr (EncodeLinks) {
+      const std::uintptr_t lo = addr(base);
+      const std::uintptr_t hi = lo + bytes;
+      const std::uintptr_t old_hi = low_ + span_;
+      low_ = span_ == 0 ? lo : std::min(low_, lo);
+      span_ = (span_ == 0 ? hi : std::max(old_hi, hi)) - low_;
+    }
+  }
+
+  /// True when the block's first word decodes to a valid link, as it does on a free block.
+  bool looks_free(const void* block) const noexcept
+    requires EncodeLinks
+  {
+    return is_valid_link(unmangle(addr(*static_cast<void* const*>(block)), const_cast<void*>(block)));
+  }
+
+  /// No list of this heap can be longer (the chunks' span in pointer-sized blocks).
+  std::size_t max_links() const noexcept
+    requires EncodeLinks
+  {
+    return span_ / sizeof(void*) + 1;
+  }
+
+  std::size_t random_below(std::size_t n) noexcept
+    requires Randomize
+  {
+    return rng_.below(n);
+  }
+
+ private:
+  ALLOY_FAST_PATH std::uintptr_t unmangle(std::uintptr_t stored, const void* slot) const noexcept {
+    return std::rotr(stored - add_key_, rotation_) ^ addr(slot) ^ xor_key_;
+  }
+  /// Null (the end of a list), or pointer-aligned and inside the span of the heap's chunks.
+  ALLOY_FAST_PATH bool is_valid_link(std::uintptr_t p) const noexcept {
+    return !((p - low_ >= span_ || (p & (sizeof(void*) - 1)) != 0) && p != 0);
+  }
+
+  struct no_generator {};
+  std::uintptr_t add_key_ = 0;
+  std::uintptr_t xor_key_ = 0;
+  std::uintptr_t low_ = 0;
+  std::size_t span_ = 0;
+  int rotation_ = 0;
+  [[no_unique_address]] std::conditional_t<Randomize, xorshift64, no_generator> rng_;
+};
+
+template <class M>
+inline constexpr bool is_mitigation = boost::mp11::mp_contains<
+    boost::mp11::mp_list<policy::encoded_links, policy::guard_pages, policy::randomized_placement,
+                         policy::double_free_check>,
+    M>::value;
+
+template <bool EncodeLinks, bool GuardPages, bool Randomize, bool DoubleFree>
+struct hardened_policy {
+  using axis = alloy::axis::hardening;
+  static constexpr bool encodes_links = EncodeLinks;
+  static constexpr bool guards_pages = GuardPages;
+  static constexpr bool randomizes_placement = Randomize;
+  static constexpr bool checks_double_free = DoubleFree;
+  using link_codec = hardened_codec<EncodeLinks, Randomize>;
+
+  static std::string name() {
+    if (EncodeLinks && GuardPages && Randomize && DoubleFree) return "hardened";
+    std::string chosen;
+    auto add = [&](bool on, const char* what) {
+      if (on) chosen += (chosen.empty() ? "" : ", ") + std::string(what);
+    };
+    add(EncodeLinks, "encoded_links");
+    add(GuardPages, "guard_pages");
+    add(Randomize, "randomized_placement");
+    add(DoubleFree, "double_free_check");
+    return "hardened::with<" + chosen + ">";
+  }
+};
+
+template <class... Mitigations>
+struct hardened_with {
+  static_assert((is_mitigation<Mitigations> && ...),
+                "P::hardened::with<...>: every argument must be a mitigation: P::encoded_links, P::guard_pages, "
+                "P::randomized_placement or P::double_free_check");
+  static_assert(sizeof...(Mitigations) > 0,
+                "P::hardened::with<>: choose at least one mitigation, or use P::no_hardening for none");
+  template <class M>
+  static constexpr bool has = (std::is_same_v<M, Mitigations> || ...);
+  // Flags, not the list, make the type: every order of one choice names the same policy.
+  using type = hardened_policy<has<policy::encoded_links>, has<policy::guard_pages>,
+                               has<policy::randomized_placement>, has<policy::double_free_check>>;
+};
+
+}  // namespace alloy::detail
+
+namespace alloy::policy {
+
+struct hardened : detail::hardened_policy<true, true, true, true> {
+  /// Tuned form: any non-empty subset of the mitigations, in any order.
+  template <class... Mitigations>
+  using with = typename detail::hardened_with<Mitigations...>::type;
+};
+
+}  // namespace alloy::policy

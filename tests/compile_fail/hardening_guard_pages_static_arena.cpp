@@ -1,0 +1,5 @@
+// expect: guard pages need a memory source that maps whole pages
+#include <alloc/alloy.hpp>
+#include <policy/hardening.hpp>
+namespace P = alloy::policy;
+alloy::allocator<P::static_arena<65536>, P::hardened::with<P::guard_pages>> heap;

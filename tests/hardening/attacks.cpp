@@ -1,0 +1,237 @@
+// The attacks an exploit tries on a heap, run against unhardened and hardened compositions:
+// the unhardened heap is shown to fall for each one, the hardened heap to stop the program
+// (in a forked child) with a report on stderr or a fault.
+#include <catch2/catch.hpp>
+
+#include <alloc/alloy.hpp>
+#include <csignal>
+#include <cstring>
+#include <policy/hardening.hpp>
+#include <set>
+
+#include "child_process.hpp"
+
+namespace P = alloy::policy;
+using alloy::testing::run_in_child;
+
+using unhardened = alloy::allocator<P::segregated_fit, P::pow2_classes<16, 256>, P::align<16>>;
+using fully_hardened = alloy::allocator<P::segregated_fit, P::pow2_classes<16, 256>, P::align<16>, P::hardened>;
+using links_only = alloy::allocator<P::segregated_fit, P::pow2_classes<16, 256>, P::align<16>,
+                                    P::hardened::with<P::encoded_links>>;
+using double_free_only = alloy::allocator<P::segregated_fit, P::pow2_classes<16, 256>, P::align<16>,
+                                          P::hardened::with<P::double_free_check>>;
+using guards_only = alloy::allocator<P::segregated_fit, P::pow2_classes<16, 256>, P::align<16>,
+                                     P::hardened::with<P::guard_pages>>;
+using random_only = alloy::allocator<P::segregated_fit, P::pow2_classes<16, 256>, P::align<16>,
+                                     P::hardened::with<P::randomized_placement>>;
+
+namespace {
+
+// What the attacker wants the allocator to hand out: memory it does not own (a global here;
+// in a real exploit a function pointer table or the stack).
+alignas(64) unsigned char attacker_target[64];
+
+/// Frees two blocks, then overwrites the link stored in the most recently freed one with
+/// `forged` (a use-after-free write), and allocates twice: the second allocation follows the
+/// forged link. Returns what it handed out.
+template <class Heap>
+void* follow_forged_link(Heap& heap, void* forged) {
+  void* a = heap.allocate(32);
+  void* b = heap.allocate(32);
+  heap.deallocate(a, 32);
+  heap.deallocate(b, 32);
+  std::memcpy(b, &forged, sizeof forged);  // the use-after-free write
+  void* first = heap.allocate(32);
+  void* second = heap.allocate(32);
+  (void)first;
+  return second;
+}
+
+}  // namespace
+
+TEST_CASE("an overwritten free-list link makes the unhardened heap return the attacker's address",
+          "[hardening][links]") {
+  unhardened heap;
+  void* got = follow_forged_link(heap, attacker_target);
+  CHECK(got == static_cast<void*>(attacker_target));  // the exploit works: the heap hands out foreign memory
+  CHECK_FALSE(heap.owns(got));
+}
+
+TEMPLATE_TEST_CASE("an overwritten free-list link stops a heap with encoded links", "[hardening][links]",
+                   fully_hardened, links_only) {
+  const auto outcome = run_in_child([] {
+    TestType heap;
+    void* got = follow_forged_link(heap, attacker_target);
+    std::fprintf(stderr, "not stopped: the heap returned %p\n", got);
+  });
+  CHECK(outcome.signal == SIGABRT);
+  CHECK_THAT(outcome.err, Catch::Contains("alloy hardening: corrupted free-list link"));
+  CHECK_THAT(outcome.err, !Catch::Contains("not stopped"));
+}
+
+TEST_CASE("a link forged with the secret still must point into the heap's chunks", "[hardening][links]") {
+  // An attacker who leaked the secret can encode any address; decoding still checks where it points.
+  alignas(64) static unsigned char chunk[4096];
+  alignas(16) static unsigned char outside[64];
+  using codec_type = P::hardened::link_codec;
+  auto slot = static_cast<void*>(chunk + 256);
+
+  SECTION("links inside the chunk, and null, decode to themselves") {
+    codec_type codec;
+    codec.admit(chunk, sizeof chunk);
+    for (std::size_t offset : {0, 16, 1024, 4080}) {
+      void* next = chunk + offset;
+      void* stored = codec.encode(next, slot);
+      CHECK(stored != next);
+      CHECK(codec.decode(stored, slot) == next);
+    }
+    CHECK(codec.decode(codec.encode(nullptr, slot), slot) == nullptr);
+  }
+  SECTION("an aligned address outside the heap is refused") {
+    const auto outcome = run_in_child([&] {
+      codec_type codec;
+      codec.admit(chunk, sizeof chunk);
+      std::fprintf(stderr, "decoded %p\n", codec.decode(codec.encode(outside, slot), slot));
+    });
+    CHECK(outcome.signal == SIGABRT);
+    CHECK_THAT(outcome.err, Catch::Contains("corrupted free-list link"));
+  }
+  SECTION("a misaligned address inside the heap is refused") {
+    const auto outcome = run_in_child([&] {
+      codec_type codec;
+      codec.admit(chunk, sizeof chunk);
+      std::fprintf(stderr, "decoded %p\n", codec.decode(codec.encode(chunk + 20, slot), slot));
+    });
+    CHECK(outcome.signal == SIGABRT);
+    CHECK_THAT(outcome.err, Catch::Contains("corrupted free-list link"));
+  }
+  SECTION("each heap has its own secret, and a link moved to another slot decodes to garbage") {
+    codec_type one, two;
+    one.admit(chunk, sizeof chunk);
+    two.admit(chunk, sizeof chunk);
+    void* next = chunk + 512;
+    CHECK(one.encode(next, slot) != two.encode(next, slot));
+    CHECK(one.encode(next, slot) != one.encode(next, chunk + 272));
+  }
+}
+
+TEST_CASE("a double free makes the unhardened heap hand one block out twice", "[hardening][double_free]") {
+  unhardened heap;
+  void* p = heap.allocate(48);
+  heap.deallocate(p, 48);
+  heap.deallocate(p, 48);
+  void* first = heap.allocate(48);
+  void* second = heap.allocate(48);
+  CHECK(first == second);  // two owners of one block: the classic double-free exploit
+}
+
+TEMPLATE_TEST_CASE("freeing the block just freed stops a heap that checks double frees", "[hardening][double_free]",
+                   fully_hardened, double_free_only) {
+  const auto outcome = run_in_child([] {
+    TestType heap;
+    void* p = heap.allocate(48);
+    heap.deallocate(p, 48);
+    heap.deallocate(p);  // unsized free finds the same list
+    std::fprintf(stderr, "not stopped\n");
+  });
+  CHECK(outcome.signal == SIGABRT);
+  CHECK_THAT(outcome.err, Catch::Contains("alloy hardening: double free"));
+}
+
+TEST_CASE("with encoded links, a double free of any block on its list is caught", "[hardening][double_free]") {
+  const auto outcome = run_in_child([] {
+    fully_hardened heap;
+    void* a = heap.allocate(64);
+    void* b = heap.allocate(64);
+    void* c = heap.allocate(64);
+    heap.deallocate(a, 64);
+    heap.deallocate(b, 64);
+    heap.deallocate(c, 64);
+    heap.deallocate(a, 64);  // a is deep in the list, not its head
+    std::fprintf(stderr, "not stopped\n");
+  });
+  CHECK(outcome.signal == SIGABRT);
+  CHECK_THAT(outcome.err, Catch::Contains("alloy hardening: double free"));
+}
+
+TEST_CASE("legitimate reuse is never mistaken for a double free", "[hardening][double_free]") {
+  fully_hardened heap;
+  std::vector<void*> blocks;
+  for (int round = 0; round < 50; ++round) {
+    for (int i = 0; i < 100; ++i) blocks.push_back(heap.allocate(16 + static_cast<std::size_t>(i % 8) * 16));
+    for (std::size_t i = 0; i < blocks.size(); i += 2) heap.deallocate(blocks[i]);
+    for (std::size_t i = 1; i < blocks.size(); i += 2) heap.deallocate(blocks[i]);
+    blocks.clear();
+  }
+  CHECK(heap.invariant());
+}
+
+TEMPLATE_TEST_CASE("a linear overflow off a large block faults on its guard page", "[hardening][guard_pages]",
+                   fully_hardened, guards_only) {
+  TestType heap;
+  auto* p = static_cast<unsigned char*>(heap.allocate(100000));
+  REQUIRE(p != nullptr);
+  const std::size_t usable = heap.usable_size(p);
+  const auto outcome = run_in_child([&] {
+    std::memset(p, 0xAA, usable);  // the whole block is writable
+    std::fprintf(stderr, "block filled\n");
+    p[usable] = 0xAA;  // one byte past: the guard page
+    std::fprintf(stderr, "not stopped\n");
+  });
+  CHECK(outcome.signal == SIGSEGV);
+  CHECK_THAT(outcome.err, Catch::Contains("block filled"));
+  CHECK_THAT(outcome.err, !Catch::Contains("not stopped"));
+  heap.deallocate(p);
+}
+
+TEMPLATE_TEST_CASE("a linear overflow off a size-class chunk faults on its guard page", "[hardening][guard_pages]",
+                   fully_hardened, guards_only) {
+  TestType heap;
+  auto* p = static_cast<unsigned char*>(heap.allocate(256));
+  REQUIRE(p != nullptr);
+  constexpr std::size_t chunk = TestType::composition::heap::chunk_bytes;
+  const auto outcome = run_in_child([&] {
+    for (std::size_t i = 0; i < chunk; ++i) p[i] = 0xAA;  // from a block to past its chunk's end
+    std::fprintf(stderr, "not stopped\n");
+  });
+  CHECK(outcome.signal == SIGSEGV);
+  CHECK_THAT(outcome.err, !Catch::Contains("not stopped"));
+  heap.deallocate(p, 256);
+}
+
+/// The order in which a fresh heap hands out 32 blocks of 64 bytes, as block indices.
+template <class Heap>
+std::vector<std::size_t> allocation_order() {
+  Heap heap;
+  std::vector<void*> blocks;
+  for (int i = 0; i < 32; ++i) blocks.push_back(heap.allocate(64));
+  const auto lowest = reinterpret_cast<std::uintptr_t>(*std::min_element(blocks.begin(), blocks.end()));
+  std::vector<std::size_t> order;
+  for (void* b : blocks) order.push_back((reinterpret_cast<std::uintptr_t>(b) - lowest) / 64);
+  return order;
+}
+
+TEST_CASE("randomized placement hands blocks out in an unpredictable order", "[hardening][placement]") {
+  const auto plain = allocation_order<unhardened>();
+  CHECK(plain == allocation_order<unhardened>());
+  CHECK(std::is_sorted(plain.begin(), plain.end()));  // predictable: ascending addresses
+
+  for (auto order : {allocation_order<random_only>(), allocation_order<fully_hardened>()}) {
+    CHECK(order != plain);
+    CHECK(order != allocation_order<random_only>());  // two heaps, two layouts (equal: 1 in 32!)
+    std::sort(order.begin(), order.end());
+    CHECK(order == plain);  // the same blocks, only shuffled
+  }
+}
+
+TEST_CASE("hardening policies name themselves and are order-free", "[hardening][names]") {
+  CHECK(P::hardened::name() == "hardened");
+  CHECK(P::hardened::with<P::guard_pages, P::encoded_links>::name() == "hardened::with<encoded_links, guard_pages>");
+  STATIC_REQUIRE(std::is_same_v<P::hardened::with<P::guard_pages, P::encoded_links>,
+                                P::hardened::with<P::encoded_links, P::guard_pages>>);
+  CHECK(alloy::name_of<links_only>() ==
+        "segregated_fit + pow2_classes<16, 256> + single_thread + align<16> + hardened::with<encoded_links>");
+  STATIC_REQUIRE(alloy::hardening_policy<P::hardened>);
+  STATIC_REQUIRE(alloy::hardening_policy<P::hardened::with<P::randomized_placement>>);
+  STATIC_REQUIRE(sizeof(P::no_hardening::link_codec) == 1);  // and [[no_unique_address]] in the heap
+}
