@@ -5,11 +5,9 @@
 // and the memory heap also   reserved_now(), keeps_peak, peak_reserved()   (see memory_probe).
 //
 // Cells: every Alloy composition of a matrix (alloy_cell<A>), the hand-written segregated free
-// list the speed target is measured against, and the baselines (glibc malloc, the
-// std::pmr pools; jemalloc, tcmalloc and mimalloc come from bench/common/baselines.hpp).
+// list the speed target is measured against, and the baselines: glibc malloc, jemalloc,
+// tcmalloc and mimalloc (loaded by bench/common/baselines.hpp) and the std::pmr resources.
 #pragma once
-#include <malloc.h>
-
 #include <boost/hana/for_each.hpp>
 #include <boost/hana/accessors.hpp>
 #include <boost/mp11/algorithm.hpp>
@@ -23,6 +21,7 @@
 #include <alloc/allocator.hpp>
 #include <policy/stats/stats.hpp>
 
+#include "bench/common/baselines.hpp"
 #include "reflect.hpp"
 
 namespace alloy::bench {
@@ -169,27 +168,44 @@ struct hand_free_list_cell {
   static std::string properties() { return "{}"; }
 };
 
-// ---- glibc malloc ------------------------------------------------------------------------------
+// ---- the system allocators -------------------------------------------------------------------
 
-struct glibc_heap {
+/// What a system allocator holds from the system, asked through its own statistics API (found
+/// with dlsym in the library bench/common/baselines.hpp loaded): glibc's arenas and mmapped
+/// blocks (mallinfo2), jemalloc's resident bytes, tcmalloc's heap less what it has unmapped,
+/// mimalloc's committed bytes. 0 when the library offers no such figure.
+class system_footprint {
+ public:
+  explicit system_footprint(std::string_view name);
+  std::size_t operator()() const noexcept;
+
+ private:
+  enum class source { none, glibc, jemalloc, tcmalloc, mimalloc } source_ = source::none;
+  void* query_ = nullptr;
+};
+
+/// glibc malloc, jemalloc, tcmalloc and mimalloc, each through the loader's function pointers
+/// (glibc's too: every system allocator pays the same indirect call).
+template <std::size_t Index>
+struct system_heap {
   static constexpr bool keeps_peak = false;
-  void* allocate(std::size_t size) noexcept { return std::malloc(size); }
-  void deallocate(void* p, std::size_t) noexcept { std::free(p); }
+  const baseline& api = baselines()[Index];
+  system_footprint footprint{baselines()[Index].name};
+  void* allocate(std::size_t size) noexcept { return api.allocate(size); }
+  void deallocate(void* p, std::size_t) noexcept { api.deallocate(p); }
   void end_of_round() noexcept {}
-  /// Bytes glibc holds from the system: its heaps (all arenas) and its mmapped blocks.
-  std::size_t reserved_now() const noexcept {
-    const struct mallinfo2 m = ::mallinfo2();
-    return m.arena + m.hblkhd;
-  }
+  std::size_t reserved_now() const noexcept { return footprint(); }
   std::size_t peak_reserved() const noexcept { return 0; }
 };
 
-struct glibc_cell {
-  using heap = glibc_heap;
-  using memory_heap = glibc_heap;
+template <std::size_t Index>
+struct system_cell {
+  using heap = system_heap<Index>;
+  using memory_heap = system_heap<Index>;
   static constexpr bool thread_safe = true;
   static constexpr bool frees_nothing = false;
-  static std::string name() { return "glibc malloc"; }
+  static bool available() { return baselines()[Index].available(); }
+  static std::string name() { return std::string(baselines()[Index].name); }
   static std::string declaration() { return ""; }
   static const char* kind() { return kind::baseline; }
   static std::string properties() { return "{}"; }

@@ -30,16 +30,16 @@ using boost::mp11::mp_list;
 
 /// Every workload of the matrix, differently typed objects in one hana::tuple, built once
 /// per run at the run's scale. Their order is the report's order.
-inline auto make_workloads(const workload_scale& s) {
+inline auto make_workloads(const workload_scale& s, const std::string& trace) {
   return boost::hana::make_tuple(
       pairs_workload{8}, pairs_workload{16}, pairs_workload{64}, pairs_workload{256}, pairs_workload{512},
       pairs_workload{1024}, pairs_workload{4096}, batch_workload{s.batch}, churn_workload{s.small_live, s.churn_steps},
       churn_workload{s.large_live, s.churn_steps}, mixed_lifetimes_workload{}, producer_consumer_workload{s.batch},
-      fragmentation_workload{s.frag_blocks});
+      fragmentation_workload{s.frag_blocks}, trace_replay_workload{trace});
 }
 
 inline auto& workload_list() {
-  static auto list = make_workloads(current_options().scale);
+  static auto list = make_workloads(current_options().scale, current_options().trace);
   return list;
 }
 
@@ -97,11 +97,20 @@ void run_cell(benchmark::State& state, const Workload& w) {
 /// Registers `Cell` and its benchmark on every workload it can run.
 template <class Cell>
 void add_cell(registry& r) {
+  if constexpr (requires { Cell::available(); }) {
+    if (!Cell::available()) {
+      std::printf("alloy: %s is not available, left out\n", Cell::name().c_str());
+      return;
+    }
+  }
   r.add_cell({Cell::name(), Cell::kind(), Cell::declaration(), Cell::properties(), Cell::thread_safe});
   std::size_t index = 0;
   boost::hana::for_each(workload_list(), [&](const auto& w) {
     using W = std::decay_t<decltype(w)>;
     if constexpr (runs_on<W, Cell>) {
+      if constexpr (requires { w.enabled(); }) {
+        if (!w.enabled()) return void(++index);
+      }
       r.add({index, w.name(), Cell::name(), [&w](benchmark::State& state) { run_cell<Cell>(state, w); }});
     }
     ++index;

@@ -29,7 +29,8 @@ void print_help(const char* program) {
       "  --full           longer runs, 5 repetitions (default: 3 repetitions of 0.02 s)\n"
       "  --filter REGEX   only the benchmarks whose 'workload/cell' matches (extended regex)\n"
       "  --out FILE       Google Benchmark JSON with the cells described in its context\n"
-      "  --trace FILE     replay this trace as the trace_replay workload\n",
+      "  --trace FILE     replay this trace as the trace_replay workload (default: the shipped\n"
+      "                   tests/data/python_threads.trace; 'none' for no replay)\n",
       program);
 }
 
@@ -111,13 +112,17 @@ const options& current_options() { return mutable_options(); }
 
 void add_reference_cells(registry& r) {
   add_cell<hand_free_list_cell>(r);
-  add_cell<glibc_cell>(r);
+  add_cell<system_cell<0>>(r);  // glibc malloc, jemalloc, tcmalloc, mimalloc: bench/common/baselines.hpp
+  add_cell<system_cell<1>>(r);
+  add_cell<system_cell<2>>(r);
+  add_cell<system_cell<3>>(r);
   add_cell<pmr_cell<std::pmr::unsynchronized_pool_resource>>(r);
   add_cell<pmr_cell<std::pmr::synchronized_pool_resource>>(r);
   add_cell<pmr_cell<std::pmr::monotonic_buffer_resource>>(r);
 }
 
 int run_matrix(int argc, char** argv, const std::vector<cell_adder>& adders) {
+  init_baselines(argv);  // may re-execute the program once, so jemalloc can be loaded
   options& o = mutable_options();
   std::vector<std::string> args(argv + 1, argv + argc);
   std::vector<std::string> passthrough{argv[0]};
@@ -142,6 +147,10 @@ int run_matrix(int argc, char** argv, const std::vector<cell_adder>& adders) {
       passthrough.push_back(args[i]);
     }
   }
+#ifdef ALLOY_DEFAULT_TRACE
+  if (o.trace.empty()) o.trace = ALLOY_DEFAULT_TRACE;
+#endif
+  if (o.trace == "none") o.trace.clear();
   if (o.mode == options::depth::smoke) {
     o.scale = workload_scale::smoke();
     o.repetitions = 1;

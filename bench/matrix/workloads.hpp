@@ -18,6 +18,8 @@
 #include <thread>
 #include <vector>
 
+#include <alloc/trace_format.hpp>
+
 #include "metrics.hpp"
 
 namespace alloy::bench {
@@ -374,6 +376,64 @@ struct fragmentation_workload {
     d.at_peak();
     for (std::size_t i = 0; i < medium_sizes.size(); ++i) d.deallocate(s.medium[i], medium_sizes[i]);
     for (std::size_t i = 0; i < large_sizes.size(); ++i) d.deallocate(s.large[i], large_sizes[i]);
+    d.end_of_round();
+  }
+  template <class D> void teardown(D&, state&) const {}
+};
+
+// ---- trace replay --------------------------------------------------------------------------------
+
+/// A recorded program (include/alloc/trace_format.hpp) replayed call by call, in the order the
+/// calls happened, on one thread: a realloc becomes the free of the old block and the
+/// allocation of the new one (no copy), calloc and aligned calls become plain allocations of
+/// their size. Blocks still live at the end of the trace are freed, so every round is the
+/// whole program again.
+struct trace_replay_workload {
+  struct step {
+    std::uint64_t size;    // bytes to allocate; 0 with `release`
+    std::uint32_t object;  // the block's number in the trace
+    bool release;          // free `object` instead of allocating it
+  };
+  std::vector<step> steps;
+  std::size_t objects = 0, allocations = 0;
+  static constexpr bool needs_thread_safe = false, frees_all_each_round = true, measures_memory = true;
+
+  explicit trace_replay_workload(const std::string& path) {
+    if (path.empty()) return;
+    const auto file = alloy::trace::read(path);
+    if (!file) return;
+    objects = file->head.object_count;
+    steps.reserve(file->records.size());
+    for (const alloy::trace::record& r : file->records) {
+      const bool release = r.kind == alloy::trace::op::deallocate || r.kind == alloy::trace::op::reallocate_from;
+      steps.push_back({release ? 0 : r.size, r.object, release});
+      allocations += release ? 0 : 1;
+    }
+  }
+  bool enabled() const { return allocations > 0; }
+  std::string name() const { return "trace_replay"; }
+  std::size_t pairs_per_round() const { return allocations; }
+  std::size_t memory_rounds() const { return 1; }
+  struct state {
+    std::vector<void*> blocks;
+    std::vector<std::uint64_t> sizes;
+  };
+  template <class D> state setup(D&) const { return {std::vector<void*>(objects + 1), std::vector<std::uint64_t>(objects + 1)}; }
+  template <class D> void round(D& d, state& s) const {
+    for (const step& st : steps) {
+      if (st.release) {
+        d.deallocate(s.blocks[st.object], s.sizes[st.object]);
+        s.blocks[st.object] = nullptr;
+      } else {
+        s.sizes[st.object] = st.size;
+        s.blocks[st.object] = d.allocate(st.size);
+      }
+    }
+    d.at_peak();
+    for (std::size_t i = 1; i <= objects; ++i) {
+      if (s.blocks[i] != nullptr) d.deallocate(s.blocks[i], s.sizes[i]);
+      s.blocks[i] = nullptr;
+    }
     d.end_of_round();
   }
   template <class D> void teardown(D&, state&) const {}

@@ -1,0 +1,305 @@
+#!/usr/bin/python3
+"""Alloy's report: Google Benchmark JSON from a matrix run -> summary.md and SVG plots.
+
+    /usr/bin/python3 tools/report/report.py RESULTS.json [MORE.json ...] --out report/
+
+Standard library only (Debian's /usr/bin/python3); plots are drawn by gnuplot when it is
+installed (`--no-plots` skips them). Every figure in the tables is the JSON's own number,
+formatted by `fmt` below: nothing is smoothed, rounded before ranking, or dropped.
+"""
+import argparse
+import json
+import math
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+SYSTEM_ALLOCATORS = ["glibc malloc", "jemalloc", "tcmalloc", "mimalloc"]
+FAST_THIRD_PARTY = ["jemalloc", "tcmalloc", "mimalloc"]
+HAND_WRITTEN = "hand-written free list"
+KIND_COLOUR = {"alloy": "0x1f77b4", "baseline": "0x7f7f7f", "reference": "0xff7f0e"}
+
+
+def fmt(value, digits=3):
+    """The one way numbers are printed: `digits` significant digits, '–' when absent."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if value == 0:
+        return "0"
+    magnitude = int(math.floor(math.log10(abs(value))))
+    decimals = max(0, digits - 1 - magnitude)
+    return f"{value:.{decimals}f}"
+
+
+def fmt_bytes(value):
+    if value is None:
+        return "–"
+    for unit in ["B", "KiB", "MiB", "GiB"]:
+        if abs(value) < 1024 or unit == "GiB":
+            return f"{fmt(value)} {unit}" if unit != "B" else f"{int(value)} B"
+        value /= 1024.0
+    return "–"
+
+
+def load(paths):
+    """-> (context, cells by name, results: {workload: {cell: record}}, workload order)."""
+    context, cells, results, order = {}, {}, {}, []
+    for path in paths:
+        with open(path) as f:
+            data = json.load(f)
+        context = context or data.get("context", {})
+        for cell in json.loads(data.get("context", {}).get("alloy.cells", "[]")):
+            cells.setdefault(cell["name"], cell)
+        runs = data.get("benchmarks", [])
+        has_median = {b["run_name"] for b in runs if b.get("aggregate_name") == "median"}
+        for b in runs:
+            name = b.get("run_name", b["name"])
+            if b.get("run_type") == "aggregate" and b.get("aggregate_name") != "median":
+                continue
+            if b.get("run_type") == "iteration" and name in has_median:
+                continue
+            workload = name.split("/", 1)[0]
+            cell = b.get("label") or name.split("/", 1)[1].split("/min_time")[0]
+            record = {"error": b.get("error_message") if b.get("error_occurred") else None}
+            if record["error"] is None:
+                assert b.get("time_unit", "ns") == "ns", "the matrix reports in nanoseconds"
+                pairs = b.get("pairs", 1.0)
+                record["ns_per_pair"] = b["real_time"] / pairs
+                for key, value in b.items():
+                    if isinstance(value, (int, float)) and key not in ("real_time", "cpu_time", "iterations",
+                                                                       "family_index", "per_family_instance_index",
+                                                                       "repetitions", "repetition_index", "threads"):
+                        record[key] = float(value)
+            if workload not in results:
+                results[workload] = {}
+                order.append(workload)
+            results[workload][cell] = record
+            cells.setdefault(cell, {"name": cell, "kind": "alloy", "declaration": "", "thread_safe": False})
+    return context, cells, results, order
+
+
+def pareto(rows):
+    """Cells no other cell beats on both time and memory (both measured)."""
+    measured = [r for r in rows if r.get("memory_ratio") is not None]
+    front = set()
+    for r in measured:
+        dominated = any(o is not r and o["ns_per_pair"] <= r["ns_per_pair"] and o["memory_ratio"] <= r["memory_ratio"]
+                        and (o["ns_per_pair"] < r["ns_per_pair"] or o["memory_ratio"] < r["memory_ratio"])
+                        for o in measured)
+        if not dominated:
+            front.add(r["cell"])
+    return front
+
+
+def ranked(results, workload):
+    rows = []
+    for cell, rec in results[workload].items():
+        if rec["error"] is None:
+            rows.append(dict(rec, cell=cell))
+    rows.sort(key=lambda r: (r["ns_per_pair"], r["cell"]))
+    return rows
+
+
+def short_name(name):
+    """A cell's name short enough for a plot axis."""
+    s = name.replace(" + ", "+").replace("segregated_fit", "seg").replace("single_thread", "st")
+    s = s.replace("_classes", "").replace("geometric", "geo").replace("linear", "lin").replace("align<", "a<")
+    return s.replace(", ", ",")
+
+
+def speedup(reference, value):
+    return None if reference is None or value is None or value == 0 else reference / value
+
+
+def targets(results, cells):
+    """The issue's targets, each computed from this run's medians: (target, figure, met)."""
+    out = []
+
+    def best(workload, kind="alloy", key="ns_per_pair"):
+        rows = [r for r in ranked(results, workload) if cells.get(r["cell"], {}).get("kind") == kind
+                and r.get(key) is not None] if workload in results else []
+        return min(rows, key=lambda r: r[key]) if rows else None
+
+    def time_of(workload, cell):
+        rec = results.get(workload, {}).get(cell)
+        return rec.get("ns_per_pair") if rec and rec["error"] is None else None
+
+    for workload in [w for w in results if re.fullmatch(r"pairs_(\d+)", w) and 16 <= int(w.split("_")[1]) <= 512]:
+        b = best(workload)
+        third = [t for t in (time_of(workload, c) for c in FAST_THIRD_PARTY) if t is not None]
+        hand = time_of(workload, HAND_WRITTEN)
+        if b and third:
+            ratio = min(third) / b["ns_per_pair"]
+            out.append((f"{workload}: best Alloy >= 4x faster than fastest of jemalloc/tcmalloc/mimalloc",
+                        f"{fmt(ratio)}x ({b['cell']}: {fmt(b['ns_per_pair'])} ns vs {fmt(min(third))} ns)", ratio >= 4))
+        if b and hand:
+            ratio = b["ns_per_pair"] / hand
+            out.append((f"{workload}: best Alloy within 1.25x of the hand-written free list",
+                        f"{fmt(ratio)}x ({fmt(b['ns_per_pair'])} ns vs {fmt(hand)} ns)", ratio <= 1.25))
+    for workload in [w for w in results if w == "random_batch" or w.startswith("churn_")]:
+        b = best(workload)
+        system = {c: time_of(workload, c) for c in SYSTEM_ALLOCATORS if time_of(workload, c) is not None}
+        if b and system:
+            fastest = min(system, key=system.get)
+            out.append((f"{workload}: best Alloy faster than every system allocator",
+                        f"{fmt(b['ns_per_pair'])} ns vs {fastest} {fmt(system[fastest])} ns", b["ns_per_pair"] < system[fastest]))
+    for workload, limit in (("churn_10k", 1.3), ("churn_100k", 1.15)):
+        b = best(workload, key="memory_ratio")
+        if b:
+            glibc = results[workload].get("glibc malloc", {}).get("memory_ratio")
+            out.append((f"{workload}: best Alloy memory ratio <= {limit}",
+                        f"{fmt(b['memory_ratio'])} ({b['cell']}; glibc {fmt(glibc)})", b["memory_ratio"] <= limit))
+    return out
+
+
+def summary(context, cells, results, order, top):
+    lines = ["# Alloy benchmark matrix", ""]
+    lines.append(f"- date: {context.get('date', '?')}")
+    lines.append(f"- machine: {context.get('host_name', '?')}, {context.get('alloy.cpu', '?')}, "
+                 f"{context.get('num_cpus', '?')} CPUs at {context.get('mhz_per_cpu', '?')} MHz, "
+                 f"load average {context.get('load_avg', '?')}")
+    lines.append(f"- compiler: {context.get('alloy.compiler', '?')}; mode: {context.get('alloy.mode', '?')}; "
+                 f"library build: {context.get('library_build_type', '?')}")
+    lines.append(f"- cells: {len(cells)} ({sum(1 for c in cells.values() if c.get('kind') == 'alloy')} Alloy "
+                 f"compositions); workloads: {len(order)}")
+    if context.get("alloy.note"):
+        lines.append(f"- {context['alloy.note']}")
+    lines += ["", "Times are medians of the repetitions, per allocate+free pair. `x glibc` and `x mimalloc` are "
+              "speed-ups (their time / this cell's time; above 1 is faster). Memory is peak bytes taken from the "
+              "system over peak live requested bytes. ★ marks the Pareto front of time against memory.", ""]
+    goals = targets(results, cells)
+    if goals:
+        lines += ["## Targets (this run)", "", "| target | figure | met |", "|---|---|---|"]
+        for name, figure, met in goals:
+            lines.append(f"| {name} | {figure} | {'yes' if met else '**no**'} |")
+        lines.append("")
+    for workload in order:
+        rows = ranked(results, workload)
+        front = pareto(rows)
+        glibc = results[workload].get("glibc malloc", {}).get("ns_per_pair")
+        mimalloc = results[workload].get("mimalloc", {}).get("ns_per_pair")
+        lines += [f"## {workload}", "", f"![{workload}](plots/{workload}.svg)", "",
+                  "| # | cell | kind | ns/pair | x glibc | x mimalloc | p99 ns | max ns | memory | ext. frag. | largest free |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|"]
+        shown = rows if top <= 0 else rows[:top]
+        for i, r in enumerate(shown, 1):
+            mark = " ★" if r["cell"] in front else ""
+            lines.append(f"| {i} | {r['cell']}{mark} | {cells.get(r['cell'], {}).get('kind', '?')} | {fmt(r['ns_per_pair'])} | "
+                         f"{fmt(speedup(glibc, r['ns_per_pair']))} | {fmt(speedup(mimalloc, r['ns_per_pair']))} | "
+                         f"{fmt(r.get('p99_ns'))} | {fmt(r.get('max_ns'))} | {fmt(r.get('memory_ratio'))} | "
+                         f"{fmt(r.get('external_fragmentation'))} | {fmt_bytes(r.get('largest_free_block'))} |")
+        if len(rows) > len(shown):
+            lines.append(f"| … | {len(rows) - len(shown)} more cells in results.md | | | | | | | | | |")
+        errors = [(c, rec["error"]) for c, rec in results[workload].items() if rec["error"]]
+        for cell, message in errors:
+            lines.append(f"\n- {cell}: **{message}**")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def full_tables(results, order):
+    """Every counter of every cell: the complete figures behind the summary."""
+    lines = ["# All figures", ""]
+    for workload in order:
+        rows = ranked(results, workload)
+        keys = sorted({k for r in rows for k in r if k not in ("cell", "error")})
+        lines += [f"## {workload}", "", "| cell | " + " | ".join(keys) + " |", "|---|" + "---|" * len(keys)]
+        for r in rows:
+            lines.append(f"| {r['cell']} | " + " | ".join(fmt(r.get(k), 6) for k in keys) + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def gnuplot(script, cwd):
+    subprocess.run(["gnuplot"], input=script, text=True, cwd=cwd, check=True)
+
+
+def plots(cells, results, order, out_dir):
+    plot_dir = os.path.join(out_dir, "plots")
+    os.makedirs(plot_dir, exist_ok=True)
+    for workload in order:
+        rows = ranked(results, workload)
+        if not rows:
+            continue
+        data = os.path.join(plot_dir, f"{workload}.dat")
+        with open(data, "w") as f:
+            for i, r in enumerate(rows):
+                colour = int(KIND_COLOUR.get(cells.get(r["cell"], {}).get("kind"), "0x000000"), 16)
+                f.write(f"{i} {r['ns_per_pair']!r} {colour} \"{short_name(r['cell'])}\"\n")
+        height = 360 + 14 * len(rows)
+        floor = min(r["ns_per_pair"] for r in rows) / 2
+        gnuplot(f"""
+set terminal svg size 900,{height} dynamic noenhanced font 'sans,10' background '#ffffff'
+set output '{workload}.svg'
+set title '{workload}: time per allocate+free pair (median; lower is better)'
+set style fill solid 0.85 border -1
+set boxwidth 0.7
+set logscale x
+set xrange [{floor!r}:*]
+set xlabel 'ns per pair (log scale)'
+set ytics nomirror font ',8'
+set yrange [{len(rows)}:-1]
+set grid xtics
+unset key
+plot '{workload}.dat' using 2:1:({floor!r}):2:($1-0.35):($1+0.35):3:ytic(4) with boxxyerror lc rgb variable
+""", plot_dir)
+        os.remove(data)
+    # Heat map: every cell (row) on every workload (column), coloured by log2 of its time over
+    # the fastest cell of that workload; blank where the cell cannot run the workload.
+    cell_names = sorted({c for w in order for c in results[w]}, key=lambda c: (cells.get(c, {}).get("kind", ""), c))
+    data = os.path.join(plot_dir, "heatmap.dat")
+    with open(data, "w") as f:
+        for x, workload in enumerate(order):
+            rows = ranked(results, workload)
+            best = rows[0]["ns_per_pair"] if rows else None
+            for y, cell in enumerate(cell_names):
+                rec = results[workload].get(cell)
+                if rec and rec["error"] is None and best:
+                    f.write(f"{x} {y} {math.log2(rec['ns_per_pair'] / best)!r}\n")
+    xtics = ", ".join(f"'{w}' {i}" for i, w in enumerate(order))
+    ytics = ", ".join(f"'{short_name(c)}' {i}" for i, c in enumerate(cell_names))
+    gnuplot(f"""
+set terminal svg size {420 + 60 * len(order)},{260 + 16 * len(cell_names)} dynamic noenhanced font 'sans,9' background '#ffffff'
+set output 'heatmap.svg'
+set title 'time relative to the fastest cell of each workload (log2; 0 = fastest)'
+set xtics ({xtics}) rotate by -40 left
+set ytics ({ytics})
+set xrange [-0.5:{len(order) - 0.5}]
+set yrange [-0.5:{len(cell_names) - 0.5}] reverse
+set cbrange [0:8]
+set palette defined (0 '#1a9850', 2 '#fee08b', 5 '#d73027', 8 '#67001f')
+set cblabel 'log2(time / fastest)'
+set style fill solid 1.0 noborder
+unset key
+plot 'heatmap.dat' using 1:2:(0.5):(0.5):3 with boxxyerror fc palette
+""", plot_dir)
+    os.remove(data)
+
+
+def main(argv):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("results", nargs="+", help="Google Benchmark JSON from bench_matrix or a user matrix")
+    parser.add_argument("--out", default="report", help="report folder (default: report)")
+    parser.add_argument("--top", type=int, default=15, help="rows per workload in summary.md (0: all)")
+    parser.add_argument("--no-plots", action="store_true", help="skip the gnuplot SVGs")
+    args = parser.parse_args(argv)
+    context, cells, results, order = load(args.results)
+    if not order:
+        sys.exit("alloy report: no benchmark results in " + ", ".join(args.results))
+    os.makedirs(args.out, exist_ok=True)
+    with open(os.path.join(args.out, "summary.md"), "w") as f:
+        f.write(summary(context, cells, results, order, args.top) + "\n")
+    with open(os.path.join(args.out, "results.md"), "w") as f:
+        f.write(full_tables(results, order) + "\n")
+    if not args.no_plots:
+        if shutil.which("gnuplot") is None:
+            print("alloy report: gnuplot not found, plots skipped (tools/install-deps.sh installs gnuplot-nox)")
+        else:
+            plots(cells, results, order, args.out)
+    print(f"alloy report: {args.out}/summary.md ({len(order)} workloads, {len(cells)} cells)")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
