@@ -7,7 +7,6 @@
 #include <cstdint>
 #include <vector>
 
-#include "hand_locked_segregated_fit.hpp"
 #include "hand_segregated_fit.hpp"
 
 namespace zero_overhead {
@@ -15,8 +14,6 @@ namespace zero_overhead {
 namespace P = alloy::policy;
 
 using composed_segregated_fit = alloy::allocator<P::segregated_fit, P::pow2_classes<16, 512>, P::single_thread, P::align<16>>;
-using composed_locked_segregated_fit =
-    alloy::allocator<P::segregated_fit, P::pow2_classes<16, 512>, P::locked<std::mutex>, P::align<16>>;
 
 /// A design, both ways: `composed` from Alloy's policies, `hand` written by hand, the `name` the
 /// drivers and reports use, and `place(p, first)`: where block `p` lies in a form that must be the
@@ -29,13 +26,7 @@ struct segregated_fit_design {
   static std::uintptr_t place(const void* p, const void*) { return reinterpret_cast<std::uintptr_t>(p) % (64 * 1024); }
 };
 
-struct locked_segregated_fit_design : segregated_fit_design {
-  using composed = composed_locked_segregated_fit;
-  using hand = hand_locked_segregated_fit;
-  static constexpr const char* name = "locked_segregated_fit";
-};
-
-using designs = boost::mp11::mp_list<segregated_fit_design, locked_segregated_fit_design>;
+using designs = boost::mp11::mp_list<segregated_fit_design>;
 
 /// Calls `f(Design{})` for every design.
 inline void for_each_design(auto&& f) { boost::mp11::mp_for_each<designs>(f); }
@@ -78,8 +69,11 @@ template <class Heap>
   }
 }
 
-/// Brings a heap to its steady state outside the measurement: every class the sequence uses
-/// has a free block, so the measured loops never refill.
+/// Brings a heap to its steady state outside the measurement. First every size of the sequence
+/// once (so a size-class heap has a free block in every class it will use and never refills in
+/// the measured loop), then a background that stays: 16 blocks of the sequence's sizes, every
+/// other one freed again, so the measured pairs work among live blocks and holes, not in an
+/// empty heap. Each measured pair then leaves the heap exactly as it found it.
 template <class Heap>
 [[gnu::noinline]] void warm_up(Heap& heap, const std::vector<std::size_t>& sizes) noexcept {
   for (std::size_t size : sizes) {
@@ -87,6 +81,9 @@ template <class Heap>
     escape(p);
     heap.deallocate(p, size);
   }
+  void* background[16];
+  for (std::size_t i = 0; i < 16; ++i) background[i] = heap.allocate(sizes[i % sizes.size()]);
+  for (std::size_t i = 0; i < 16; i += 2) heap.deallocate(background[i], sizes[i % sizes.size()]);
 }
 
 }  // namespace zero_overhead

@@ -1,23 +1,19 @@
 // A plain hash set of chunk addresses for the hand-written allocators: open addressing, linear
-// probing, its table mapped straight from the kernel. It is what makes their owns() exact
-// without touching memory that may be unmapped, as the composed types' owns() is.
+// probing, its table taken from the same pages as the chunks (`Pages`: take(bytes) / give(p,
+// bytes), in units of Pages::page). It is what makes owns() exact without touching memory that
+// may be unmapped, as the composed types' owns() is.
 #pragma once
-#include <sys/mman.h>
-
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 namespace zero_overhead {
 
+template <class Pages>
 class hand_registry {
  public:
-  hand_registry() = default;
-  hand_registry(const hand_registry&) = delete;
-  hand_registry& operator=(const hand_registry&) = delete;
-  ~hand_registry() { clear(); }
-
-  bool insert(std::uintptr_t key) noexcept {
-    if ((size_ + 1) * 4 > capacity_ * 3 && !grow()) return false;
+  bool insert(Pages& pages, std::uintptr_t key) noexcept {
+    if ((size_ + 1) * 4 > capacity_ * 3 && !grow(pages)) return false;
     place(key);
     return true;
   }
@@ -50,8 +46,8 @@ class hand_registry {
 
   std::size_t table_bytes() const noexcept { return capacity_ * sizeof(std::uintptr_t); }
 
-  void clear() noexcept {
-    if (table_ != nullptr) ::munmap(table_, table_bytes());
+  void clear(Pages& pages) noexcept {
+    if (table_ != nullptr) pages.give(table_, bytes_for(capacity_));
     table_ = nullptr;
     capacity_ = size_ = 0;
   }
@@ -66,10 +62,14 @@ class hand_registry {
     table_[i] = key;
     ++size_;
   }
-  bool grow() noexcept {
-    const std::size_t fresh = capacity_ == 0 ? 4096 / sizeof(std::uintptr_t) : capacity_ * 2;
-    void* raw = ::mmap(nullptr, fresh * sizeof(std::uintptr_t), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (raw == MAP_FAILED) return false;  // fresh anonymous pages are already zero
+  static std::size_t bytes_for(std::size_t capacity) noexcept {
+    return (capacity * sizeof(std::uintptr_t) + Pages::page - 1) & ~(Pages::page - 1);
+  }
+  bool grow(Pages& pages) noexcept {
+    const std::size_t fresh = capacity_ == 0 ? Pages::page / sizeof(std::uintptr_t) : capacity_ * 2;
+    void* raw = pages.take(bytes_for(fresh));
+    if (raw == nullptr) return false;
+    std::memset(raw, 0, bytes_for(fresh));
     std::uintptr_t* old = table_;
     const std::size_t old_capacity = capacity_;
     table_ = static_cast<std::uintptr_t*>(raw);
@@ -77,7 +77,7 @@ class hand_registry {
     size_ = 0;
     for (std::size_t i = 0; i < old_capacity; ++i)
       if (old[i] != 0) place(old[i]);
-    if (old != nullptr) ::munmap(old, old_capacity * sizeof(std::uintptr_t));
+    if (old != nullptr) pages.give(old, bytes_for(old_capacity));
     return true;
   }
 

@@ -26,6 +26,16 @@
 
 namespace zero_overhead {
 
+/// Pages straight from the kernel, for the registry's table.
+struct mapped_pages {
+  static constexpr std::size_t page = 4096;
+  void* take(std::size_t bytes) noexcept {
+    void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? nullptr : p;
+  }
+  void give(void* p, std::size_t bytes) noexcept { ::munmap(p, bytes); }
+};
+
 class hand_segregated_fit {
  public:
   static constexpr std::size_t alignment = 16;
@@ -91,7 +101,7 @@ class hand_segregated_fit {
 
   void release() noexcept {
     while (chunks_ != nullptr) unmap_chunk(chunks_);
-    registry_.clear();
+    registry_.clear(pages_);
     std::fill(std::begin(free_), std::end(free_), nullptr);
     std::fill(std::begin(bump_), std::end(bump_), bump_region{});
   }
@@ -168,7 +178,7 @@ class hand_segregated_fit {
     if (aligned > begin) ::munmap(raw, aligned - begin);
     if (begin + span > aligned + bytes) ::munmap(reinterpret_cast<void*>(aligned + bytes), begin + span - aligned - bytes);
     auto* h = reinterpret_cast<chunk*>(aligned);
-    if (!registry_.insert(aligned)) {
+    if (!registry_.insert(pages_, aligned)) {
       ::munmap(h, bytes);
       return nullptr;
     }
@@ -190,7 +200,8 @@ class hand_segregated_fit {
 
   block* free_[class_count] = {};  // hot: the fast path touches only these
   bump_region bump_[class_count] = {};
-  hand_registry registry_;
+  [[no_unique_address]] mapped_pages pages_;
+  hand_registry<mapped_pages> registry_;
   chunk* chunks_ = nullptr;
   std::size_t reserved_ = 0;
   std::size_t peak_ = 0;
