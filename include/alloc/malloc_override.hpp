@@ -23,12 +23,14 @@
 //   (ENOMEM, or EINVAL for aligned_alloc), EINVAL/ENOMEM returned by posix_memalign.
 // No C++ exception leaves a C function; operator new throws std::bad_alloc as the standard says.
 #pragma once
+#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cstddef>
+#include <cstdlib>
 #include <cstring>
 #include <new>
 
@@ -75,6 +77,15 @@ struct malloc_functions {
   static constexpr std::size_t min_align = Allocator::alignment;
 
   static Allocator& heap() noexcept { return process_heap<Allocator>::get(); }
+
+  /// The layer holding the heap's lock, where the threading policy exposes one with
+  /// `with_lock(f)`: locked<> itself, or thread_local_cache's locked back end.
+  static auto& locked_heap(Allocator& h) noexcept
+    requires requires { h.layers().with_lock([](auto&) noexcept {}); } || requires { h.layers().back_end().with_lock([](auto&) noexcept {}); }
+  {
+    if constexpr (requires { h.layers().with_lock([](auto&) noexcept {}); }) return h.layers();
+    else return h.layers().back_end();
+  }
   static std::size_t page_size() noexcept { return static_cast<std::size_t>(::sysconf(_SC_PAGESIZE)); }
 
   ALLOY_FAST_PATH static void* malloc(std::size_t size) noexcept {
@@ -84,10 +95,18 @@ struct malloc_functions {
   }
 
   ALLOY_FAST_PATH static void free(void* p) noexcept {
+    if (p == nullptr) return;
     Allocator& h = heap();
-    if (h.owns(p)) [[likely]] h.deallocate(p);
-    // else: null, or a block Alloy never handed out (ld.so's before the preload took effect):
-    // nobody here can give it back, so it stays where it is.
+    // A block Alloy never handed out (ld.so's, from before the preload took effect) is left
+    // where it is: nobody here can give it back.
+    if constexpr (requires { locked_heap(h); }) {
+      // owns and free in one critical section of the threading layer, not two.
+      locked_heap(h).with_lock([p](auto& inner) noexcept {
+        if (inner.owns(p)) [[likely]] inner.deallocate(p);
+      });
+    } else {
+      if (h.owns(p)) [[likely]] h.deallocate(p);
+    }
   }
 
   static void* calloc(std::size_t count, std::size_t size) noexcept {
@@ -187,20 +206,45 @@ struct malloc_functions {
   }
 
   // ---- C++ -------------------------------------------------------------------------------
-  static void* new_or_throw(std::size_t size, std::size_t align) {
+  // The library does not link libstdc++ (1.3 MB of resident memory in every C program): the
+  // program's own std::get_new_handler and std::__throw_bad_alloc are found at run time. A
+  // process that calls operator new has libstdc++ loaded; without it, failure aborts.
+  static std::new_handler current_new_handler() noexcept {
+    using getter = std::new_handler (*)();
+    static std::atomic<getter> get{nullptr};
+    getter g = get.load(std::memory_order_relaxed);
+    if (g == nullptr) {
+      g = reinterpret_cast<getter>(::dlsym(RTLD_DEFAULT, "_ZSt15get_new_handlerv"));
+      if (g == nullptr) return nullptr;
+      get.store(g, std::memory_order_relaxed);
+    }
+    return g();
+  }
+  [[noreturn]] static void throw_bad_alloc() {
+    using thrower = void (*)();
+    if (auto t = reinterpret_cast<thrower>(::dlsym(RTLD_DEFAULT, "_ZSt17__throw_bad_allocv")); t != nullptr) t();
+    std::abort();
+  }
+  static void* allocate_for_new(std::size_t size, std::size_t align) noexcept {
+    return align <= min_align ? heap().allocate(size) : heap().allocate(size, align);
+  }
+  /// operator new's loop: the new_handler may free memory, then allocation is retried.
+  ALLOY_SLOW_PATH static void* new_or_throw(std::size_t size, std::size_t align) {
     for (;;) {
-      void* p = align <= min_align ? heap().allocate(size) : heap().allocate(size, align);
-      if (p != nullptr) [[likely]] return p;
-      std::new_handler handler = std::get_new_handler();
-      if (handler == nullptr) throw std::bad_alloc();
+      if (void* p = allocate_for_new(size, align); p != nullptr) return p;
+      std::new_handler handler = current_new_handler();
+      if (handler == nullptr) throw_bad_alloc();
       handler();
     }
   }
-  static void* new_or_null(std::size_t size, std::size_t align) noexcept {
-    try {
-      return new_or_throw(size, align);
-    } catch (...) {  // a new_handler's bad_alloc must not leave a nothrow new
-      return nullptr;
+  /// nothrow new: nullptr once no new_handler is left (a handler that throws is not caught
+  /// here, as in mimalloc: catching would need libstdc++'s personality routine).
+  ALLOY_SLOW_PATH static void* new_or_null(std::size_t size, std::size_t align) noexcept {
+    for (;;) {
+      if (void* p = allocate_for_new(size, align); p != nullptr) return p;
+      std::new_handler handler = current_new_handler();
+      if (handler == nullptr) return nullptr;
+      handler();
     }
   }
   ALLOY_FAST_PATH static void* operator_new(std::size_t size) {
@@ -208,11 +252,19 @@ struct malloc_functions {
     if (p != nullptr) [[likely]] return p;
     return new_or_throw(size, min_align);
   }
+  ALLOY_FAST_PATH static void* operator_new_nothrow(std::size_t size) noexcept {
+    void* p = heap().allocate(size);
+    if (p != nullptr) [[likely]] return p;
+    return new_or_null(size, min_align);
+  }
 
-  /// Sized delete: the size the program passed to new, so the heap's sized fast path applies.
+  /// Sized delete: the size the program gave to new, so the heap's sized fast path (a thread
+  /// cache push) applies. Every block operator new returns is Alloy's (the library replaces
+  /// it from the first call), so no ownership check is needed.
   ALLOY_FAST_PATH static void sized_delete(void* p, std::size_t size, std::size_t align) noexcept {
-    Allocator& h = heap();
-    if (h.owns(p)) [[likely]] align <= min_align ? h.deallocate(p, size) : h.deallocate(p, size, align);
+    if (p == nullptr) return;
+    if (align <= min_align) heap().deallocate(p, size);
+    else heap().deallocate(p, size, align);
   }
 
   static void register_fork_handlers() noexcept {
@@ -238,6 +290,8 @@ struct malloc_functions {
 
 }  // namespace alloy
 
+extern "C" int __cxa_thread_atexit_impl(void (*)(void*), void*, void*) noexcept;
+
 #define ALLOY_MALLOC_API_ extern "C" __attribute__((visibility("default")))
 #define ALLOY_NEW_API_ __attribute__((visibility("default")))
 
@@ -246,6 +300,11 @@ struct malloc_functions {
   namespace {                                                                                                        \
   using alloy_malloc_ = ::alloy::malloc_functions<Type>;                                                             \
   __attribute__((constructor)) void alloy_register_fork_handlers_() { alloy_malloc_::register_fork_handlers(); }     \
+  }                                                                                                                  \
+  /* thread_local destructors, registered with glibc directly: this is libstdc++'s own    */                         \
+  /* definition, hidden here so that the library needs no libstdc++.                      */                         \
+  extern "C" __attribute__((visibility("hidden"))) int __cxa_thread_atexit(void (*f)(void*), void* o, void* d) noexcept { \
+    return __cxa_thread_atexit_impl(f, o, d);                                                                        \
   }                                                                                                                  \
   ALLOY_MALLOC_API_ void* malloc(std::size_t n) noexcept { return alloy_malloc_::malloc(n); }                        \
   ALLOY_MALLOC_API_ void free(void* p) noexcept { alloy_malloc_::free(p); }                                          \
@@ -267,10 +326,10 @@ struct malloc_functions {
   ALLOY_NEW_API_ void* operator new(std::size_t n) { return alloy_malloc_::operator_new(n); }                        \
   ALLOY_NEW_API_ void* operator new[](std::size_t n) { return alloy_malloc_::operator_new(n); }                      \
   ALLOY_NEW_API_ void* operator new(std::size_t n, const std::nothrow_t&) noexcept {                                 \
-    return alloy_malloc_::new_or_null(n, alloy_malloc_::min_align);                                                  \
+    return alloy_malloc_::operator_new_nothrow(n);                                                                   \
   }                                                                                                                  \
   ALLOY_NEW_API_ void* operator new[](std::size_t n, const std::nothrow_t&) noexcept {                               \
-    return alloy_malloc_::new_or_null(n, alloy_malloc_::min_align);                                                  \
+    return alloy_malloc_::operator_new_nothrow(n);                                                                   \
   }                                                                                                                  \
   ALLOY_NEW_API_ void* operator new(std::size_t n, std::align_val_t a) {                                             \
     return alloy_malloc_::new_or_throw(n, static_cast<std::size_t>(a));                                              \

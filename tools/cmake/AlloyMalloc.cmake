@@ -6,7 +6,8 @@
 #   alloy_add_malloc_library(my_malloc TYPE my_heap HEADER my_heap.hpp)
 #   # then: LD_PRELOAD=$<TARGET_FILE:my_malloc> program args...
 #
-# HEADER (relative to the calling directory) declares TYPE, a thread-safe Alloy allocator.
+# HEADER (relative to the calling directory) declares TYPE, a thread-safe Alloy allocator
+# (thread_local_cache or locked<...>); the library does not depend on libstdc++.
 # Only the allocation functions are exported; the rest is hidden. Thread-local data uses the
 # initial-exec TLS model, which a preloaded library can always have and which never calls
 # malloc on first touch (the general-dynamic model may: it would recurse).
@@ -26,6 +27,7 @@ function(alloy_add_malloc_library name)
   target_link_libraries(${name} PRIVATE alloy::alloy)
   set_target_properties(${name} PROPERTIES CXX_VISIBILITY_PRESET hidden VISIBILITY_INLINES_HIDDEN ON
                                            POSITION_INDEPENDENT_CODE ON)
-  target_compile_options(${name} PRIVATE -ftls-model=initial-exec)
-  target_link_options(${name} PRIVATE -Wl,-z,now -Wl,--no-undefined)
+  # No exceptions, no RTTI, no libstdc++ (1.3 MB resident in every program it is preloaded into).
+  target_compile_options(${name} PRIVATE -ftls-model=initial-exec -fno-exceptions -fno-rtti)
+  target_link_options(${name} PRIVATE -Wl,-z,now -Wl,--no-undefined -Wl,--as-needed -static-libgcc)
 endfunction()

@@ -1,0 +1,239 @@
+/* Every replaced C function's edge cases, run with the library under test in LD_PRELOAD.
+ * Usage: LD_PRELOAD=liballoy_malloc.so test_malloc_edge_cases liballoy_malloc
+ * (the argument: a part of the library's file name, to prove malloc really resolves to it). */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <malloc.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int failures = 0;
+#define CHECK(cond)                                                  \
+  do {                                                               \
+    if (!(cond)) {                                                   \
+      fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond); \
+      ++failures;                                                    \
+    }                                                                \
+  } while (0)
+
+static int aligned_to(const void* p, size_t a) { return ((uintptr_t)p & (a - 1)) == 0; }
+
+/* Sizes and pointers the compiler cannot see through, so it neither warns about the absurd
+ * requests this test makes on purpose nor folds the calls away. */
+static size_t opaque_size(size_t n) {
+  volatile size_t v = n;
+  return v;
+}
+static void* opaque_ptr(void* p) {
+  void* volatile v = p;
+  return v;
+}
+
+/* Each replaced symbol is found, through the dynamic linker, in the library under test. */
+static void interposed(const char* library) {
+  static const char* names[] = {"malloc", "free", "calloc", "realloc", "reallocarray", "aligned_alloc",
+                                "posix_memalign", "memalign", "valloc", "pvalloc", "malloc_usable_size"};
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; ++i) {
+    Dl_info info;
+    void* f = dlsym(RTLD_DEFAULT, names[i]);
+    CHECK(f != NULL && dladdr(f, &info) != 0 && strstr(info.dli_fname, library) != NULL);
+  }
+  /* dlsym of a missing symbol makes the dynamic linker allocate its error message. */
+  CHECK(dlsym(RTLD_DEFAULT, "alloy_no_such_symbol") == NULL);
+  CHECK(dlerror() != NULL);
+}
+
+static void malloc_and_free(void) {
+  void* a = malloc(0);
+  void* b = malloc(0);
+  CHECK(a != NULL && b != NULL && a != b); /* glibc: malloc(0) is a unique pointer */
+  free(a);
+  free(b);
+  free(NULL);
+  for (size_t n = 1; n <= (1u << 22); n = n * 3 + 1) {
+    unsigned char* p = malloc(n);
+    CHECK(p != NULL && aligned_to(p, 16) && malloc_usable_size(p) >= n);
+    memset(p, 0xab, n);
+    free(p);
+  }
+  errno = 0;
+  CHECK(malloc(opaque_size(SIZE_MAX)) == NULL && errno == ENOMEM);
+  errno = 0;
+  CHECK(malloc(opaque_size(SIZE_MAX / 2 + 1)) == NULL && errno == ENOMEM);
+  errno = 0;
+  CHECK(malloc(opaque_size(SIZE_MAX - 4095)) == NULL && errno == ENOMEM);
+  CHECK(malloc_usable_size(NULL) == 0);
+}
+
+static void calloc_cases(void) {
+  for (size_t n = 8; n <= 200000; n *= 5) { /* reused memory comes back zeroed */
+    unsigned char* dirty = malloc(n);
+    memset(dirty, 0xff, n);
+    free(dirty);
+    unsigned char* p = calloc(n, 1);
+    int zero = p != NULL;
+    for (size_t i = 0; zero && i < n; ++i) zero = p[i] == 0;
+    CHECK(zero);
+    free(p);
+  }
+  errno = 0;
+  CHECK(calloc(opaque_size(SIZE_MAX / 2), 3) == NULL && errno == ENOMEM); /* count × size overflows */
+  errno = 0;
+  CHECK(calloc(opaque_size((size_t)1 << 33), (size_t)1 << 33) == NULL && errno == ENOMEM);
+  void* z = calloc(0, 16);
+  CHECK(z != NULL);
+  free(z);
+}
+
+static void realloc_cases(void) {
+  char* p = realloc(NULL, 10); /* realloc(NULL, n) is malloc(n) */
+  CHECK(p != NULL);
+  memcpy(p, "012345678", 10);
+  for (size_t n = 20; n <= (1u << 21); n *= 4) { /* grow across classes and into the large path */
+    p = realloc(p, n);
+    CHECK(p != NULL && memcmp(p, "012345678", 10) == 0 && malloc_usable_size(p) >= n);
+  }
+  p = realloc(p, 5); /* shrink from a large block to a small one */
+  CHECK(p != NULL && memcmp(p, "01234", 5) == 0);
+  errno = 0;
+  char* same = p;
+  CHECK(realloc(opaque_ptr(p), opaque_size(SIZE_MAX - 100)) == NULL && errno == ENOMEM); /* failure leaves p untouched */
+  CHECK(memcmp(opaque_ptr(same), "01234", 5) == 0);
+  CHECK(realloc(opaque_ptr(same), 0) == NULL); /* glibc: realloc(p, 0) frees p and returns NULL */
+
+  int* a = reallocarray(NULL, 100, sizeof(int));
+  CHECK(a != NULL);
+  for (int i = 0; i < 100; ++i) a[i] = i;
+  a = reallocarray(a, 1000, sizeof(int));
+  CHECK(a != NULL && a[99] == 99);
+  errno = 0;
+  CHECK(reallocarray(opaque_ptr(a), opaque_size(SIZE_MAX / 2), 4) == NULL && errno == ENOMEM && a[42] == 42);
+  free(opaque_ptr(a));
+}
+
+static void aligned_cases(void) {
+  for (size_t al = 1; al <= (1u << 21); al *= 2) {
+    void* p = aligned_alloc(al, 3 * al + 1);
+    CHECK(p != NULL && aligned_to(p, al) && malloc_usable_size(p) >= 3 * al + 1);
+    free(p);
+    void* q = memalign(al, 100);
+    CHECK(q != NULL && aligned_to(q, al));
+    free(q);
+  }
+  errno = 0;
+  CHECK(aligned_alloc(48, 96) == NULL && errno == EINVAL); /* not a power of two */
+  void* m = memalign(48, 100); /* memalign rounds a bad alignment up, as glibc does */
+  CHECK(m != NULL && aligned_to(m, 64));
+  free(m);
+  errno = 0;
+  CHECK(memalign(64, opaque_size(SIZE_MAX - 10)) == NULL && errno == ENOMEM);
+
+  void* out = (void*)&out;
+  CHECK(posix_memalign(&out, 3, 10) == EINVAL && out == (void*)&out);
+  CHECK(posix_memalign(&out, sizeof(void*) / 2, 10) == EINVAL && out == (void*)&out);
+  CHECK(posix_memalign(&out, 24, 10) == EINVAL && out == (void*)&out);
+  CHECK(posix_memalign(&out, 64, opaque_size(SIZE_MAX / 2)) == ENOMEM && out == (void*)&out);
+  CHECK(posix_memalign(&out, 256, 1000) == 0 && aligned_to(out, 256));
+  free(out);
+  CHECK(posix_memalign(&out, 8, 0) == 0 && out != NULL);
+  free(out);
+
+  const size_t page = (size_t)sysconf(_SC_PAGESIZE);
+  void* v = valloc(10);
+  CHECK(v != NULL && aligned_to(v, page));
+  free(v);
+  void* pv = pvalloc(page + 1); /* rounded up to whole pages */
+  CHECK(pv != NULL && aligned_to(pv, page) && malloc_usable_size(pv) >= 2 * page);
+  free(pv);
+  pv = pvalloc(0);
+  CHECK(pv != NULL && aligned_to(pv, page) && malloc_usable_size(pv) >= page);
+  free(pv);
+  errno = 0;
+  CHECK(pvalloc(opaque_size(SIZE_MAX - 10)) == NULL && errno == ENOMEM);
+}
+
+/* Memory the library never handed out: free ignores it, usable size 0, realloc refuses it. */
+static void foreign_pointers(void) {
+  static char not_from_malloc[256];
+  free(opaque_ptr(not_from_malloc + 16));
+  CHECK(malloc_usable_size(not_from_malloc + 16) == 0);
+  errno = 0;
+  CHECK(realloc(opaque_ptr(not_from_malloc + 16), 64) == NULL && errno == ENOMEM);
+  char on_stack[64];
+  free(opaque_ptr(on_stack));
+  CHECK(malloc_usable_size(on_stack) == 0);
+}
+
+static void* churn(void* arg) {
+  unsigned seed = (unsigned)(uintptr_t)arg;
+  void* held[64] = {0};
+  for (int i = 0; i < 20000; ++i) {
+    seed = seed * 1103515245u + 12345u;
+    const unsigned slot = (seed >> 8) % 64;
+    free(held[slot]);
+    held[slot] = malloc((seed >> 16) % 3000);
+  }
+  for (int i = 0; i < 64; ++i) free(held[i]);
+  return NULL;
+}
+
+/* fork while other threads allocate: the child must be able to allocate (no lock left taken). */
+static void fork_while_allocating(void) {
+  pthread_t threads[3];
+  for (uintptr_t i = 0; i < 3; ++i) pthread_create(&threads[i], NULL, churn, (void*)(i + 1));
+  for (int round = 0; round < 20; ++round) {
+    const pid_t child = fork();
+    if (child == 0) {
+      void* blocks[100];
+      for (int i = 0; i < 100; ++i) blocks[i] = malloc(16 + 100 * (size_t)i);
+      for (int i = 0; i < 100; ++i) free(blocks[i]);
+      _exit(blocks[99] != NULL ? 0 : 1);
+    }
+    int status = -1;
+    CHECK(child > 0 && waitpid(child, &status, 0) == child && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  }
+  for (int i = 0; i < 3; ++i) pthread_join(threads[i], NULL);
+}
+
+static void* exit_holding(void* arg) {
+  (void)arg;
+  void** blocks = malloc(100 * sizeof(void*));
+  for (int i = 0; i < 100; ++i) blocks[i] = malloc((size_t)i * 40);
+  return blocks; /* the thread exits; another thread frees what it allocated */
+}
+
+static void threads_that_exit(void) {
+  for (int round = 0; round < 50; ++round) {
+    pthread_t t;
+    void* result = NULL;
+    pthread_create(&t, NULL, exit_holding, NULL);
+    pthread_join(t, &result);
+    void** blocks = result;
+    CHECK(blocks != NULL);
+    for (int i = 0; blocks != NULL && i < 100; ++i) free(blocks[i]);
+    free(blocks);
+  }
+}
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    fprintf(stderr, "usage: %s LIBRARY_NAME (run with that library in LD_PRELOAD)\n", argv[0]);
+    return 2;
+  }
+  interposed(argv[1]);
+  malloc_and_free();
+  calloc_cases();
+  realloc_cases();
+  aligned_cases();
+  foreign_pointers();
+  threads_that_exit();
+  fork_while_allocating();
+  if (failures == 0) printf("all edge cases passed\n");
+  return failures == 0 ? 0 : 1;
+}
