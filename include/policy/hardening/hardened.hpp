@@ -59,17 +59,19 @@ class hardened_codec {
   hardened_codec(const hardened_codec&) = delete;
   hardened_codec& operator=(const hardened_codec&) = delete;
 
-  /// mimalloc's encoding with glibc's position mixing: the stored word depends on the secret,
-  /// the link and where it is stored, so a link copied elsewhere or forged without the secret
-  /// decodes to garbage.
+  /// The stored word is the link xor a keyed, nonlinear mask of the slot's address (mimalloc's
+  /// rotate-and-add mixing, glibc's position dependence). The mask depends only on where the link
+  /// is stored, so it is computed beside the list's dependency chain, which gains a single xor:
+  /// the hot pop/push chain is what a pair of allocate/free waits on. A link forged without the
+  /// secret, or copied to another slot, decodes to garbage and is refused.
   ALLOY_FAST_PATH void* encode(void* next, void* slot) const noexcept {
-    if constexpr (EncodeLinks) return ptr(std::rotl(addr(next) ^ addr(slot) ^ xor_key_, rotation_) + add_key_);
+    if constexpr (EncodeLinks) return ptr(addr(next) ^ mask(slot));
     else return next;
   }
 
   ALLOY_FAST_PATH void* decode(void* stored, void* slot) const noexcept {
     if constexpr (EncodeLinks) {
-      const std::uintptr_t next = unmangle(addr(stored), slot);
+      const std::uintptr_t next = addr(stored) ^ mask(slot);
       if (!is_valid_link(next)) [[unlikely]] report_corrupt_link(slot, next);
       return ptr(next);
     } else {
@@ -82,9 +84,9 @@ class hardened_codec {
     if constexpr (EncodeLinks) {
       const std::uintptr_t lo = addr(base);
       const std::uintptr_t hi = lo + bytes;
-      const std::uintptr_t old_hi = low_ + span_;
-      low_ = span_ == 0 ? lo : std::min(low_, lo);
-      span_ = (span_ == 0 ? hi : std::max(old_hi, hi)) - low_;
+      const std::uintptr_t old_hi = low_ + span_words_ * sizeof(void*);
+      low_ = span_words_ == 0 ? lo : std::min(low_, lo);
+      span_words_ = ((span_words_ == 0 ? hi : std::max(old_hi, hi)) - low_) / sizeof(void*);
     }
   }
 
@@ -92,14 +94,14 @@ class hardened_codec {
   bool looks_free(const void* block) const noexcept
     requires EncodeLinks
   {
-    return is_valid_link(unmangle(addr(*static_cast<void* const*>(block)), const_cast<void*>(block)));
+    return is_valid_link(addr(*static_cast<void* const*>(block)) ^ mask(block));
   }
 
   /// No list of this heap can be longer (the chunks' span in pointer-sized blocks).
   std::size_t max_links() const noexcept
     requires EncodeLinks
   {
-    return span_ / sizeof(void*) + 1;
+    return span_words_ + 1;
   }
 
   std::size_t random_below(std::size_t n) noexcept
@@ -109,19 +111,21 @@ class hardened_codec {
   }
 
  private:
-  ALLOY_FAST_PATH std::uintptr_t unmangle(std::uintptr_t stored, const void* slot) const noexcept {
-    return std::rotr(stored - add_key_, rotation_) ^ addr(slot) ^ xor_key_;
+  ALLOY_FAST_PATH std::uintptr_t mask(const void* slot) const noexcept {
+    return std::rotl(addr(slot) ^ xor_key_, rotation_) + add_key_;
   }
   /// Null (the end of a list), or pointer-aligned and inside the span of the heap's chunks.
+  /// One compare covers both: rotating the offset moves misaligned low bits to the top.
   ALLOY_FAST_PATH bool is_valid_link(std::uintptr_t p) const noexcept {
-    return !((p - low_ >= span_ || (p & (sizeof(void*) - 1)) != 0) && p != 0);
+    return std::rotr(p - low_, link_shift) < span_words_ || p == 0;
   }
+  static constexpr int link_shift = std::countr_zero(sizeof(void*));
 
   struct no_generator {};
   std::uintptr_t add_key_ = 0;
   std::uintptr_t xor_key_ = 0;
   std::uintptr_t low_ = 0;
-  std::size_t span_ = 0;
+  std::size_t span_words_ = 0;  // the span of the heap's chunks, in pointer-sized words
   int rotation_ = 0;
   [[no_unique_address]] std::conditional_t<Randomize, xorshift64, no_generator> rng_;
 };
