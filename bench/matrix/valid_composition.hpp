@@ -51,8 +51,8 @@ template <class Composition>
 struct stacks;
 
 template <class Source, class Classes, class Search, class Alignment, class Hardening, class Stats, class Checks,
-          class Threading>
-struct stacks<composition<Source, Classes, Search, Alignment, Hardening, Stats, Checks, Threading>> {
+          class Faults, class Threading>
+struct stacks<composition<Source, Classes, Search, Alignment, Hardening, Stats, Checks, Faults, Threading>> {
   static consteval bool value() {
     using config = alloy::detail::heap_config<Source, Classes, Alignment::value, Hardening>;
     if constexpr (!builds_heap<Search, config>) {
@@ -66,7 +66,12 @@ struct stacks<composition<Source, Classes, Search, Alignment, Hardening, Stats, 
         if constexpr (!wraps_layer<Checks, counted>) {
           return false;
         } else {
-          return wraps_layer<Threading, typename Checks::template layer<counted>>;
+          using checked = typename Checks::template layer<counted>;
+          if constexpr (!wraps_layer<Faults, checked>) {
+            return false;
+          } else {
+            return wraps_layer<Threading, typename Faults::template layer<checked>>;
+          }
         }
       }
     }

@@ -11,6 +11,7 @@
 
 #include "../policy/alignment/align.hpp"
 #include "../policy/checks/no_checks.hpp"
+#include "../policy/faults/no_faults.hpp"
 #include "../policy/hardening/no_hardening.hpp"
 #include "../policy/search/segregated_fit.hpp"
 #include "../policy/size_class/geometric_classes.hpp"
@@ -144,7 +145,8 @@ using allocator = basic_allocator<typename detail::resolve<Policies...>::type>;
 template <class Allocator>
 std::string name_of() {
   using reading_order = boost::mp11::mp_list<axis::search, axis::size_classes, axis::threading, axis::alignment,
-                                             axis::source, axis::stats, axis::checks, axis::hardening>;
+                                             axis::source, axis::stats, axis::checks, axis::hardening,
+                                             axis::faults>;
   std::string out;
   boost::mp11::mp_for_each<reading_order>([&out]<class Axis>(Axis) {
     using P = boost::mp11::mp_front<boost::mp11::mp_copy_if_q<typename Allocator::policies, detail::on_axis<Axis>>>;

@@ -2,6 +2,7 @@
 #pragma once
 #include "alignment.hpp"
 #include "checks.hpp"
+#include "faults.hpp"
 #include "hardening.hpp"
 #include "search.hpp"
 #include "size_classes.hpp"

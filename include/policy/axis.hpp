@@ -15,6 +15,7 @@ struct search {};        ///< how a free block is found for a request (the heap 
 struct alignment {};     ///< the minimum alignment of every block
 struct stats {};         ///< instrumentation
 struct checks {};        ///< detection of user errors (double free, overflow, ...)
+struct faults {};        ///< allocations made to fail on purpose, for testing their callers
 struct hardening {};     ///< defences against heap exploitation
 struct threading {};     ///< how the allocator may be shared between threads
 }  // namespace axis

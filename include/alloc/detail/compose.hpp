@@ -13,6 +13,7 @@
 
 #include "../../policy/alignment/concept.hpp"
 #include "../../policy/checks/concept.hpp"
+#include "../../policy/faults/concept.hpp"
 #include "../../policy/hardening/concept.hpp"
 #include "../../policy/search/concept.hpp"
 #include "../../policy/size_class/concept.hpp"
@@ -27,7 +28,7 @@ using boost::mp11::mp_list;
 
 /// The axes, in the order their policies are stacked: memory at the bottom, threading on top.
 using axes = mp_list<axis::source, axis::size_classes, axis::search, axis::alignment, axis::hardening, axis::stats,
-                     axis::checks, axis::threading>;
+                     axis::checks, axis::faults, axis::threading>;
 
 template <class P>
 struct axis_of {
@@ -83,13 +84,15 @@ struct pick {
 
 /// One design: a policy per axis, in axis order. `allocator<...>` resolves to `basic_allocator<composition<...>>`.
 template <class Source, class Classes, class Search, class Alignment, class Hardening, class Stats, class Checks,
-          class Threading>
+          class Faults, class Threading>
 struct composition {
-  using policies = boost::mp11::mp_list<Source, Classes, Search, Alignment, Hardening, Stats, Checks, Threading>;
+  using policies = boost::mp11::mp_list<Source, Classes, Search, Alignment, Hardening, Stats, Checks, Faults, Threading>;
   static constexpr std::size_t alignment = Alignment::value;
   using heap = typename Search::template heap<detail::heap_config<Source, Classes, alignment, Hardening>>;
-  /// The layer stack: heap, then stats, checks and threading wrapped around it in that order.
-  using top = typename Threading::template layer<typename Checks::template layer<typename Stats::template layer<heap>>>;
+  /// The layer stack: heap, then stats, checks, faults and threading wrapped around it in that order
+  /// (an injected failure reaches neither the checks nor the counters).
+  using top = typename Threading::template layer<
+      typename Faults::template layer<typename Checks::template layer<typename Stats::template layer<heap>>>>;
 };
 
 namespace detail {
@@ -101,7 +104,7 @@ struct resolve {
   using pick_t = typename pick<Axis, valid>::type;
   using type = composition<pick_t<axis::source>, pick_t<axis::size_classes>, pick_t<axis::search>,
                            pick_t<axis::alignment>, pick_t<axis::hardening>, pick_t<axis::stats>, pick_t<axis::checks>,
-                           pick_t<axis::threading>>;
+                           pick_t<axis::faults>, pick_t<axis::threading>>;
 };
 
 }  // namespace detail
