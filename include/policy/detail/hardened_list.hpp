@@ -60,7 +60,8 @@ struct hardened_list {
     if constexpr (Hardening::checks_double_free) {
       if (block == list.front()) [[unlikely]] report_double_free(block);
       if constexpr (Hardening::encodes_links) {
-        if (codec.looks_free(block)) [[unlikely]] confirm_not_free(list, block, codec);
+        // A tail call: nothing stays live across it, so the fast path saves no registers.
+        if (codec.looks_free(block)) [[unlikely]] return push_suspect(list, block, codec);
       }
     }
     list.push(block, codec);
@@ -84,10 +85,11 @@ struct hardened_list {
  private:
   /// The block's first word decoded to a valid link: free, or user data that happens to look
   /// like one (about one chance in 2^60). Only the walk can tell.
-  ALLOY_SLOW_PATH static void confirm_not_free(const list_type& list, const void* block, const codec_type& codec) noexcept {
+  ALLOY_SLOW_PATH static void push_suspect(list_type& list, void* block, const codec_type& codec) noexcept {
     bool found = false;
     list.for_each(codec, [&](void* b) { found = found || b == block; }, codec.max_links());
     if (found) report_double_free(block);
+    list.push(block, codec);
   }
 };
 
