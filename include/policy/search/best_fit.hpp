@@ -1,0 +1,60 @@
+// best_fit (最佳适配): the smallest free block that is large enough; an exact fit ends the search.
+//
+//   free list (address order):  [32] -> [96] -> [512] -> [88] -> [4096]
+//   allocate(80): looks at every block and takes [88], the tightest
+//
+// Allocation looks at every free block unless one fits exactly: O(n). It leaves the large
+// blocks whole for large requests, at the price of many small remainders. The heap is
+// detail::fit_heap, shared with first_fit and next_fit; this header is only the choice.
+#pragma once
+#include <string>
+
+#include "../detail/fit_heap.hpp"
+#include "concept.hpp"
+
+namespace alloy {
+namespace detail {
+
+struct best_fit_choice : stateless_choice {
+  template <class List, class Codec>
+  ALLOY_FAST_PATH void* choose(const List& list, const Codec& codec, std::size_t need) const noexcept {
+    void* best = nullptr;
+    std::size_t best_size = ~std::size_t{0};
+    for (void* b = list.front(); b != nullptr; b = list.next(b, codec)) {
+      const std::size_t s = free_size(b);
+      if (s >= need && s < best_size) {
+        best = b;
+        best_size = s;
+        if (s == need) break;  // nothing can be tighter
+      }
+    }
+    return best;
+  }
+};
+
+}  // namespace detail
+
+namespace policy {
+
+struct best_fit {
+  using axis = alloy::axis::search;
+
+  /// Tuned form: `ChunkBytes` is the heap's first chunk (later ones grow geometrically);
+  /// 0 means max(the memory source's preferred chunk, 64 KiB).
+  template <std::size_t ChunkBytes>
+  struct with {
+    static_assert(ChunkBytes == 0 || detail::is_pow2(ChunkBytes),
+                  "best_fit::with<ChunkBytes>: ChunkBytes must be 0 (automatic) or a power of two");
+    using axis = alloy::axis::search;
+    template <class Config>
+    using heap = detail::fit_heap<Config, detail::best_fit_choice, ChunkBytes>;
+    static std::string name() { return "best_fit::with<" + std::to_string(ChunkBytes) + ">"; }
+  };
+
+  template <class Config>
+  using heap = detail::fit_heap<Config, detail::best_fit_choice, 0>;
+  static std::string name() { return "best_fit"; }
+};
+
+}  // namespace policy
+}  // namespace alloy

@@ -1,0 +1,132 @@
+// Each search policy's own rule: which free block it chooses, how its complexity is published,
+// and how it reallocates in place.
+#include <catch2/catch.hpp>
+
+#include <alloc/alloy.hpp>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "search_policies.hpp"
+
+namespace P = alloy::policy;
+
+namespace {
+
+template <class Search>
+using arena_heap = alloy::allocator<Search, P::static_arena<(1 << 18)>, P::stats>;
+
+/// Blocks of the given sizes laid out in address order, each followed by a small guard block
+/// that stays live so that freed blocks cannot merge.
+template <class Heap>
+struct laid_out {
+  Heap& heap;
+  std::vector<void*> blocks;
+  std::vector<void*> guards;
+  laid_out(Heap& h, std::initializer_list<std::size_t> sizes) : heap(h) {
+    for (std::size_t s : sizes) {
+      blocks.push_back(heap.allocate(s));
+      guards.push_back(heap.allocate(16));
+    }
+    for (std::size_t i = 1; i < blocks.size(); ++i) REQUIRE(blocks[i - 1] < blocks[i]);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("first fit takes the first adequate block in address order", "[search][first_fit]") {
+  auto heap = std::make_unique<arena_heap<P::first_fit>>();
+  laid_out l(*heap, {400, 200, 300});
+  for (void* b : l.blocks) heap->deallocate(b);
+  CHECK(heap->allocate(150) == l.blocks[0]);  // 400 comes first, though 200 fits tighter
+  CHECK(heap->invariant());
+}
+
+TEST_CASE("best fit takes the tightest block and stops at an exact fit", "[search][best_fit]") {
+  auto heap = std::make_unique<arena_heap<P::best_fit>>();
+  laid_out l(*heap, {400, 200, 300, 200});
+  for (void* b : l.blocks) heap->deallocate(b);
+  CHECK(heap->allocate(150) == l.blocks[1]);  // the 200s are the tightest; the first of them
+  CHECK(heap->allocate(250) == l.blocks[2]);  // 300 beats 400
+  CHECK(heap->allocate(200) == l.blocks[3]);  // exact
+  CHECK(heap->invariant());
+}
+
+TEST_CASE("next fit resumes where the last search stopped", "[search][next_fit]") {
+  auto heap = std::make_unique<arena_heap<P::next_fit>>();
+  laid_out l(*heap, {300, 300, 300});
+  for (void* b : l.blocks) heap->deallocate(b);
+  // Take the rest of the chunk whole, so that the rover moves past it and only the three are left.
+  REQUIRE(heap->allocate(heap->stats().largest_free_block) != nullptr);
+  CHECK(heap->allocate(300) == l.blocks[0]);  // takes the first block whole
+  heap->deallocate(l.blocks[0]);              // ... and gives it back
+  CHECK(heap->allocate(300) == l.blocks[1]);  // first fit would take blocks[0] again
+  CHECK(heap->allocate(300) == l.blocks[2]);
+  CHECK(heap->allocate(300) == l.blocks[0]);  // wraps around
+  CHECK(heap->invariant());
+}
+
+TEST_CASE("tlsf finds a block whenever one of its good-fit classes holds one", "[search][tlsf]") {
+  using index = alloy::detail::tlsf_index<P::no_hardening::link_codec>;
+  // The class a request searches from holds only blocks large enough, and is at most one above
+  // the request's own class: the good-fit law, for every block size.
+  for (std::size_t need = 32; need <= (std::size_t{1} << 22); need += need < 8192 ? 16 : need / 64 + 16) {
+    const auto own = index::class_of(need);
+    const auto fit = index::good_fit_class(need);
+    const auto first_size_of = [](index::class_index c) -> std::size_t {
+      if (c.fl == 0) return std::size_t{c.sl} << 4;
+      const unsigned f = c.fl + index::linear_log - 1;
+      return (std::size_t{1} << f) + (std::size_t{c.sl} << (f - index::sl_log));
+    };
+    INFO("need " << need);
+    REQUIRE(first_size_of(fit) >= need);
+    REQUIRE(first_size_of(own) <= need);
+    REQUIRE(fit.fl * index::sl_count + fit.sl - (own.fl * index::sl_count + own.sl) <= 1);
+  }
+  // In a full heap, one free block of a good-fit class serves the request.
+  auto heap = std::make_unique<arena_heap<P::tlsf>>();
+  std::vector<void*> filler;
+  while (void* p = heap->allocate(1000)) filler.push_back(p);
+  REQUIRE(filler.size() > 100);
+  heap->deallocate(filler[10]);  // one free block of 1024 + 16: class 1024
+  CHECK(heap->allocate(900) != nullptr);  // 900 + 16 -> 928, searched from 928's class: found
+  CHECK(heap->invariant());
+}
+
+TEMPLATE_TEST_CASE("fits and tlsf reallocate in place: grow into a free neighbour, shrink by splitting",
+                   "[search][reallocate]", P::first_fit, P::best_fit, P::next_fit, P::tlsf) {
+  auto heap = std::make_unique<arena_heap<TestType>>();
+  void* a = heap->allocate(100);
+  void* b = heap->allocate(200);
+  void* guard = heap->allocate(16);
+  REQUIRE(a < b);
+  std::memset(a, 0x5a, 100);
+  heap->deallocate(b);
+  CHECK(heap->reallocate(a, 100, 250) == a);  // grew into b's room
+  CHECK(heap->usable_size(a) >= 250);
+  CHECK(static_cast<unsigned char*>(a)[99] == 0x5a);
+  const std::size_t free_before = heap->stats().free_bytes;
+  CHECK(heap->reallocate(a, 250, 40) == a);   // shrank; the tail went back
+  CHECK(heap->usable_size(a) < 100);
+  CHECK(heap->stats().free_bytes >= free_before + 200);
+  void* c = heap->allocate(200);
+  CHECK(heap->invariant());
+  heap->deallocate(a, 40);  // sized free with the new size
+  heap->deallocate(c, 200);
+  heap->deallocate(guard, 16);
+  CHECK(heap->stats().live_bytes == 0);
+  CHECK(heap->invariant());
+}
+
+TEST_CASE("search policies publish their complexity", "[search][properties]") {
+  using alloy::complexity;
+  STATIC_REQUIRE(alloy::allocator<P::first_fit>::properties.allocate_cost == "O(n)");
+  STATIC_REQUIRE(alloy::allocator<P::best_fit>::properties.allocate_cost == "O(n)");
+  STATIC_REQUIRE(alloy::allocator<P::next_fit>::properties.allocate_cost == "O(n)");
+  STATIC_REQUIRE(alloy::allocator<P::tlsf>::properties.allocate_cost == "O(1)");
+  STATIC_REQUIRE(alloy::allocator<P::tlsf>::properties.free_cost == "O(1)");
+  STATIC_REQUIRE(alloy::allocator<P::first_fit>::properties.max_class_size == 0);
+  STATIC_REQUIRE(alloy::allocator<P::tlsf>::properties.max_class_size == 0);
+  CHECK(alloy::name_of<alloy::allocator<P::tlsf::with<(1 << 20)>, P::align<16>>>() ==
+        "tlsf::with<1048576> + geometric_classes<16, 16384, 4> + single_thread + align<16>");
+}
