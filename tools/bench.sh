@@ -1,13 +1,40 @@
 #!/usr/bin/env bash
-# Alloy's main job: installs what is missing, builds the benchmarks in release mode, runs them
-# and writes the report to report/ (raw Google Benchmark JSON and a summary).
-# Usage: tools/bench.sh
+# Alloy's main job: installs what is missing, builds the benchmark matrix in release mode, runs
+# every valid policy combination and the system allocators on every workload, and writes the
+# report: report/results.json (raw Google Benchmark JSON), report/summary.md (ranked tables,
+# ratios against glibc and mimalloc, the targets), report/results.md (every figure) and
+# report/plots/*.svg (a ranked bar chart per workload, a heat map of cell x workload).
+#
+# Usage: tools/bench.sh [--smoke | --full] [--filter REGEX]
+#   (default)        3 repetitions per cell: a few minutes on 2 cores, build included
+#   --smoke          a few ms per cell: checks that everything runs, figures are noise
+#   --full           5 longer repetitions per cell
+#   --filter REGEX   only the benchmarks whose "workload/cell" matches, e.g. 'pairs_64|churn'
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+args=()
+while (($#)); do
+  case "$1" in
+    --smoke | --full) args+=("$1") ;;
+    --filter) args+=(--filter "${2:?--filter needs a regex}"); shift ;;
+    --filter=*) args+=("$1") ;;
+    -h | --help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "tools/bench.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+start=$(date +%s)
 bash tools/install-deps.sh
-cmake -S . -B build/bench -DCMAKE_BUILD_TYPE=Release -DALLOY_BUILD_TESTS=OFF >/dev/null
-cmake --build build/bench -j"$(nproc)"
+echo "alloy: [1/3] building the matrix (release; one translation unit per search policy)"
+cmake -S . -B build/bench -DCMAKE_BUILD_TYPE=Release -DALLOY_BUILD_TESTS=OFF -DALLOY_BUILD_EXAMPLES=OFF >/dev/null
+cmake --build build/bench -j"$(nproc)" --target bench_matrix
+echo "alloy: [2/3] running the matrix (built in $(($(date +%s) - start)) s)"
 mkdir -p report
-build/bench/bench/bench_core_pairs --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
-  --benchmark_out=report/core_pairs.json --benchmark_out_format=json
-echo "alloy: report written to report/"
+rm -rf report/plots report/summary.md report/results.md report/results.json
+build/bench/bench/matrix/bench_matrix "${args[@]}" --out report/results.json
+echo "alloy: [3/3] writing the report"
+/usr/bin/python3 tools/report/report.py report/results.json --out report
+elapsed=$(($(date +%s) - start))
+echo "alloy: done in $((elapsed / 60))m$((elapsed % 60))s, build included: report/summary.md"

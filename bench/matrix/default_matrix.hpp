@@ -7,7 +7,7 @@ namespace alloy::bench::defaults {
 
 namespace P = alloy::policy;
 
-using threading = mp_list<P::single_thread>;
+using threading = mp_list<P::single_thread, P::locked<>, P::locked<alloy::spin_mutex>, P::thread_local_cache>;
 using size_classes = mp_list<P::pow2_classes<16, 4096>, P::linear_classes<16, 1024>, P::geometric_classes<16, 16384, 4>>;
 using alignment = mp_list<P::align<16>>;
 
@@ -16,10 +16,15 @@ template <class Search>
 using slice = matrix<mp_list<Search>, threading, size_classes, alignment>;
 
 void add_segregated_fit(registry& r);
+void add_first_fit(registry& r);
+void add_best_fit(registry& r);
+void add_next_fit(registry& r);
+void add_tlsf(registry& r);
 
 /// Every slice, in the order the report lists them.
 inline const std::vector<cell_adder>& slices() {
-  static const std::vector<cell_adder> all{&add_segregated_fit};
+  static const std::vector<cell_adder> all{&add_segregated_fit, &add_tlsf, &add_first_fit, &add_best_fit,
+                                          &add_next_fit};
   return all;
 }
 

@@ -120,9 +120,16 @@ void add_cell(registry& r) {
 namespace detail {
 template <class... Lists>
 using product_of = boost::mp11::mp_product<mp_list, Lists...>;
+/// The allocator a valid policy list composes. A heap without size classes (its
+/// max_class_size is 0: first_fit, tlsf, ...) ignores that axis, so the size classes are set
+/// to the axis default there and mp_unique keeps one cell instead of one per class map.
 struct to_allocator {
   template <class PolicyList>
-  using fn = boost::mp11::mp_apply<alloy::allocator, PolicyList>;
+  using fn = boost::mp11::mp_eval_if_c<
+      (boost::mp11::mp_apply<alloy::allocator, PolicyList>::properties.max_class_size != 0),
+      boost::mp11::mp_apply<alloy::allocator, PolicyList>, boost::mp11::mp_apply_q, boost::mp11::mp_quote<alloy::allocator>,
+      boost::mp11::mp_replace_if_q<PolicyList, alloy::detail::on_axis<axis::size_classes>,
+                                   typename axis_info<axis::size_classes>::default_policy>>;
 };
 }  // namespace detail
 
