@@ -50,6 +50,22 @@ int run_design(std::string_view name, std::string_view side, std::size_t pairs) 
 }
 
 }  // namespace
+
+// The fast paths alone, out of line so that `objdump -d --no-show-raw-insn -C zero_overhead_count`
+// shows them whole (docs/zero-overhead.md explains them instruction by instruction).
+[[gnu::noinline]] void* fast_path_allocate(composed_segregated_fit& heap, std::size_t size) noexcept {
+  return heap.allocate(size);
+}
+[[gnu::noinline]] void fast_path_deallocate(composed_segregated_fit& heap, void* p, std::size_t size) noexcept {
+  heap.deallocate(p, size);
+}
+[[gnu::noinline]] void* fast_path_allocate(hand_segregated_fit& heap, std::size_t size) noexcept {
+  return heap.allocate(size);
+}
+[[gnu::noinline]] void fast_path_deallocate(hand_segregated_fit& heap, void* p, std::size_t size) noexcept {
+  heap.deallocate(p, size);
+}
+
 }  // namespace zero_overhead
 
 int main(int argc, char** argv) {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "hand_first_fit.hpp"
 #include "hand_segregated_fit.hpp"
 
 namespace zero_overhead {
@@ -14,6 +15,7 @@ namespace zero_overhead {
 namespace P = alloy::policy;
 
 using composed_segregated_fit = alloy::allocator<P::segregated_fit, P::pow2_classes<16, 512>, P::single_thread, P::align<16>>;
+using composed_first_fit = alloy::allocator<P::first_fit, P::static_arena<1 << 20>, P::single_thread, P::align<16>>;
 
 /// A design, both ways: `composed` from Alloy's policies, `hand` written by hand, the `name` the
 /// drivers and reports use, and `place(p, first)`: where block `p` lies in a form that must be the
@@ -26,7 +28,17 @@ struct segregated_fit_design {
   static std::uintptr_t place(const void* p, const void*) { return reinterpret_cast<std::uintptr_t>(p) % (64 * 1024); }
 };
 
-using designs = boost::mp11::mp_list<segregated_fit_design>;
+struct first_fit_design {
+  using composed = composed_first_fit;
+  using hand = hand_first_fit<1 << 20>;
+  static constexpr const char* name = "first_fit";
+  /// Offset from the first block: one arena, so the whole layout is determined.
+  static std::uintptr_t place(const void* p, const void* first) {
+    return reinterpret_cast<std::uintptr_t>(p) - reinterpret_cast<std::uintptr_t>(first);
+  }
+};
+
+using designs = boost::mp11::mp_list<segregated_fit_design, first_fit_design>;
 
 /// Calls `f(Design{})` for every design.
 inline void for_each_design(auto&& f) { boost::mp11::mp_for_each<designs>(f); }

@@ -19,6 +19,7 @@ namespace P = alloy::policy;
 
 TEST_CASE("a composed design is exactly as large as the design written by hand", "[zero_overhead][sizeof]") {
   STATIC_REQUIRE(sizeof(zo::composed_segregated_fit) == sizeof(zo::hand_segregated_fit));
+  STATIC_REQUIRE(sizeof(zo::composed_first_fit) == sizeof(zo::first_fit_design::hand));
 }
 
 TEST_CASE("empty policies add no bytes", "[zero_overhead][sizeof]") {
