@@ -20,6 +20,7 @@
 // Spelling: `P::checked` (a quarantine of 16 blocks, at most 1 MiB), `P::checked::with<Blocks>`.
 #pragma once
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -172,9 +173,18 @@ class checked_layer : public Inner {
     std::memset(from, canary_byte, static_cast<std::size_t>(tail_end(h) - from));
   }
 
-  static bool all_equal(const std::byte* p, std::size_t n, unsigned char value) noexcept {
-    for (std::size_t i = 0; i < n; ++i)
-      if (p[i] != std::byte{value}) return false;
+  /// Whether all `n` bytes at `p` are `Value`: memcmp against a reference, 256 bytes at a time.
+  template <unsigned char Value>
+  static bool all_equal(const std::byte* p, std::size_t n) noexcept {
+    static constexpr auto reference = [] {
+      std::array<unsigned char, 256> r{};
+      r.fill(Value);
+      return r;
+    }();
+    for (std::size_t k; n != 0; p += k, n -= k) {
+      k = std::min(n, reference.size());
+      if (std::memcmp(p, reference.data(), k) != 0) return false;
+    }
     return true;
   }
 
@@ -200,12 +210,12 @@ class checked_layer : public Inner {
   /// when the block leaves quarantine.
   void verify_canaries(header* h) noexcept {
     std::byte* user = user_of(h);
-    if (!all_equal(user - canary_bytes, canary_bytes, canary_byte)) {
+    if (!all_equal<canary_byte>(user - canary_bytes, canary_bytes)) {
       report(check::canary_before, user, h->size);
       std::memset(user - canary_bytes, canary_byte, canary_bytes);
     }
     const std::byte* tail = user + h->size;
-    if (!all_equal(tail, static_cast<std::size_t>(tail_end(h) - tail), canary_byte)) {
+    if (!all_equal<canary_byte>(tail, static_cast<std::size_t>(tail_end(h) - tail))) {
       report(check::canary_after, user, h->size);
       fill_tail(h);
     }
@@ -239,8 +249,8 @@ class checked_layer : public Inner {
       std::byte* user = user_of(h);
       unpoison(user, h->size);
       const std::byte* tail = user + h->size;
-      if (!all_equal(user, h->size, poison_byte) || !all_equal(user - canary_bytes, canary_bytes, canary_byte) ||
-          !all_equal(tail, static_cast<std::size_t>(tail_end(h) - tail), canary_byte))
+      if (!all_equal<poison_byte>(user, h->size) || !all_equal<canary_byte>(user - canary_bytes, canary_bytes) ||
+          !all_equal<canary_byte>(tail, static_cast<std::size_t>(tail_end(h) - tail)))
         report(check::use_after_free, user, h->size);
       h->state = 0;
       if (h->resized != 0) Inner::deallocate(user - h->front);
