@@ -88,7 +88,7 @@ double median(std::vector<double> v) {
 
 /// Inputs: text lines for sort, semi-compressible bytes for xz, a C++ source for g++.
 void make_inputs(const fs::path& work, bool quick) {
-  const std::size_t lines = quick ? 50000 : 600000;
+  const std::size_t lines = quick ? 50000 : 300000;
   {
     std::ofstream text(work / "lines.txt");
     std::uint64_t x = 88172645463325252ull;
@@ -100,7 +100,7 @@ void make_inputs(const fs::path& work, bool quick) {
   {
     std::ofstream bin(work / "data.bin", std::ios::binary);
     std::uint64_t x = 2463534242ull;
-    const std::size_t bytes = quick ? (std::size_t{2} << 20) : (std::size_t{24} << 20);
+    const std::size_t bytes = quick ? (std::size_t{2} << 20) : (std::size_t{3} << 20);
     std::string word;
     for (std::size_t i = 0; i < bytes;) {
       x ^= x << 13, x ^= x >> 7, x ^= x << 17;
@@ -117,7 +117,7 @@ void make_inputs(const fs::path& work, bool quick) {
 
 std::vector<program> programs(const fs::path& work, bool quick) {
   const std::string python = fs::exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
-  const std::string n = quick ? "30000" : "400000";
+  const std::string n = quick ? "30000" : "150000";
   // An interpreter that allocates heavily: dicts of strings and lists, built and dropped.
   const std::string py =
       "import sys\n"

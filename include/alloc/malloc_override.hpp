@@ -33,10 +33,48 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <type_traits>
 
+#include <boost/mp11/algorithm.hpp>
+
+#include "../policy/checks/no_checks.hpp"
+#include "detail/compose.hpp"
 #include "../policy/detail/config.hpp"
+#include "../policy/hardening/no_hardening.hpp"
+#include "../policy/search/segregated_fit.hpp"
+#include "../policy/source/system_pages.hpp"
 
 namespace alloy {
+namespace detail {
+
+/// The policy `Allocator` was composed with on `Axis`.
+template <class Allocator, class Axis>
+using policy_on = boost::mp11::mp_front<boost::mp11::mp_copy_if_q<typename Allocator::policies, on_axis<Axis>>>;
+
+template <class Search>
+inline constexpr bool is_segregated_fit = std::is_same_v<Search, policy::segregated_fit>;
+template <std::size_t ChunkBytes>
+inline constexpr bool is_segregated_fit<policy::segregated_fit::with<ChunkBytes>> = true;
+
+/// Requests above this size get fresh, zero-filled pages: segregated_fit gives each block over
+/// its largest class a chunk of its own from the source and unmaps it on free; system_pages
+/// maps anonymous (zeroed) memory; no checks or hardening policy writes into it. calloc then
+/// skips its memset, which would make every page of a large, sparsely used table resident.
+/// Any other composition: the maximum (calloc always clears).
+template <class Allocator>
+constexpr std::size_t fresh_zeroed_above() noexcept {
+  using source = policy_on<Allocator, axis::source>;
+  using search = policy_on<Allocator, axis::search>;
+  using hardening = policy_on<Allocator, axis::hardening>;
+  using checks = policy_on<Allocator, axis::checks>;
+  if constexpr (is_segregated_fit<search> && std::is_same_v<source, policy::system_pages> &&
+                std::is_same_v<hardening, policy::no_hardening> && std::is_same_v<checks, policy::no_checks>)
+    return Allocator::properties.max_class_size;
+  else
+    return ~std::size_t{0};
+}
+
+}  // namespace detail
 
 /// The one process-wide instance of `Allocator`, built on first use in static storage and
 /// never destroyed. Safe to call before any constructor of the program has run.
@@ -116,7 +154,7 @@ struct malloc_functions {
       return nullptr;
     }
     void* p = malloc(bytes);
-    if (p != nullptr) std::memset(p, 0, bytes);
+    if (p != nullptr && bytes <= detail::fresh_zeroed_above<Allocator>()) std::memset(p, 0, bytes);
     return p;
   }
 

@@ -72,7 +72,7 @@ static void malloc_and_free(void) {
 }
 
 static void calloc_cases(void) {
-  for (size_t n = 8; n <= 200000; n *= 5) { /* reused memory comes back zeroed */
+  for (size_t n = 8; n <= 2000000; n *= 5) { /* reused memory comes back zeroed, small and large */
     unsigned char* dirty = malloc(n);
     memset(dirty, 0xff, n);
     free(dirty);
