@@ -1,4 +1,7 @@
 // Umbrella header of the threading axis.
 #pragma once
 #include "threading/concept.hpp"
+#include "threading/locked.hpp"
 #include "threading/single_thread.hpp"
+#include "threading/spin_mutex.hpp"
+#include "threading/thread_local_cache.hpp"

@@ -1,0 +1,248 @@
+// thread_local_cache where naive designs fail: threads that exit with blocks in their caches,
+// several instances of one type used at once, an instance destroyed (or released) while other
+// threads still hold caches for it, frees from thread_local destructors after the cache table
+// is gone — and stats exact once threads are joined.
+#include "threading_support.hpp"
+
+#include <memory>
+
+using namespace alloy::testing;
+
+namespace {
+
+// Distinct types per test, so each test's cache count starts from its own zero.
+template <int Tag>
+using cached_heap = alloy::allocator<P::segregated_fit, P::pow2_classes<16, 1024>,
+                                     P::thread_local_cache::with<8 + Tag, 4>, P::stats>;
+
+template <class Alloc>
+std::size_t caches_alive() {
+  return std::remove_cvref_t<decltype(std::declval<Alloc&>().layers())>::caches_alive();
+}
+
+}  // namespace
+
+TEST_CASE("thread_local_cache names itself, is thread safe, and is as small as its parts",
+          "[threading][thread_local_cache]") {
+  using heap = alloy::allocator<P::thread_local_cache, P::pow2_classes<8, 256>>;
+  STATIC_REQUIRE(heap::properties.thread_safe);
+  REQUIRE(alloy::name_of<heap>() == "segregated_fit + pow2_classes<8, 256> + thread_local_cache + align<16>");
+  REQUIRE(alloy::name_of<cached_heap<0>>() ==
+          "segregated_fit + pow2_classes<16, 1024> + thread_local_cache::with<8, 4> + align<16> + stats");
+}
+
+TEST_CASE("threads that exit give their cached blocks back: create-and-exit loops", "[threading][thread_local_cache]") {
+  using heap_type = cached_heap<1>;
+  heap_type heap;
+  std::size_t damaged = 0;
+  for (int round = 0; round < 40; ++round) {
+    std::vector<handed_block> handed[2];
+    std::atomic<std::size_t> local_damage{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 2; ++t)
+      threads.emplace_back([&, t] {
+        std::mt19937 rng(static_cast<std::uint32_t>(round * 2 + t));
+        workload w;
+        w.max_size = 1024;
+        w.large_every = 0;
+        std::vector<handed_block> mine;
+        for (int i = 0; i < 200; ++i) {
+          handed_block b = draw(rng, w);
+          if (allocate_block(heap, b)) mine.push_back(b);
+        }
+        // Free half here (they stay in this thread's cache), hand the rest to the main thread.
+        for (std::size_t i = 0; i < mine.size(); ++i) {
+          if (i % 2 == 0) {
+            if (!free_block(heap, mine[i], rng)) ++local_damage;
+          } else {
+            handed[t].push_back(mine[i]);
+          }
+        }
+      });
+    for (auto& t : threads) t.join();
+    REQUIRE(local_damage == 0);
+    std::mt19937 rng(static_cast<std::uint32_t>(round));
+    for (auto& list : handed)
+      for (const handed_block& b : list) damaged += !free_block(heap, b, rng);
+    // The exited threads' caches are gone; only the main thread's (it freed blocks) lives.
+    REQUIRE(caches_alive<heap_type>() == 1);
+    const auto s = heap.stats();
+    REQUIRE(s.live_bytes == 0);
+    REQUIRE(s.allocations == s.deallocations);
+  }
+  REQUIRE(damaged == 0);
+  REQUIRE(heap.invariant());
+}
+
+TEST_CASE("two instances of one type used from two threads at once never mix blocks",
+          "[threading][thread_local_cache]") {
+  using heap_type = cached_heap<2>;
+  heap_type a, b;
+  heap_type* heaps[2] = {&a, &b};
+  std::mutex mailbox_mutex;
+  std::vector<std::pair<int, handed_block>> mailbox[2];  // (instance, block) for each thread
+  std::atomic<std::size_t> damaged{0}, foreign{0};
+  std::atomic<int> finished{0};
+  auto worker = [&](int self) {
+    std::mt19937 rng(static_cast<std::uint32_t>(self + 5));
+    workload w;
+    w.max_size = 1024;
+    w.large_every = 0;
+    for (int i = 0; i < 4000; ++i) {
+      const int which = static_cast<int>(rng() % 2);
+      handed_block blk = draw(rng, w);
+      if (!allocate_block(*heaps[which], blk)) continue;
+      if (!heaps[which]->owns(blk.p) || heaps[1 - which]->owns(blk.p)) ++foreign;
+      std::vector<std::pair<int, handed_block>> mine;
+      {
+        std::lock_guard guard(mailbox_mutex);
+        mailbox[1 - self].emplace_back(which, blk);  // the other thread frees it
+        mine.swap(mailbox[self]);
+      }
+      for (auto& [h, m] : mine) damaged += !free_block(*heaps[h], m, rng);
+    }
+    ++finished;
+    while (finished.load() < 2) std::this_thread::yield();
+    std::lock_guard guard(mailbox_mutex);
+    for (auto& [h, m] : mailbox[self]) damaged += !free_block(*heaps[h], m, rng);
+    mailbox[self].clear();
+  };
+  std::thread t0(worker, 0), t1(worker, 1);
+  t0.join();
+  t1.join();
+  REQUIRE(damaged == 0);
+  REQUIRE(foreign == 0);
+  for (heap_type* h : heaps) {
+    const auto s = h->stats();
+    REQUIRE(s.live_bytes == 0);
+    REQUIRE(s.allocations == s.deallocations);
+    REQUIRE(h->invariant());
+  }
+  REQUIRE(caches_alive<heap_type>() == 0);  // the main thread never used them
+}
+
+TEST_CASE("destroying an instance while other threads still run leaves the others intact",
+          "[threading][thread_local_cache]") {
+  using heap_type = cached_heap<3>;
+  heap_type survivor;
+  auto doomed = std::make_unique<heap_type>();
+  std::atomic<int> phase{0};
+  std::atomic<std::size_t> damaged{0};
+  heap_type* replacement = nullptr;
+  std::thread worker([&] {
+    std::mt19937 rng(11);
+    workload w;
+    w.max_size = 1024;
+    w.large_every = 0;
+    // Phase 0: blocks of the doomed instance go through this thread's cache for it.
+    for (int i = 0; i < 300; ++i) {
+      handed_block b = draw(rng, w);
+      if (allocate_block(*doomed, b)) damaged += !free_block(*doomed, b, rng);
+    }
+    phase = 1;
+    // Meanwhile the main thread destroys the doomed instance; this thread goes on with another.
+    std::vector<handed_block> live;
+    while (phase.load() < 2) {
+      handed_block b = draw(rng, w);
+      if (allocate_block(survivor, b)) live.push_back(b);
+      if (live.size() > 40) {
+        damaged += !free_block(survivor, live.front(), rng);
+        live.erase(live.begin());
+      }
+    }
+    // A new instance (perhaps at the doomed one's address) never sees the old cache.
+    for (int i = 0; i < 300; ++i) {
+      handed_block b = draw(rng, w);
+      if (allocate_block(*replacement, b)) {
+        if (!replacement->owns(b.p)) ++damaged;
+        damaged += !free_block(*replacement, b, rng);
+      }
+    }
+    for (const handed_block& b : live) damaged += !free_block(survivor, b, rng);
+  });
+  while (phase.load() < 1) std::this_thread::yield();
+  doomed.reset();
+  doomed = std::make_unique<heap_type>();
+  replacement = doomed.get();
+  phase = 2;
+  worker.join();
+  REQUIRE(damaged == 0);
+  REQUIRE(caches_alive<heap_type>() == 0);  // the worker's stale and live caches all went at exit
+  for (heap_type* h : {&survivor, replacement}) {
+    const auto s = h->stats();
+    REQUIRE(s.live_bytes == 0);
+    REQUIRE(s.allocations == s.deallocations);
+    REQUIRE(h->invariant());
+  }
+}
+
+TEST_CASE("release() while another thread holds cached blocks: they are never handed out again",
+          "[threading][thread_local_cache]") {
+  using heap_type = cached_heap<4>;
+  heap_type heap;
+  std::atomic<int> phase{0};
+  std::atomic<std::size_t> bad{0};
+  std::thread worker([&] {
+    for (int i = 0; i < 6; ++i) heap.deallocate(heap.allocate(64), 64);  // warm this thread's cache
+    phase = 1;
+    while (phase.load() < 2) std::this_thread::yield();
+    for (int i = 0; i < 100; ++i) {
+      void* p = heap.allocate(64);
+      if (p == nullptr || !heap.owns(p)) ++bad;
+      else fill_block(p, 64, 3);
+    }
+  });
+  while (phase.load() < 1) std::this_thread::yield();
+  heap.release();
+  phase = 2;
+  worker.join();
+  REQUIRE(bad == 0);
+  REQUIRE(heap.invariant());
+}
+
+namespace {
+using tls_heap = cached_heap<5>;
+tls_heap* tls_target = nullptr;
+
+/// Frees its block from a thread_local destructor, which runs after the cache table is gone.
+struct late_free {
+  void* block = nullptr;
+  ~late_free() {
+    if (block != nullptr) tls_target->deallocate(block, 48);
+  }
+};
+}  // namespace
+
+TEST_CASE("a free from a thread_local destructor after the cache table died still lands",
+          "[threading][thread_local_cache]") {
+  tls_heap heap;
+  tls_target = &heap;
+  std::thread([&] {
+    thread_local late_free holder;  // constructed before the cache table: destroyed after it
+    holder.block = nullptr;
+    holder.block = heap.allocate(48);
+    for (int i = 0; i < 20; ++i) heap.deallocate(heap.allocate(48), 48);
+  }).join();
+  const auto s = heap.stats();
+  REQUIRE(s.live_bytes == 0);
+  REQUIRE(s.allocations == s.deallocations);
+  REQUIRE(caches_alive<tls_heap>() == 0);
+}
+
+TEST_CASE("requests the caches do not serve go to the locked back end", "[threading][thread_local_cache]") {
+  using heap_type = cached_heap<6>;
+  heap_type heap;
+  std::vector<void*> blocks;
+  std::thread([&] {
+    blocks.push_back(heap.allocate(5000));       // above the largest class
+    blocks.push_back(heap.allocate(100, 256));   // over-aligned
+    blocks.push_back(heap.allocate(24));         // cached
+  }).join();
+  REQUIRE(std::uintptr_t(blocks[1]) % 256 == 0);
+  for (void* p : blocks) REQUIRE(heap.owns(p));
+  heap.deallocate(blocks[0], 5000);
+  heap.deallocate(blocks[1], 100, 256);
+  heap.deallocate(blocks[2]);                    // unsized free of a cached-size block
+  REQUIRE(heap.stats().live_bytes == 0);
+  REQUIRE(heap.invariant());
+}
