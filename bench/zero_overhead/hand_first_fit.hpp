@@ -19,7 +19,7 @@
 #include <cstdint>
 #include <utility>
 
-#include "hand_registry.hpp"
+#include "hand_chunks.hpp"
 
 namespace zero_overhead {
 
@@ -55,18 +55,17 @@ class hand_first_fit {
 
   bool owns(const void* p) const noexcept {
     const auto a = reinterpret_cast<std::uintptr_t>(p);
-    for (chunk* h = chunks_; h != nullptr; h = h->next) {
+    for (chunk* h = chunks_.first(); h != nullptr; h = h->next) {
       const auto first = reinterpret_cast<std::uintptr_t>(h->payload) + 16;
-      if (a >= first && a < first + h->blocks_bytes) return true;
+      if (a >= first && a < first + h->block_size) return true;
     }
     return false;
   }
 
-  std::size_t reserved_bytes() const noexcept { return reserved_ + registry_.table_bytes(); }
+  std::size_t reserved_bytes() const noexcept { return chunks_.reserved_bytes(); }
 
   void release() noexcept {
-    while (chunks_ != nullptr) give_back(chunks_);
-    registry_.clear(arena_);
+    chunks_.clear(arena_);
     free_ = nullptr;
     spare_ = nullptr;
   }
@@ -84,15 +83,7 @@ class hand_first_fit {
     node* next;
     node* prev;
   };
-  struct chunk {
-    chunk* prev;
-    chunk* next;
-    void* base;
-    std::size_t bytes;
-    std::byte* payload;
-    std::size_t blocks_bytes;
-    std::uint32_t kind;
-  };
+  using chunk = hand_chunk;  // block_size: the bytes of its blocks area
 
   /// The fixed arena: 1 KiB pages, a bit per page in use.
   struct arena {
@@ -215,7 +206,7 @@ class hand_first_fit {
     }
     if (h->bytes > spare_->bytes) std::swap(h, spare_);
     list_remove(reinterpret_cast<node*>(h->payload + 16));
-    give_back(h);
+    chunks_.remove(arena_, h);
   }
 
   [[gnu::noinline, gnu::cold]] void* allocate_zero_or_absurd(std::size_t size) noexcept {
@@ -234,12 +225,12 @@ class hand_first_fit {
     }
     const auto room = static_cast<std::size_t>(static_cast<std::byte*>(h->base) + h->bytes - h->payload);
     h->kind = 0x7A66;
-    h->blocks_bytes = (room - 16) & ~std::size_t{15};
+    h->block_size = (room - 16) & ~std::size_t{15};
     auto* first = reinterpret_cast<tag*>(h->payload);
     first->prev_size = reinterpret_cast<std::size_t>(h);
-    first->size_flags = h->blocks_bytes | 1 | 2;
+    first->size_flags = h->block_size | 1 | 2;
     tag* fence = next_tag(first);
-    fence->prev_size = h->blocks_bytes;
+    fence->prev_size = h->block_size;
     fence->size_flags = 0;
     list_insert(payload_of(first));
     return payload_of(first);
@@ -250,34 +241,13 @@ class hand_first_fit {
     const std::size_t bytes = (header_bytes + payload + arena::page - 1) & ~(arena::page - 1);
     void* base = arena_.take(bytes);
     if (base == nullptr) return nullptr;
-    auto* h = static_cast<chunk*>(base);
-    if (!registry_.insert(arena_, reinterpret_cast<std::uintptr_t>(h))) {
-      arena_.give(base, bytes);
-      return nullptr;
-    }
-    *h = chunk{nullptr, chunks_, base, bytes, static_cast<std::byte*>(base) + header_bytes, 0, 0};
-    if (chunks_ != nullptr) chunks_->prev = h;
-    chunks_ = h;
-    reserved_ += bytes;
-    peak_ = std::max(peak_, reserved_ + registry_.table_bytes());
-    return h;
-  }
-
-  void give_back(chunk* h) noexcept {
-    (h->prev != nullptr ? h->prev->next : chunks_) = h->next;
-    if (h->next != nullptr) h->next->prev = h->prev;
-    registry_.erase(reinterpret_cast<std::uintptr_t>(h));
-    reserved_ -= h->bytes;
-    arena_.give(h->base, h->bytes);
+    return chunks_.add(arena_, base, bytes, header_bytes);
   }
 
   arena arena_;
   node* free_ = nullptr;
   chunk* spare_ = nullptr;
-  chunk* chunks_ = nullptr;
-  hand_registry<arena> registry_;
-  std::size_t reserved_ = 0;
-  std::size_t peak_ = 0;
+  hand_chunks<arena> chunks_;
 };
 
 }  // namespace zero_overhead

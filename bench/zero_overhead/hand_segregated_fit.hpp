@@ -22,7 +22,7 @@
 #include <cstdint>
 #include <cstring>
 
-#include "hand_registry.hpp"
+#include "hand_chunks.hpp"
 
 namespace zero_overhead {
 
@@ -85,23 +85,21 @@ class hand_segregated_fit {
       free_[h->kind] = b;
       return;
     }
-    unmap_chunk(h);
+    chunks_.remove(pages_, h);
   }
 
   bool owns(const void* p) const noexcept {
     if (p == nullptr) return false;
     const chunk* h = chunk_of(p);
     const auto a = reinterpret_cast<std::uintptr_t>(p);
-    return registry_.contains(reinterpret_cast<std::uintptr_t>(h)) && p >= h->payload &&
-           a < reinterpret_cast<std::uintptr_t>(h->base) + h->bytes;
+    return chunks_.contains(h) && p >= h->payload && a < reinterpret_cast<std::uintptr_t>(h->base) + h->bytes;
   }
 
-  std::size_t reserved_bytes() const noexcept { return reserved_ + registry_.table_bytes(); }
-  std::size_t peak_reserved_bytes() const noexcept { return peak_; }
+  std::size_t reserved_bytes() const noexcept { return chunks_.reserved_bytes(); }
+  std::size_t peak_reserved_bytes() const noexcept { return chunks_.peak_reserved_bytes(); }
 
   void release() noexcept {
-    while (chunks_ != nullptr) unmap_chunk(chunks_);
-    registry_.clear(pages_);
+    chunks_.clear(pages_);
     std::fill(std::begin(free_), std::end(free_), nullptr);
     std::fill(std::begin(bump_), std::end(bump_), bump_region{});
   }
@@ -110,15 +108,7 @@ class hand_segregated_fit {
   struct block {
     block* next;
   };
-  struct chunk {
-    chunk* prev;
-    chunk* next;
-    void* base;
-    std::size_t bytes;
-    std::byte* payload;
-    std::size_t block_size;
-    std::uint32_t kind;
-  };
+  using chunk = hand_chunk;
   struct bump_region {
     std::byte* next = nullptr;
     std::byte* end = nullptr;
@@ -177,34 +167,13 @@ class hand_segregated_fit {
     const std::uintptr_t aligned = (begin + chunk_bytes - 1) & ~(chunk_bytes - 1);
     if (aligned > begin) ::munmap(raw, aligned - begin);
     if (begin + span > aligned + bytes) ::munmap(reinterpret_cast<void*>(aligned + bytes), begin + span - aligned - bytes);
-    auto* h = reinterpret_cast<chunk*>(aligned);
-    if (!registry_.insert(pages_, aligned)) {
-      ::munmap(h, bytes);
-      return nullptr;
-    }
-    *h = chunk{nullptr, chunks_, h, bytes, reinterpret_cast<std::byte*>(aligned) + header_bytes, 0, 0};
-    if (chunks_ != nullptr) chunks_->prev = h;
-    chunks_ = h;
-    reserved_ += bytes;
-    peak_ = std::max(peak_, reserved_ + registry_.table_bytes());
-    return h;
-  }
-
-  void unmap_chunk(chunk* h) noexcept {
-    (h->prev != nullptr ? h->prev->next : chunks_) = h->next;
-    if (h->next != nullptr) h->next->prev = h->prev;
-    registry_.erase(reinterpret_cast<std::uintptr_t>(h));
-    reserved_ -= h->bytes;
-    ::munmap(h->base, h->bytes);
+    return chunks_.add(pages_, reinterpret_cast<void*>(aligned), bytes, header_bytes);
   }
 
   block* free_[class_count] = {};  // hot: the fast path touches only these
   bump_region bump_[class_count] = {};
   [[no_unique_address]] mapped_pages pages_;
-  hand_registry<mapped_pages> registry_;
-  chunk* chunks_ = nullptr;
-  std::size_t reserved_ = 0;
-  std::size_t peak_ = 0;
+  hand_chunks<mapped_pages> chunks_;
 };
 
 }  // namespace zero_overhead

@@ -1,0 +1,68 @@
+// The chunk bookkeeping both hand-written heaps share: every chunk starts with a header, the
+// chunks form a doubly linked list (so release() finds them all), their addresses sit in a hash
+// set (so owns() is exact), and the bytes they hold are counted. `Pages` (take / give, in units
+// of Pages::page) is where chunks and the set's table come from: mmap, or a fixed arena.
+#pragma once
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+
+#include "hand_registry.hpp"
+
+namespace zero_overhead {
+
+struct hand_chunk {
+  hand_chunk* prev;
+  hand_chunk* next;
+  void* base;
+  std::size_t bytes;
+  std::byte* payload;       // first usable byte, after the header
+  std::size_t block_size;   // the class's block size, a large block's size, or the blocks area
+  std::uint32_t kind;       // the class, or a heap-specific marker
+};
+
+template <class Pages>
+class hand_chunks {
+ public:
+  /// Makes the `bytes` at `base` a chunk whose payload starts `header_bytes` in; nullptr (and
+  /// the memory given back) when the hash set cannot grow.
+  hand_chunk* add(Pages& pages, void* base, std::size_t bytes, std::size_t header_bytes) noexcept {
+    auto* h = static_cast<hand_chunk*>(base);
+    if (!registry_.insert(pages, reinterpret_cast<std::uintptr_t>(h))) {
+      pages.give(base, bytes);
+      return nullptr;
+    }
+    *h = hand_chunk{nullptr, head_, base, bytes, static_cast<std::byte*>(base) + header_bytes, 0, 0};
+    if (head_ != nullptr) head_->prev = h;
+    head_ = h;
+    reserved_ += bytes;
+    peak_ = std::max(peak_, reserved_ + registry_.table_bytes());
+    return h;
+  }
+
+  void remove(Pages& pages, hand_chunk* h) noexcept {
+    (h->prev != nullptr ? h->prev->next : head_) = h->next;
+    if (h->next != nullptr) h->next->prev = h->prev;
+    registry_.erase(reinterpret_cast<std::uintptr_t>(h));
+    reserved_ -= h->bytes;
+    pages.give(h->base, h->bytes);
+  }
+
+  void clear(Pages& pages) noexcept {
+    while (head_ != nullptr) remove(pages, head_);
+    registry_.clear(pages);
+  }
+
+  bool contains(const hand_chunk* h) const noexcept { return registry_.contains(reinterpret_cast<std::uintptr_t>(h)); }
+  hand_chunk* first() const noexcept { return head_; }
+  std::size_t reserved_bytes() const noexcept { return reserved_ + registry_.table_bytes(); }
+  std::size_t peak_reserved_bytes() const noexcept { return peak_; }
+
+ private:
+  hand_registry<Pages> registry_;
+  hand_chunk* head_ = nullptr;
+  std::size_t reserved_ = 0;
+  std::size_t peak_ = 0;
+};
+
+}  // namespace zero_overhead
