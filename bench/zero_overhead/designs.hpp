@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "hand_first_fit.hpp"
+#include "hand_locked_segregated_fit.hpp"
 #include "hand_segregated_fit.hpp"
 
 namespace zero_overhead {
@@ -15,6 +16,8 @@ namespace zero_overhead {
 namespace P = alloy::policy;
 
 using composed_segregated_fit = alloy::allocator<P::segregated_fit, P::pow2_classes<16, 512>, P::single_thread, P::align<16>>;
+using composed_locked_segregated_fit =
+    alloy::allocator<P::segregated_fit, P::pow2_classes<16, 512>, P::locked<std::mutex>, P::align<16>>;
 using composed_first_fit = alloy::allocator<P::first_fit, P::static_arena<1 << 20>, P::single_thread, P::align<16>>;
 
 /// A design, both ways: `composed` from Alloy's policies, `hand` written by hand, the `name` the
@@ -28,6 +31,12 @@ struct segregated_fit_design {
   static std::uintptr_t place(const void* p, const void*) { return reinterpret_cast<std::uintptr_t>(p) % (64 * 1024); }
 };
 
+struct locked_segregated_fit_design : segregated_fit_design {
+  using composed = composed_locked_segregated_fit;
+  using hand = hand_locked_segregated_fit;
+  static constexpr const char* name = "locked_segregated_fit";
+};
+
 struct first_fit_design {
   using composed = composed_first_fit;
   using hand = hand_first_fit<1 << 20>;
@@ -38,7 +47,7 @@ struct first_fit_design {
   }
 };
 
-using designs = boost::mp11::mp_list<segregated_fit_design, first_fit_design>;
+using designs = boost::mp11::mp_list<segregated_fit_design, locked_segregated_fit_design, first_fit_design>;
 
 /// Calls `f(Design{})` for every design.
 inline void for_each_design(auto&& f) { boost::mp11::mp_for_each<designs>(f); }

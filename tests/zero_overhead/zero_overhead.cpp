@@ -19,6 +19,7 @@ namespace P = alloy::policy;
 
 TEST_CASE("a composed design is exactly as large as the design written by hand", "[zero_overhead][sizeof]") {
   STATIC_REQUIRE(sizeof(zo::composed_segregated_fit) == sizeof(zo::hand_segregated_fit));
+  STATIC_REQUIRE(sizeof(zo::composed_locked_segregated_fit) == sizeof(zo::hand_locked_segregated_fit));
   STATIC_REQUIRE(sizeof(zo::composed_first_fit) == sizeof(zo::first_fit_design::hand));
 }
 
@@ -32,6 +33,8 @@ TEST_CASE("empty policies add no bytes", "[zero_overhead][sizeof]") {
   STATIC_REQUIRE(std::is_same_v<composed, alloy::allocator<P::segregated_fit, P::pow2_classes<16, 512>, P::align<16>,
                                                            P::single_thread, P::no_stats, P::no_checks, P::no_hardening,
                                                            P::system_pages>>);
+  // locked<std::mutex> adds its mutex and nothing else (std::mutex is pointer-aligned: no padding).
+  STATIC_REQUIRE(sizeof(zo::composed_locked_segregated_fit) == sizeof(std::mutex) + sizeof(heap));
 }
 
 namespace {
