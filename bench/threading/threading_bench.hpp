@@ -1,0 +1,76 @@
+// What the threading benchmarks share: the compositions measured, and a reporter that prints
+// the scaling summary (throughput with N threads over throughput with one) after the table.
+#pragma once
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <alloc/alloy.hpp>
+#include <cstdio>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "bench/common/baselines.hpp"
+
+namespace alloy::bench {
+
+namespace P = alloy::policy;
+
+/// The one design every threading policy wraps, so only the threading axis differs.
+template <class Threading>
+using threading_design = alloy::allocator<P::segregated_fit, P::geometric_classes<16, 16384, 4>, Threading>;
+
+using single_heap = threading_design<P::single_thread>;
+using mutex_heap = threading_design<P::locked<std::mutex>>;
+using spin_heap = threading_design<P::locked<alloy::spin_mutex>>;
+using cached_heap = threading_design<P::thread_local_cache>;
+
+/// Console output as usual, plus every run's throughput kept for the summary.
+class scaling_reporter : public benchmark::ConsoleReporter {
+ public:
+  void ReportRuns(const std::vector<Run>& runs) override {
+    for (const Run& r : runs) {
+      // With --benchmark_repetitions the median is kept, else the single run.
+      const bool median = r.run_type == Run::RT_Aggregate && r.aggregate_name == "median";
+      if ((r.run_type != Run::RT_Iteration && !median) || r.error_occurred) continue;
+      if (r.run_type == Run::RT_Iteration && r.repetitions > 1) continue;
+      const auto it = r.counters.find("items_per_second");
+      if (it == r.counters.end()) continue;
+      // "pair/tlc/threads:2/real_time" -> family "pair/tlc", threads 2
+      std::string family = r.run_name.str();
+      for (const char* suffix : {"/threads:", "/real_time"})
+        if (const auto cut = family.find(suffix); cut != std::string::npos) family.erase(cut);
+      results_[family][static_cast<int>(r.threads)] = it->second.value;
+      order_.push_back(family);
+    }
+    ConsoleReporter::ReportRuns(runs);
+  }
+
+  /// One line per family: ns per item at 1 thread, then throughput ratios N threads / 1.
+  void print_summary(const char* what) const {
+    std::printf("\n%s (this machine: %u hardware threads; runs above that count are oversubscribed)\n", what,
+                std::thread::hardware_concurrency());
+    std::printf("%-48s %12s %14s %14s %14s\n", "", "ns/item @1", "Mitems/s @1", "scaling 2/1", "scaling 4/1");
+    std::vector<std::string> seen;
+    for (const std::string& f : order_) {
+      if (std::find(seen.begin(), seen.end(), f) != seen.end()) continue;
+      seen.push_back(f);
+      const auto& by_threads = results_.at(f);
+      const auto one = by_threads.find(1);
+      if (one == by_threads.end()) continue;
+      auto ratio = [&](int n) {
+        const auto it = by_threads.find(n);
+        return it == by_threads.end() ? std::string("-") : std::to_string(it->second / one->second).substr(0, 5);
+      };
+      std::printf("%-48s %12.2f %14.1f %14s %14s\n", f.c_str(), 1e9 / one->second, one->second / 1e6,
+                  ratio(2).c_str(), ratio(4).c_str());
+    }
+  }
+
+ private:
+  std::map<std::string, std::map<int, double>> results_;
+  std::vector<std::string> order_;
+};
+
+}  // namespace alloy::bench

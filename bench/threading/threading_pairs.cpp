@@ -1,0 +1,175 @@
+// One allocate + free pair per thread, 1, 2 and 4 threads on one shared heap, for every
+// threading policy over the same design, beside glibc malloc, jemalloc, tcmalloc and mimalloc
+// in the same run. Then the producer/consumer cost: an object allocated on one thread, handed
+// over through a lock-free ring and freed on another.
+//
+// The size is a compile-time constant (64 bytes), as for `new T`; the baselines are called
+// through a function pointer (bench/common/baselines.hpp). Throughput is items per second of
+// wall time over all threads; the summary prints the scaling ratio N threads / 1 thread.
+#include <atomic>
+#include <thread>
+
+#include "threading_bench.hpp"
+
+namespace {
+
+using namespace alloy::bench;
+constexpr std::size_t object_size = 64;
+
+template <class Heap>
+Heap& shared_heap() {
+  static Heap heap;  // one instance, shared by every thread of every run of this benchmark
+  return heap;
+}
+
+template <class Heap>
+void alloy_pair(benchmark::State& state) {
+  Heap& heap = shared_heap<Heap>();
+  for (auto _ : state) {
+    void* p = heap.allocate(object_size);
+    benchmark::DoNotOptimize(p);
+    heap.deallocate(p, object_size);
+  }
+  state.SetItemsProcessed(state.iterations());
+  if (state.thread_index() == 0) state.SetLabel(alloy::name_of<Heap>());
+}
+
+template <int Baseline>
+void system_pair(benchmark::State& state) {
+  const baseline& b = baselines()[Baseline];
+  if (!b.available()) {
+    state.SkipWithError(std::string(b.missing).c_str());
+    return;
+  }
+  for (auto _ : state) {
+    void* p = b.allocate(object_size);
+    benchmark::DoNotOptimize(p);
+    b.deallocate(p);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+// ---- producer / consumer ---------------------------------------------------------------
+
+/// A single-producer single-consumer ring of pointers: the cheapest handover there is, so the
+/// allocator's part dominates. Its own cost is the "ring only" row (no allocation at all).
+class ring {
+ public:
+  /// Waits briefly with the CPU's pause hint, then gives the core away (2-core machines).
+  static void wait(int& spins) noexcept {
+    if (++spins < 256) {
+#if defined(__x86_64__) || defined(__i386__)
+      __builtin_ia32_pause();
+#endif
+    } else {
+      std::this_thread::yield();
+    }
+  }
+
+  void push(void* p) noexcept {
+    const std::size_t t = tail_.load(std::memory_order_relaxed);
+    for (int spins = 0; t - head_cache_ >= capacity;) {
+      head_cache_ = head_.load(std::memory_order_acquire);
+      if (t - head_cache_ >= capacity) wait(spins);
+    }
+    slots_[t % capacity] = p;
+    tail_.store(t + 1, std::memory_order_release);
+  }
+  void* pop() noexcept {
+    const std::size_t h = head_.load(std::memory_order_relaxed);
+    for (int spins = 0; h == tail_cache_;) {
+      tail_cache_ = tail_.load(std::memory_order_acquire);
+      if (h == tail_cache_) wait(spins);
+    }
+    void* p = slots_[h % capacity];
+    head_.store(h + 1, std::memory_order_release);
+    return p;
+  }
+
+ private:
+  static constexpr std::size_t capacity = 1024;
+  alignas(64) std::atomic<std::size_t> head_{0};
+  std::size_t tail_cache_ = 0;  // consumer's view of tail
+  alignas(64) std::atomic<std::size_t> tail_{0};
+  std::size_t head_cache_ = 0;  // producer's view of head
+  alignas(64) void* slots_[capacity];
+};
+
+constexpr std::size_t handed_per_iteration = 100000;
+
+/// The benchmark thread produces, one consumer thread frees; items are objects handed over.
+template <class Make, class Free>
+void handover(benchmark::State& state, Make make, Free release) {
+  for (auto _ : state) {
+    ring r;
+    std::thread consumer([&] {
+      for (std::size_t i = 0; i < handed_per_iteration; ++i) {
+        void* p = r.pop();
+        benchmark::DoNotOptimize(*static_cast<volatile std::size_t*>(p));  // the consumer reads it
+        release(p);
+      }
+    });
+    for (std::size_t i = 0; i < handed_per_iteration; ++i) {
+      void* p = make();
+      *static_cast<std::size_t*>(p) = i;  // the producer writes it
+      r.push(p);
+    }
+    consumer.join();
+  }
+  state.SetItemsProcessed(state.iterations() * handed_per_iteration);
+}
+
+void handover_ring_only(benchmark::State& state) {
+  static std::size_t objects[handed_per_iteration][object_size / sizeof(std::size_t)];
+  std::size_t next = 0;
+  handover(state, [&] { return static_cast<void*>(objects[next++ % handed_per_iteration]); }, [](void*) {});
+}
+
+template <class Heap>
+void alloy_handover(benchmark::State& state) {
+  Heap& heap = shared_heap<Heap>();
+  handover(state, [&] { return heap.allocate(object_size); }, [&](void* p) { heap.deallocate(p, object_size); });
+  state.SetLabel(alloy::name_of<Heap>());
+}
+
+template <int Baseline>
+void system_handover(benchmark::State& state) {
+  const baseline& b = baselines()[Baseline];
+  if (!b.available()) {
+    state.SkipWithError(std::string(b.missing).c_str());
+    return;
+  }
+  handover(state, [&] { return b.allocate(object_size); }, [&](void* p) { b.deallocate(p); });
+}
+
+void pair_threads(benchmark::internal::Benchmark* b) { b->Threads(1)->Threads(2)->Threads(4)->UseRealTime(); }
+
+}  // namespace
+
+BENCHMARK_TEMPLATE(alloy_pair, single_heap)->Name("pair/single_thread")->Threads(1)->UseRealTime();
+BENCHMARK_TEMPLATE(alloy_pair, mutex_heap)->Name("pair/locked<std::mutex>")->Apply(pair_threads);
+BENCHMARK_TEMPLATE(alloy_pair, spin_heap)->Name("pair/locked<alloy::spin_mutex>")->Apply(pair_threads);
+BENCHMARK_TEMPLATE(alloy_pair, cached_heap)->Name("pair/thread_local_cache")->Apply(pair_threads);
+BENCHMARK_TEMPLATE(system_pair, 0)->Name("pair/glibc malloc")->Apply(pair_threads);
+BENCHMARK_TEMPLATE(system_pair, 1)->Name("pair/jemalloc")->Apply(pair_threads);
+BENCHMARK_TEMPLATE(system_pair, 2)->Name("pair/tcmalloc")->Apply(pair_threads);
+BENCHMARK_TEMPLATE(system_pair, 3)->Name("pair/mimalloc")->Apply(pair_threads);
+
+BENCHMARK(handover_ring_only)->Name("handover/ring only (no allocation)")->UseRealTime();
+BENCHMARK_TEMPLATE(alloy_handover, mutex_heap)->Name("handover/locked<std::mutex>")->UseRealTime();
+BENCHMARK_TEMPLATE(alloy_handover, spin_heap)->Name("handover/locked<alloy::spin_mutex>")->UseRealTime();
+BENCHMARK_TEMPLATE(alloy_handover, cached_heap)->Name("handover/thread_local_cache")->UseRealTime();
+BENCHMARK_TEMPLATE(system_handover, 0)->Name("handover/glibc malloc")->UseRealTime();
+BENCHMARK_TEMPLATE(system_handover, 1)->Name("handover/jemalloc")->UseRealTime();
+BENCHMARK_TEMPLATE(system_handover, 2)->Name("handover/tcmalloc")->UseRealTime();
+BENCHMARK_TEMPLATE(system_handover, 3)->Name("handover/mimalloc")->UseRealTime();
+
+int main(int argc, char** argv) {
+  alloy::bench::init_baselines(argv);
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  alloy::bench::scaling_reporter reporter;
+  benchmark::RunSpecifiedBenchmarks(&reporter);
+  reporter.print_summary("Summary: pairs are items; handover items are objects handed to another thread and freed there");
+  benchmark::Shutdown();
+}
