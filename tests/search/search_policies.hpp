@@ -9,11 +9,11 @@ namespace alloy::testing {
 namespace search = alloy::policy;
 
 /// Every search policy, in its default form.
-using all_search_policies = boost::mp11::mp_list<search::first_fit, search::best_fit, search::next_fit, search::tlsf,
-                                                 search::segregated_fit>;
+using all_search_policies = boost::mp11::mp_list<search::first_fit, search::best_fit, search::next_fit, search::buddy,
+                                                 search::tlsf, search::segregated_fit>;
 
 /// The policies that merge free neighbours, so that freeing everything leaves one free block.
 using coalescing_search_policies =
-    boost::mp11::mp_list<search::first_fit, search::best_fit, search::next_fit, search::tlsf>;
+    boost::mp11::mp_list<search::first_fit, search::best_fit, search::next_fit, search::buddy, search::tlsf>;
 
 }  // namespace alloy::testing

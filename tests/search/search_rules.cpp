@@ -5,6 +5,7 @@
 #include <alloc/alloy.hpp>
 #include <cstring>
 #include <memory>
+#include <random>
 #include <vector>
 
 #include "search_policies.hpp"
@@ -93,6 +94,61 @@ TEST_CASE("tlsf finds a block whenever one of its good-fit classes holds one", "
   CHECK(heap->invariant());
 }
 
+TEST_CASE("buddy splits by halves and merges back to one top block", "[search][buddy]") {
+  using tuned = P::buddy::with<64, (1 << 16)>;
+  auto heap = std::make_unique<arena_heap<tuned>>();
+  void* a = heap->allocate(100);  // 100 + 16 -> a 128-byte block
+  REQUIRE(a != nullptr);
+  CHECK(heap->usable_size(a) == 128 - 16);
+  void* b = heap->allocate(100);
+  CHECK(alloy::detail::addr(b) - alloy::detail::addr(a) == 128);  // a's buddy, split off for it
+  // One block of each order from 128 up to half the top block is free now.
+  const auto split = heap->stats();
+  CHECK(split.largest_free_block == (1 << 15) - 16);
+  std::vector<void*> more;
+  std::mt19937 rng(3);
+  for (int i = 0; i < 200; ++i)
+    if (void* p = heap->allocate(1 + rng() % 3000)) more.push_back(p);
+  REQUIRE(heap->invariant());
+  heap->deallocate(a, 100);
+  heap->deallocate(b);
+  for (void* p : more) heap->deallocate(p);
+  const auto merged = heap->stats();
+  REQUIRE(heap->invariant());
+  CHECK(merged.free_bytes == (1 << 16) - 16);  // one top block, whole again
+  CHECK(merged.largest_free_block == merged.free_bytes);
+}
+
+TEST_CASE("buddy sends what no order holds to the source, and refuses cleanly", "[search][buddy]") {
+  auto heap = std::make_unique<alloy::allocator<P::buddy::with<32, 4096>, P::stats>>();
+  void* big = heap->allocate(100000);  // over the 4 KiB top block: a chunk of its own
+  REQUIRE(big != nullptr);
+  CHECK(heap->usable_size(big) >= 100000);
+  CHECK(heap->owns(big));
+  CHECK(heap->reallocate(big, 100000, 90000) == big);  // still fits: stays put
+  heap->deallocate(big, 90000);
+  CHECK(heap->stats().reserved_bytes < 100000);  // given back
+  CHECK_FALSE(heap->reserve(4096, 2));  // more than one top block: meaningless for a buddy heap
+  CHECK(heap->reserve(64, 8));
+  CHECK(heap->invariant());
+}
+
+TEST_CASE("buddy stays put while the new size fits the block, and sized free still works", "[search][buddy]") {
+  auto heap = std::make_unique<arena_heap<P::buddy>>();
+  void* a = heap->allocate(100);  // a 128-byte block
+  std::memset(a, 0x77, 100);
+  CHECK(heap->reallocate(a, 100, 112) == a);
+  CHECK(heap->reallocate(a, 112, 20) == a);  // shrinking keeps the block
+  void* moved = heap->reallocate(a, 20, 113);
+  CHECK(moved != a);
+  CHECK(static_cast<unsigned char*>(moved)[19] == 0x77);
+  void* c = heap->reallocate(moved, 113, 5);
+  CHECK(c == moved);
+  heap->deallocate(c, 5);  // sized free with the size after the in-place reallocate
+  CHECK(heap->stats().live_bytes == 0);
+  CHECK(heap->invariant());
+}
+
 TEMPLATE_TEST_CASE("fits and tlsf reallocate in place: grow into a free neighbour, shrink by splitting",
                    "[search][reallocate]", P::first_fit, P::best_fit, P::next_fit, P::tlsf) {
   auto heap = std::make_unique<arena_heap<TestType>>();
@@ -125,6 +181,9 @@ TEST_CASE("search policies publish their complexity", "[search][properties]") {
   STATIC_REQUIRE(alloy::allocator<P::next_fit>::properties.allocate_cost == "O(n)");
   STATIC_REQUIRE(alloy::allocator<P::tlsf>::properties.allocate_cost == "O(1)");
   STATIC_REQUIRE(alloy::allocator<P::tlsf>::properties.free_cost == "O(1)");
+  STATIC_REQUIRE(alloy::allocator<P::buddy>::properties.allocate_cost == "O(log n)");
+  STATIC_REQUIRE(alloy::allocator<P::buddy>::properties.free_cost == "O(log n)");
+  STATIC_REQUIRE(alloy::allocator<P::buddy>::properties.max_class_size == 0);
   STATIC_REQUIRE(alloy::allocator<P::first_fit>::properties.max_class_size == 0);
   STATIC_REQUIRE(alloy::allocator<P::tlsf>::properties.max_class_size == 0);
   CHECK(alloy::name_of<alloy::allocator<P::tlsf::with<(1 << 20)>, P::align<16>>>() ==
