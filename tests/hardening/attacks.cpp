@@ -173,12 +173,14 @@ TEMPLATE_TEST_CASE("a linear overflow off a large block faults on its guard page
   REQUIRE(p != nullptr);
   const std::size_t usable = heap.usable_size(p);
   const auto outcome = run_in_child([&] {
+    alloy::testing::report_fault_mapping();
     std::memset(p, 0xAA, usable);  // the whole block is writable
     std::fprintf(stderr, "block filled\n");
     p[usable] = 0xAA;  // one byte past: the guard page
     std::fprintf(stderr, "not stopped\n");
   });
   CHECK(outcome.signal == SIGSEGV);
+  CHECK_THAT(outcome.err, Catch::Contains("fault in mapping ---p"));  // a guard page, not a hole
   CHECK_THAT(outcome.err, Catch::Contains("block filled"));
   CHECK_THAT(outcome.err, !Catch::Contains("not stopped"));
   heap.deallocate(p);
@@ -191,10 +193,12 @@ TEMPLATE_TEST_CASE("a linear overflow off a size-class chunk faults on its guard
   REQUIRE(p != nullptr);
   constexpr std::size_t chunk = TestType::composition::heap::chunk_bytes;
   const auto outcome = run_in_child([&] {
+    alloy::testing::report_fault_mapping();
     for (std::size_t i = 0; i < chunk; ++i) p[i] = 0xAA;  // from a block to past its chunk's end
     std::fprintf(stderr, "not stopped\n");
   });
   CHECK(outcome.signal == SIGSEGV);
+  CHECK_THAT(outcome.err, Catch::Contains("fault in mapping ---p"));  // a guard page, not a hole
   CHECK_THAT(outcome.err, !Catch::Contains("not stopped"));
   heap.deallocate(p, 256);
 }

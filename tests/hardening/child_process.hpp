@@ -6,8 +6,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <string>
 
 namespace alloy::testing {
@@ -46,6 +49,41 @@ child_outcome run_in_child(F&& body) {
   if (WIFSIGNALED(status)) out.signal = WTERMSIG(status);
   if (WIFEXITED(status)) out.exit_code = WEXITSTATUS(status);
   return out;
+}
+
+/// For a child that expects a fault: on SIGSEGV, write "fault in mapping <perms>" to stderr,
+/// <perms> being the /proc/self/maps permissions of the page that faulted ("---p" for a guard
+/// page, "unmapped" when no mapping holds it), then die of the signal. That tells a guard page
+/// from memory that merely happened not to be mapped.
+inline void report_fault_mapping() {
+  struct sigaction action {};
+  action.sa_flags = SA_SIGINFO;
+  action.sa_sigaction = [](int, siginfo_t* info, void*) {
+    const auto fault = reinterpret_cast<unsigned long>(info->si_addr);
+    char maps[1 << 16];
+    std::size_t length = 0;
+    const int fd = ::open("/proc/self/maps", O_RDONLY);
+    for (ssize_t n; fd >= 0 && length < sizeof maps - 1 && (n = ::read(fd, maps + length, sizeof maps - 1 - length)) > 0;)
+      length += static_cast<std::size_t>(n);
+    maps[length] = '\0';
+    const char* found = "unmapped";
+    char perms[5] = {};
+    for (char* line = maps; line != nullptr && *line != '\0';) {
+      unsigned long begin = 0, end = 0;
+      if (std::sscanf(line, "%lx-%lx %4s", &begin, &end, perms) == 3 && fault >= begin && fault < end) {
+        found = perms;
+        break;
+      }
+      line = std::strchr(line, '\n');
+      if (line != nullptr) ++line;
+    }
+    char message[128];
+    const int n = std::snprintf(message, sizeof message, "fault in mapping %s\n", found);
+    if (n > 0 && ::write(2, message, static_cast<std::size_t>(n)) < 0) ::_exit(3);
+    std::signal(SIGSEGV, SIG_DFL);
+    std::raise(SIGSEGV);
+  };
+  ::sigaction(SIGSEGV, &action, nullptr);
 }
 
 }  // namespace alloy::testing

@@ -53,6 +53,9 @@ class fit_index {
     return choice_.invariant(list_, codec_);
   }
 
+  /// The heap took a chunk: the hardening codec lets links point into it.
+  void admit(void* base, std::size_t bytes) noexcept { codec_.admit(base, bytes); }
+
   void clear() noexcept {
     list_.clear();
     choice_.clear();

@@ -25,6 +25,8 @@
 #include <utility>
 
 #include "chunk_store.hpp"
+#include "guarded_source.hpp"
+#include "hardened_list.hpp"
 #include "heap_layer.hpp"
 #include "reallocate.hpp"
 #include "spare_chunk.hpp"
@@ -74,6 +76,7 @@ concept tagged_index = requires(I& i, const I& ci, void* n, std::size_t s) {
   { i.find(s) } noexcept -> std::same_as<void*>;
   { ci.invariant() } noexcept -> std::same_as<bool>;
   { i.clear() } noexcept;
+  { i.admit(n, s) } noexcept;          // (chunk base, bytes): links may point into it (hardening)
   { I::alloc_complexity } -> std::convertible_to<complexity>;
   { I::free_complexity } -> std::convertible_to<complexity>;
 };
@@ -81,7 +84,12 @@ concept tagged_index = requires(I& i, const I& ci, void* n, std::size_t s) {
 template <class Config, class Index, std::size_t ChunkBytes>
 class tagged_heap {
   using source_type = typename Config::source;
-  using store_type = chunk_store<source_type, source_type::granule>;
+  using hardening = typename Config::hardening;
+  using store_type = chunk_store<maybe_guarded_source<source_type, hardening::guards_pages>, source_type::granule>;
+  static_assert(!hardening::randomizes_placement,
+                "hardening: randomized_placement cannot apply to first_fit, best_fit, next_fit or tlsf: they place "
+                "blocks by address or size, carving no batch to shuffle. Use P::hardened::with<P::encoded_links, "
+                "P::guard_pages, P::double_free_check>, or P::segregated_fit");
   static constexpr std::size_t alignment = Config::alignment;
   static constexpr std::uint32_t tagged_kind = 0x7A66;  // marks the chunk header of a tagged chunk
 
@@ -117,7 +125,13 @@ class tagged_heap {
   /// reallocate it would not match the block anyway).
   ALLOY_FAST_PATH void deallocate(void* p, std::size_t, std::size_t) noexcept { deallocate(p); }
 
-  ALLOY_FAST_PATH void deallocate(void* p) noexcept { free_block(tag_of(p)); }
+  ALLOY_FAST_PATH void deallocate(void* p) noexcept {
+    // The tag's free bit is the cheap double-free test: a live block's is always clear.
+    if constexpr (hardening::checks_double_free) {
+      if (tag_of(p)->is_free()) [[unlikely]] report_double_free(p);
+    }
+    free_block(tag_of(p));
+  }
 
   /// In place when it can: shrinking splits the tail off (merging it with a free successor),
   /// growing takes what it needs of a free successor. Otherwise allocate, copy, free.
@@ -306,6 +320,7 @@ class tagged_heap {
       if (want == least) return nullptr;
       want = std::max(want / 2, least);
     }
+    index_.admit(h->base, h->bytes);  // free-list links may point into this chunk from now on
     const std::size_t room = static_cast<std::size_t>(static_cast<std::byte*>(h->base) + h->bytes - h->payload);
     h->kind = tagged_kind;
     h->block_size = align_down(room - unit, unit);

@@ -112,6 +112,9 @@ class tlsf_index {
     return ok && (fl_bitmap_ >> fl_count) == 0;
   }
 
+  /// The heap took a chunk: the hardening codec lets links point into it.
+  void admit(void* base, std::size_t bytes) noexcept { codec_.admit(base, bytes); }
+
   void clear() noexcept {
     for (auto& row : lists_)
       for (auto& list : row) list.clear();
