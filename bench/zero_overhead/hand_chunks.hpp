@@ -3,6 +3,8 @@
 // set (so owns() is exact), and the bytes they hold are counted. `Pages` (take / give, in units
 // of Pages::page) is where chunks and the set's table come from: mmap, or a fixed arena.
 #pragma once
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -10,6 +12,16 @@
 #include "hand_registry.hpp"
 
 namespace zero_overhead {
+
+/// Pages straight from the kernel.
+struct mapped_pages {
+  static constexpr std::size_t page = 4096;
+  void* take(std::size_t bytes) noexcept {
+    void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? nullptr : p;
+  }
+  void give(void* p, std::size_t bytes) noexcept { ::munmap(p, bytes); }
+};
 
 struct hand_chunk {
   hand_chunk* prev;

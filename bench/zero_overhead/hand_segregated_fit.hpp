@@ -26,15 +26,6 @@
 
 namespace zero_overhead {
 
-/// Pages straight from the kernel, for the registry's table.
-struct mapped_pages {
-  static constexpr std::size_t page = 4096;
-  void* take(std::size_t bytes) noexcept {
-    void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    return p == MAP_FAILED ? nullptr : p;
-  }
-  void give(void* p, std::size_t bytes) noexcept { ::munmap(p, bytes); }
-};
 
 class hand_segregated_fit {
  public:
