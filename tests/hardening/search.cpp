@@ -1,4 +1,4 @@
-// Hardening over the boundary-tag heaps (first_fit, best_fit, next_fit, tlsf): encoded links,
+// Hardening over the tagged heaps (first_fit, best_fit, next_fit, tlsf, buddy): encoded links,
 // guard pages and the double-free check apply to them; randomized placement does not, and
 // asking for it stops the composition (tests/compile_fail/hardening_first_fit_placement.cpp).
 #include <catch2/catch.hpp>
@@ -18,7 +18,7 @@ using alloy::testing::run_in_child;
 using applicable = P::hardened::with<P::encoded_links, P::guard_pages, P::double_free_check>;
 template <class Search>
 using hardened_over = alloy::allocator<Search, P::stats, applicable>;
-using tagged_policies = boost::mp11::mp_list<P::first_fit, P::best_fit, P::next_fit, P::tlsf>;
+using tagged_policies = boost::mp11::mp_list<P::first_fit, P::best_fit, P::next_fit, P::tlsf, P::buddy>;
 using compositions = boost::mp11::mp_transform<hardened_over, tagged_policies>;
 
 TEMPLATE_LIST_TEST_CASE("hardened boundary-tag heaps survive random operations against a model",
@@ -76,11 +76,10 @@ TEMPLATE_LIST_TEST_CASE("a linear overflow off a boundary-tag heap's chunk fault
   TestType heap;
   auto* p = static_cast<unsigned char*>(heap.allocate(100));
   REQUIRE(p != nullptr);
-  constexpr std::size_t chunk = TestType::composition::heap::chunk_bytes;
   const auto outcome = run_in_child([&] {
     alloy::testing::report_fault_mapping();
-    // From the first block past its chunk's end (the chunk is chunk_bytes plus its header's page).
-    for (std::size_t i = 0; i < 2 * chunk; ++i) p[i] = 0xAA;
+    // From the first block on, until the end of its chunk faults (well within 16 MiB).
+    for (std::size_t i = 0; i < (std::size_t{1} << 24); ++i) p[i] = 0xAA;
     std::fprintf(stderr, "not stopped\n");
   });
   CHECK(outcome.signal == SIGSEGV);

@@ -20,6 +20,8 @@
 #include <utility>
 
 #include "chunk_store.hpp"
+#include "guarded_source.hpp"
+#include "hardened_list.hpp"
 #include "heap_layer.hpp"
 #include "linked_free_list.hpp"
 #include "reallocate.hpp"
@@ -30,8 +32,13 @@ namespace alloy::detail {
 template <class Config, std::size_t MinBlock, std::size_t MaxBlock>
 class buddy_heap {
   using source_type = typename Config::source;
-  using store_type = chunk_store<source_type, source_type::granule>;
-  using codec_type = typename Config::hardening::link_codec;
+  using hardening = typename Config::hardening;
+  using store_type = chunk_store<maybe_guarded_source<source_type, hardening::guards_pages>, source_type::granule>;
+  using codec_type = typename hardening::link_codec;
+  static_assert(!hardening::randomizes_placement,
+                "hardening: randomized_placement cannot apply to buddy: a block's place is fixed by its order and its "
+                "buddy, carving no batch to shuffle. Use P::hardened::with<P::encoded_links, P::guard_pages, "
+                "P::double_free_check>, or P::segregated_fit");
   using list_type = linked_free_list<codec_type>;
   static constexpr std::size_t alignment = Config::alignment;
 
@@ -80,6 +87,10 @@ class buddy_heap {
     } else if (t->st == state::large) [[unlikely]] {
       store_.give_back(static_cast<chunk_header*>(t->link));
       return;
+    }
+    // The tag's state is the cheap double-free test: a live block's is never `free`.
+    if constexpr (hardening::checks_double_free) {
+      if (t->st == state::free) [[unlikely]] report_double_free(p);
     }
     free_block(static_cast<std::byte*>(p) - header, t->order, static_cast<chunk_header*>(t->link));
   }
@@ -245,6 +256,7 @@ class buddy_heap {
     }
     h->kind = top;
     h->block_size = std::size_t{1} << top;
+    codec_.admit(h->base, h->bytes);  // free-list links may point into this chunk from now on
     push(h->payload, top, h);
     return take(k);
   }

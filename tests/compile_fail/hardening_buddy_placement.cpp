@@ -1,0 +1,5 @@
+// expect: randomized_placement cannot apply to buddy
+#include <alloc/alloy.hpp>
+#include <policy/hardening.hpp>
+namespace P = alloy::policy;
+alloy::allocator<P::buddy, P::hardened::with<P::randomized_placement>> heap;
