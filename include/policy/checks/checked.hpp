@@ -247,7 +247,7 @@ class checked_layer : public Inner {
       --quarantined_;
       quarantined_bytes_ -= h->size;
       std::byte* user = user_of(h);
-      unpoison(user, h->size);
+      make_defined(user, h->size);  // the poison pattern itself is to be read back
       const std::byte* tail = user + h->size;
       if (!all_equal<poison_byte>(user, h->size) || !all_equal<canary_byte>(user - canary_bytes, canary_bytes) ||
           !all_equal<canary_byte>(tail, static_cast<std::size_t>(tail_end(h) - tail)))
