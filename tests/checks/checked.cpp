@@ -43,6 +43,7 @@ TEST_CASE("the checked allocator names itself", "[checks]") {
   CHECK(alloy::name_of<checked_heap>() == "segregated_fit + pow2_classes<8, 256> + single_thread + align<16> + stats + checked");
   STATIC_REQUIRE(alloy::checks_policy<P::checked>);
   STATIC_REQUIRE(alloy::checks_policy<P::checked::with<4>>);
+  STATIC_REQUIRE(checked_heap::properties.max_class_size == 256 - 64);  // header and canaries take 64 bytes
 }
 
 TEST_CASE("correct use raises no report", "[checks]") {

@@ -6,7 +6,7 @@ import os
 import random
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-COMPOSITIONS = 10  # per target: 5 search policies x 2 compositions (see fuzz_*.cpp)
+COMPOSITIONS = 12  # per target: 6 search policies x 2 compositions (see fuzz_*.cpp)
 
 
 def allocation(rng, size_kind=None):

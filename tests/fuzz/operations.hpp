@@ -275,9 +275,9 @@ int run_one_of(const std::uint8_t* data, std::size_t size) {
   byte_reader in(data + 1, size - 1);
   boost::mp11::mp_with_index<boost::mp11::mp_size<List>::value>(data[0] % boost::mp11::mp_size<List>::value, [&](auto i) {
     using Alloc = boost::mp11::mp_at_c<List, decltype(i)::value>;
+    static Alloc other;  // the source of a foreign block; built once, not per input
     auto heap = std::make_unique<Alloc>();
-    auto other = std::make_unique<Alloc>();
-    driver<Alloc>(*heap, *other).run(in);
+    driver<Alloc>(*heap, other).run(in);
   });
   return 0;
 }

@@ -59,6 +59,10 @@ class checked_layer : public Inner {
 
  public:
   static constexpr std::size_t quarantine_blocks = QuarantineBlocks;
+  /// Every request grows by the header and canaries (at the default alignment), so the largest
+  /// size a class still serves shrinks by as much.
+  static constexpr std::size_t max_class_size =
+      Inner::max_class_size > lead_bytes + canary_bytes ? Inner::max_class_size - lead_bytes - canary_bytes : 0;
 
   checked_layer() = default;
   checked_layer(const checked_layer&) = delete;
