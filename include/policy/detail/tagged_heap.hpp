@@ -15,7 +15,7 @@
 // payload, through the hardening policy's codec. A block is split only when the rest can be a
 // block of its own (at least `min_block` bytes), so no unusable sliver is ever left.
 //
-// Chunks grow geometrically (each new one at least as large as all before it, halving on
+// Chunks grow geometrically (each new one at least a quarter of all before it, halving on
 // refusal down to what the request needs), so a fixed arena fills completely and chunks stay few.
 // A chunk that becomes wholly free is kept if it is the largest such, otherwise given back.
 #pragma once
@@ -310,11 +310,12 @@ class tagged_heap {
     store_.give_back(give);
   }
 
-  /// No free block fits: a new chunk, as large as all before it (halving when refused).
+  /// No free block fits: a new chunk of at least a quarter of all before it (halving when
+  /// refused): few chunks, and at most a quarter of the heap reserved ahead of need.
   ALLOY_SLOW_PATH void* grow(std::size_t need) noexcept {
     if (need > max_request / 2) return nullptr;
     const std::size_t least = need + unit;  // front pad + blocks + fence
-    std::size_t want = std::max({chunk_bytes, least, store_.reserved_bytes()});
+    std::size_t want = std::max({chunk_bytes, least, store_.reserved_bytes() / 4});
     chunk_header* h = nullptr;
     while ((h = store_.take(want, unit)) == nullptr) {
       if (want == least) return nullptr;
