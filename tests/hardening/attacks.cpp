@@ -176,7 +176,7 @@ TEMPLATE_TEST_CASE("a linear overflow off a large block faults on its guard page
     alloy::testing::report_fault_mapping();
     std::memset(p, 0xAA, usable);  // the whole block is writable
     std::fprintf(stderr, "block filled\n");
-    p[usable] = 0xAA;  // one byte past: the guard page
+    alloy::testing::overflow_write(p + usable, 1);  // one byte past: the guard page
     std::fprintf(stderr, "not stopped\n");
   });
   CHECK(outcome.signal == SIGSEGV);
@@ -194,7 +194,7 @@ TEMPLATE_TEST_CASE("a linear overflow off a size-class chunk faults on its guard
   constexpr std::size_t chunk = TestType::composition::heap::chunk_bytes;
   const auto outcome = run_in_child([&] {
     alloy::testing::report_fault_mapping();
-    for (std::size_t i = 0; i < chunk; ++i) p[i] = 0xAA;  // from a block to past its chunk's end
+    alloy::testing::overflow_write(p, chunk);  // from a block to past its chunk's end
     std::fprintf(stderr, "not stopped\n");
   });
   CHECK(outcome.signal == SIGSEGV);

@@ -1,11 +1,11 @@
 // Hardening must change nothing a correct program sees: the model-based random test over
 // hardened compositions (each mitigation alone, all together, over every memory source where
-// the mitigation applies).
+// the mitigation applies, under every threading policy it applies to).
 #include <catch2/catch.hpp>
 
 #include <alloc/alloy.hpp>
 #include <boost/mp11/list.hpp>
-#include <policy/hardening.hpp>
+#include <policy/all.hpp>
 
 #include "../support/model.hpp"
 
@@ -21,6 +21,9 @@ using compositions = boost::mp11::mp_list<
     alloy::allocator<P::segregated_fit, P::pow2_classes<8, 256>, P::align<8>, P::stats,
                      P::hardened::with<P::double_free_check>>,
     alloy::allocator<P::segregated_fit, P::pow2_classes<16, 256>, P::stats, P::hardened::with<P::guard_pages>>,
+    alloy::allocator<P::segregated_fit, P::pow2_classes<16, 256>, P::stats, P::locked<>, P::hardened>,
+    alloy::allocator<P::segregated_fit, P::pow2_classes<16, 256>, P::stats, P::thread_local_cache,
+                     P::hardened::with<P::guard_pages, P::randomized_placement>>,
     alloy::allocator<P::segregated_fit::with<4096>, P::pow2_classes<8, 512>, P::static_arena<1 << 20>, P::stats,
                      P::hardened::with<P::randomized_placement>>>;
 

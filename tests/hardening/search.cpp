@@ -79,7 +79,7 @@ TEMPLATE_LIST_TEST_CASE("a linear overflow off a boundary-tag heap's chunk fault
   const auto outcome = run_in_child([&] {
     alloy::testing::report_fault_mapping();
     // From the first block on, until the end of its chunk faults (well within 16 MiB).
-    for (std::size_t i = 0; i < (std::size_t{1} << 24); ++i) p[i] = 0xAA;
+    alloy::testing::overflow_write(p, std::size_t{1} << 24);
     std::fprintf(stderr, "not stopped\n");
   });
   CHECK(outcome.signal == SIGSEGV);

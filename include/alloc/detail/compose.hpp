@@ -93,6 +93,10 @@ struct composition {
   /// (an injected failure reaches neither the checks nor the counters).
   using top = typename Threading::template layer<
       typename Faults::template layer<typename Checks::template layer<typename Stats::template layer<heap>>>>;
+  static_assert(hardening_fits_threading<Hardening, Threading>,
+                "alloy::allocator<...>: encoded_links and double_free_check cannot guard the blocks a thread cache "
+                "keeps in its own lists (thread_local_cache); use P::locked<> or P::single_thread with them, or "
+                "P::hardened::with<P::guard_pages> (and randomized_placement) with the cache");
 };
 
 namespace detail {

@@ -34,6 +34,13 @@ concept hardening_policy =
       { c.max_links() } noexcept -> std::same_as<std::size_t>;  // bound for walking a list
     });
 
+/// A threading policy that keeps freed blocks in lists of its own (a thread cache) says so with
+/// `static constexpr bool caches_freed_blocks = true;`. Those lists hold plain links the heap
+/// never sees, so encoded links and the double-free check could not guard them.
+template <class Hardening, class Threading>
+inline constexpr bool hardening_fits_threading =
+    !(Hardening::encodes_links || Hardening::checks_double_free) || !requires { requires Threading::caches_freed_blocks; };
+
 template <>
 struct axis_info<axis::hardening> {
   static constexpr std::string_view name = "hardening";
