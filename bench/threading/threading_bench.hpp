@@ -39,7 +39,7 @@ class scaling_reporter : public benchmark::ConsoleReporter {
       if (it == r.counters.end()) continue;
       // "pair/tlc/threads:2/real_time" -> family "pair/tlc", threads 2
       std::string family = r.run_name.str();
-      for (const char* suffix : {"/threads:", "/real_time"})
+      for (const char* suffix : {"/threads:", "/real_time", "/manual_time"})
         if (const auto cut = family.find(suffix); cut != std::string::npos) family.erase(cut);
       results_[family][static_cast<int>(r.threads)] = it->second.value;
       order_.push_back(family);

@@ -1,13 +1,21 @@
 // One allocate + free pair per thread, 1, 2 and 4 threads on one shared heap, for every
 // threading policy over the same design, beside glibc malloc, jemalloc, tcmalloc and mimalloc
-// in the same run. Then the producer/consumer cost: an object allocated on one thread, handed
-// over through a lock-free ring and freed on another.
+// in the same run. Then the producer/consumer cost: an object allocated on one thread and
+// freed on another — "handover" in phases (a batch allocated, then freed by a consumer thread;
+// the CPU time both spent, robust on a busy machine) and "handover_concurrent" through a
+// lock-free ring with both threads running (wall time; meaningful only on idle cores).
 //
 // The size is a compile-time constant (64 bytes), as for `new T`; the baselines are called
 // through a function pointer (bench/common/baselines.hpp). Throughput is items per second of
 // wall time over all threads; the summary prints the scaling ratio N threads / 1 thread.
+#include <time.h>
+
 #include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
 #include <thread>
+#include <vector>
 
 #include "threading_bench.hpp"
 
@@ -97,9 +105,10 @@ class ring {
 
 constexpr std::size_t handed_per_iteration = 100000;
 
-/// The benchmark thread produces, one consumer thread frees; items are objects handed over.
+/// The benchmark thread produces, one consumer thread frees, concurrently through the ring;
+/// items are objects handed over, timed by the wall clock (sensitive to a busy machine).
 template <class Make, class Free>
-void handover(benchmark::State& state, Make make, Free release) {
+void handover_concurrent(benchmark::State& state, Make make, Free release) {
   for (auto _ : state) {
     ring r;
     std::thread consumer([&] {
@@ -119,27 +128,112 @@ void handover(benchmark::State& state, Make make, Free release) {
   state.SetItemsProcessed(state.iterations() * handed_per_iteration);
 }
 
-void handover_ring_only(benchmark::State& state) {
+double thread_cpu_seconds() noexcept {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) * 1e-9;
+}
+
+/// A thread that runs one job at a time for the benchmark thread and reports its CPU time.
+class consumer_thread {
+ public:
+  consumer_thread() : thread_([this] { serve(); }) {}
+  ~consumer_thread() {
+    run({});
+    thread_.join();
+  }
+  /// Runs `job` there, waits for it, returns the CPU seconds it took (0 for an empty job).
+  double run(std::function<void()> job) {
+    std::unique_lock guard(mutex_);
+    job_ = std::move(job);
+    posted_ = true;
+    changed_.notify_all();
+    changed_.wait(guard, [&] { return !posted_; });
+    return seconds_;
+  }
+
+ private:
+  void serve() {
+    for (;;) {
+      std::unique_lock guard(mutex_);
+      changed_.wait(guard, [&] { return posted_; });
+      if (!job_) {
+        posted_ = false;
+        changed_.notify_all();
+        return;
+      }
+      const double start = thread_cpu_seconds();
+      job_();
+      seconds_ = thread_cpu_seconds() - start;
+      posted_ = false;
+      changed_.notify_all();
+    }
+  }
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::function<void()> job_;
+  bool posted_ = false;
+  double seconds_ = 0;
+  std::thread thread_;
+};
+
+constexpr std::size_t handed_per_batch = 10000;
+
+/// The same handover in phases: the benchmark thread allocates a batch, the consumer thread
+/// frees it; the time is the CPU time the two spent, so a busy machine's waiting is left out.
+template <class Make, class Free>
+void handover_phased(benchmark::State& state, Make make, Free release) {
+  consumer_thread consumer;
+  std::vector<void*> batch(handed_per_batch);
+  for (auto _ : state) {
+    const double start = thread_cpu_seconds();
+    for (std::size_t i = 0; i < handed_per_batch; ++i) {
+      void* p = make();
+      *static_cast<std::size_t*>(p) = i;  // the producer writes it
+      batch[i] = p;
+    }
+    const double produced = thread_cpu_seconds() - start;
+    const double consumed = consumer.run([&] {
+      for (void* p : batch) {
+        benchmark::DoNotOptimize(*static_cast<volatile std::size_t*>(p));  // the consumer reads it
+        release(p);
+      }
+    });
+    state.SetIterationTime(produced + consumed);
+  }
+  state.SetItemsProcessed(state.iterations() * handed_per_batch);
+}
+
+void ring_only_concurrent(benchmark::State& state) {
   static std::size_t objects[handed_per_iteration][object_size / sizeof(std::size_t)];
   std::size_t next = 0;
-  handover(state, [&] { return static_cast<void*>(objects[next++ % handed_per_iteration]); }, [](void*) {});
+  handover_concurrent(state, [&] { return static_cast<void*>(objects[next++ % handed_per_iteration]); }, [](void*) {});
 }
 
 template <class Heap>
 void alloy_handover(benchmark::State& state) {
   Heap& heap = shared_heap<Heap>();
-  handover(state, [&] { return heap.allocate(object_size); }, [&](void* p) { heap.deallocate(p, object_size); });
+  handover_phased(state, [&] { return heap.allocate(object_size); }, [&](void* p) { heap.deallocate(p, object_size); });
+  state.SetLabel(alloy::name_of<Heap>());
+}
+template <class Heap>
+void alloy_handover_concurrent(benchmark::State& state) {
+  Heap& heap = shared_heap<Heap>();
+  handover_concurrent(state, [&] { return heap.allocate(object_size); }, [&](void* p) { heap.deallocate(p, object_size); });
   state.SetLabel(alloy::name_of<Heap>());
 }
 
 template <int Baseline>
 void system_handover(benchmark::State& state) {
   const baseline& b = baselines()[Baseline];
-  if (!b.available()) {
-    state.SkipWithError(std::string(b.missing).c_str());
-    return;
-  }
-  handover(state, [&] { return b.allocate(object_size); }, [&](void* p) { b.deallocate(p); });
+  if (!b.available()) return state.SkipWithError(std::string(b.missing).c_str());
+  handover_phased(state, [&] { return b.allocate(object_size); }, [&](void* p) { b.deallocate(p); });
+}
+template <int Baseline>
+void system_handover_concurrent(benchmark::State& state) {
+  const baseline& b = baselines()[Baseline];
+  if (!b.available()) return state.SkipWithError(std::string(b.missing).c_str());
+  handover_concurrent(state, [&] { return b.allocate(object_size); }, [&](void* p) { b.deallocate(p); });
 }
 
 void pair_threads(benchmark::internal::Benchmark* b) { b->Threads(1)->Threads(2)->Threads(4)->UseRealTime(); }
@@ -155,14 +249,22 @@ BENCHMARK_TEMPLATE(system_pair, 1)->Name("pair/jemalloc")->Apply(pair_threads);
 BENCHMARK_TEMPLATE(system_pair, 2)->Name("pair/tcmalloc")->Apply(pair_threads);
 BENCHMARK_TEMPLATE(system_pair, 3)->Name("pair/mimalloc")->Apply(pair_threads);
 
-BENCHMARK(handover_ring_only)->Name("handover/ring only (no allocation)")->UseRealTime();
-BENCHMARK_TEMPLATE(alloy_handover, mutex_heap)->Name("handover/locked<std::mutex>")->UseRealTime();
-BENCHMARK_TEMPLATE(alloy_handover, spin_heap)->Name("handover/locked<alloy::spin_mutex>")->UseRealTime();
-BENCHMARK_TEMPLATE(alloy_handover, cached_heap)->Name("handover/thread_local_cache")->UseRealTime();
-BENCHMARK_TEMPLATE(system_handover, 0)->Name("handover/glibc malloc")->UseRealTime();
-BENCHMARK_TEMPLATE(system_handover, 1)->Name("handover/jemalloc")->UseRealTime();
-BENCHMARK_TEMPLATE(system_handover, 2)->Name("handover/tcmalloc")->UseRealTime();
-BENCHMARK_TEMPLATE(system_handover, 3)->Name("handover/mimalloc")->UseRealTime();
+BENCHMARK_TEMPLATE(alloy_handover, mutex_heap)->Name("handover/locked<std::mutex>")->UseManualTime();
+BENCHMARK_TEMPLATE(alloy_handover, spin_heap)->Name("handover/locked<alloy::spin_mutex>")->UseManualTime();
+BENCHMARK_TEMPLATE(alloy_handover, cached_heap)->Name("handover/thread_local_cache")->UseManualTime();
+BENCHMARK_TEMPLATE(system_handover, 0)->Name("handover/glibc malloc")->UseManualTime();
+BENCHMARK_TEMPLATE(system_handover, 1)->Name("handover/jemalloc")->UseManualTime();
+BENCHMARK_TEMPLATE(system_handover, 2)->Name("handover/tcmalloc")->UseManualTime();
+BENCHMARK_TEMPLATE(system_handover, 3)->Name("handover/mimalloc")->UseManualTime();
+
+BENCHMARK(ring_only_concurrent)->Name("handover_concurrent/ring only (no allocation)")->UseRealTime();
+BENCHMARK_TEMPLATE(alloy_handover_concurrent, mutex_heap)->Name("handover_concurrent/locked<std::mutex>")->UseRealTime();
+BENCHMARK_TEMPLATE(alloy_handover_concurrent, spin_heap)->Name("handover_concurrent/locked<alloy::spin_mutex>")->UseRealTime();
+BENCHMARK_TEMPLATE(alloy_handover_concurrent, cached_heap)->Name("handover_concurrent/thread_local_cache")->UseRealTime();
+BENCHMARK_TEMPLATE(system_handover_concurrent, 0)->Name("handover_concurrent/glibc malloc")->UseRealTime();
+BENCHMARK_TEMPLATE(system_handover_concurrent, 1)->Name("handover_concurrent/jemalloc")->UseRealTime();
+BENCHMARK_TEMPLATE(system_handover_concurrent, 2)->Name("handover_concurrent/tcmalloc")->UseRealTime();
+BENCHMARK_TEMPLATE(system_handover_concurrent, 3)->Name("handover_concurrent/mimalloc")->UseRealTime();
 
 int main(int argc, char** argv) {
   alloy::bench::init_baselines(argv);
