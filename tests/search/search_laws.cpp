@@ -176,7 +176,9 @@ TEMPLATE_LIST_TEST_CASE("the seed's scene: free memory in pieces refuses 12 KiB 
                      << fragmented.external_fragmentation());
   CHECK(heap->allocate(twelve_k) == nullptr);  // refused cleanly...
   REQUIRE(heap->invariant());                  // ...and the heap still works
-  void* small = heap->allocate(about_4k);
+  // ...it serves what a free piece can hold (3000, not 4000: tlsf's good fit skips a class
+  // that may hold only blocks too small, so an exact 4000 may be refused there).
+  void* small = heap->allocate(3000);
   CHECK(small != nullptr);
   heap->deallocate(small);
   if constexpr (coalesces) {
