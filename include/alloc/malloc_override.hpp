@@ -21,7 +21,13 @@
 //   free ignores them, malloc_usable_size says 0, realloc refuses them (their size is unknown).
 // - Sizes near SIZE_MAX, calloc's count × size overflow, bad alignments: nullptr with errno set
 //   (ENOMEM, or EINVAL for aligned_alloc), EINVAL/ENOMEM returned by posix_memalign.
-// No C++ exception leaves a C function; operator new throws std::bad_alloc as the standard says.
+// No C++ exception leaves a C function; operator new throws std::bad_alloc as the standard says
+// (through the program's libstdc++: the library itself needs none, see "C++" below).
+//
+// Cost: malloc is the threading layer's allocate (thread_local_cache: a thread-local pop, no
+// lock). free must check ownership, which reads the heap's chunk registry, so it takes the
+// threading layer's lock once (owns and free in one critical section); sized operator delete
+// skips the check and takes the lock-free sized path.
 #pragma once
 #include <dlfcn.h>
 #include <errno.h>
@@ -38,11 +44,11 @@
 #include <boost/mp11/algorithm.hpp>
 
 #include "../policy/checks/no_checks.hpp"
-#include "detail/compose.hpp"
 #include "../policy/detail/config.hpp"
 #include "../policy/hardening/no_hardening.hpp"
 #include "../policy/search/segregated_fit.hpp"
 #include "../policy/source/system_pages.hpp"
+#include "detail/compose.hpp"
 
 namespace alloy {
 namespace detail {
