@@ -43,6 +43,7 @@ struct allocator_lib {
 
 struct run_result {
   double wall_ms;
+  double cpu_ms;  // user + system: less disturbed than wall time by other load on the machine
   double peak_rss_mb;
   std::string output;
 };
@@ -78,7 +79,9 @@ run_result run(const program& prog, const allocator_lib& lib, const fs::path& wo
     std::fprintf(stderr, "%s under %s: exit status %d\n", prog.name.c_str(), lib.name.c_str(), status);
     std::exit(1);
   }
-  return {std::chrono::duration<double, std::milli>(end - start).count(), usage.ru_maxrss / 1024.0, read_file(out)};
+  const auto ms = [](const timeval& t) { return t.tv_sec * 1e3 + t.tv_usec / 1e3; };
+  return {std::chrono::duration<double, std::milli>(end - start).count(), ms(usage.ru_utime) + ms(usage.ru_stime),
+          usage.ru_maxrss / 1024.0, read_file(out)};
 }
 
 double median(std::vector<double> v) {
@@ -181,6 +184,7 @@ int main(int argc, char** argv) {
   // wall[program][allocator] = samples
   std::vector<std::vector<std::vector<double>>> wall(progs.size(), std::vector<std::vector<double>>(libs.size()));
   auto rss = wall;
+  auto cpu = wall;
   bool same_output = true;
   for (int r = 0; r < reps; ++r) {
     for (std::size_t p = 0; p < progs.size(); ++p) {
@@ -191,6 +195,7 @@ int main(int argc, char** argv) {
         run_result res = run(progs[p], libs[a], work);
         wall[p][a].push_back(res.wall_ms);
         rss[p][a].push_back(res.peak_rss_mb);
+        cpu[p][a].push_back(res.cpu_ms);
         if (k == 0) reference = std::move(res.output);
         else if (res.output != reference) {
           same_output = false;
@@ -207,7 +212,7 @@ int main(int argc, char** argv) {
   std::printf("\n|---|");
   for (std::size_t a = 0; a < libs.size(); ++a) std::printf("---|");
   std::printf("\n");
-  std::vector<double> log_wall(libs.size(), 0), log_rss(libs.size(), 0);
+  std::vector<double> log_wall(libs.size(), 0), log_rss(libs.size(), 0), log_cpu(libs.size(), 0);
   for (std::size_t p = 0; p < progs.size(); ++p) {
     std::printf("| %s |", progs[p].name.c_str());
     const double base_w = median(wall[p][0]), base_r = median(rss[p][0]);
@@ -215,6 +220,7 @@ int main(int argc, char** argv) {
       const double w = median(wall[p][a]), m = median(rss[p][a]);
       log_wall[a] += std::log(w / base_w);
       log_rss[a] += std::log(m / base_r);
+      log_cpu[a] += std::log(median(cpu[p][a]) / median(cpu[p][0]));
       std::printf(" %.0f ms / %.1f MiB (%.2f / %.2f) |", w, m, w / base_w, m / base_r);
     }
     std::printf("\n");
@@ -222,12 +228,15 @@ int main(int argc, char** argv) {
   std::printf("| **geomean vs glibc** |");
   for (std::size_t a = 0; a < libs.size(); ++a)
     std::printf(" wall %.3f / RSS %.3f |", std::exp(log_wall[a] / progs.size()), std::exp(log_rss[a] / progs.size()));
+  std::printf("\n| geomean CPU time (user+sys) vs glibc |");
+  for (std::size_t a = 0; a < libs.size(); ++a) std::printf(" %.3f |", std::exp(log_cpu[a] / progs.size()));
   std::printf("\n\n");
   const std::size_t alloy_i = libs.size() - 1;
   for (std::size_t a = 0; a < libs.size(); ++a) {
     if (libs[a].name != "mimalloc") continue;
-    std::printf("alloy vs mimalloc: geomean wall %.3f, peak RSS %.3f\n",
+    std::printf("alloy vs mimalloc: geomean wall %.3f, CPU %.3f, peak RSS %.3f\n",
                 std::exp((log_wall[alloy_i] - log_wall[a]) / progs.size()),
+                std::exp((log_cpu[alloy_i] - log_cpu[a]) / progs.size()),
                 std::exp((log_rss[alloy_i] - log_rss[a]) / progs.size()));
   }
   fs::remove_all(work);
