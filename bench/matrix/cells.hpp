@@ -43,6 +43,7 @@ using with_stats_t = boost::mp11::mp_apply<
 
 template <class A>
 struct alloy_heap {
+  static constexpr bool frees_on_destruction = true;  // the allocator gives every chunk back
   A heap;
   [[gnu::always_inline]] void* allocate(std::size_t size) noexcept { return heap.allocate(size); }
   [[gnu::always_inline]] void deallocate(void* p, std::size_t size) noexcept { heap.deallocate(p, size); }
@@ -94,6 +95,7 @@ struct alloy_cell {
 class hand_free_list {
  public:
   static constexpr bool keeps_peak = false;
+  static constexpr bool frees_on_destruction = false;  // its large blocks are malloc's
   hand_free_list() = default;
   hand_free_list(const hand_free_list&) = delete;
   hand_free_list& operator=(const hand_free_list&) = delete;
@@ -189,6 +191,7 @@ class system_footprint {
 template <std::size_t Index>
 struct system_heap {
   static constexpr bool keeps_peak = false;
+  static constexpr bool frees_on_destruction = false;
   const baseline& api = baselines()[Index];
   system_footprint footprint{baselines()[Index].name};
   void* allocate(std::size_t size) noexcept { return api.allocate(size); }
@@ -234,6 +237,7 @@ class counting_resource final : public std::pmr::memory_resource {
 template <class Resource>
 struct pmr_heap {
   static constexpr bool keeps_peak = false;
+  static constexpr bool frees_on_destruction = true;  // the resource releases its upstream memory
   counting_resource upstream;
   Resource resource{&upstream};
   void* allocate(std::size_t size) { return resource.allocate(size, alignof(std::max_align_t)); }

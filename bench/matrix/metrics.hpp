@@ -31,10 +31,11 @@ struct cell_metrics {
                            (double, peak_live_bytes),         // requested bytes live at the peak
                            (double, memory_ratio),            // peak_reserved / peak_live
                            (double, external_fragmentation),  // 1 - largest free / free (Alloy cells)
-                           (double, largest_free_block));     // after the fragmenting pattern
+                           (double, largest_free_block),      // after the fragmenting pattern
+                           (double, memory_rounds));          // rounds the memory figures cover
   static cell_metrics none() {
-    return {not_measured, not_measured, not_measured, not_measured, not_measured, not_measured, not_measured,
-            not_measured};
+    return {not_measured, not_measured, not_measured, not_measured, not_measured,
+            not_measured, not_measured, not_measured, not_measured};
   }
 };
 
