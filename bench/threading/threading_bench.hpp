@@ -41,7 +41,7 @@ class scaling_reporter : public benchmark::ConsoleReporter {
       std::string family = r.run_name.str();
       for (const char* suffix : {"/threads:", "/real_time", "/manual_time"})
         if (const auto cut = family.find(suffix); cut != std::string::npos) family.erase(cut);
-      results_[family][static_cast<int>(r.threads)] = it->second.value;
+      results_[family][static_cast<int>(r.threads)] = it->second.value;  // handover/x/1000: one family per batch
       order_.push_back(family);
     }
     ConsoleReporter::ReportRuns(runs);

@@ -177,12 +177,12 @@ class consumer_thread {
   std::thread thread_;
 };
 
-constexpr std::size_t handed_per_batch = 10000;
-
-/// The same handover in phases: the benchmark thread allocates a batch, the consumer thread
-/// frees it; the time is the CPU time the two spent, so a busy machine's waiting is left out.
+/// The same handover in phases: the benchmark thread allocates a batch (state.range(0)
+/// objects: 1000, about the ring's depth, and 10000), the consumer thread frees it; the time is
+/// the CPU time the two spent, so a busy machine's waiting is left out.
 template <class Make, class Free>
 void handover_phased(benchmark::State& state, Make make, Free release) {
+  const auto handed_per_batch = static_cast<std::size_t>(state.range(0));
   consumer_thread consumer;
   std::vector<void*> batch(handed_per_batch);
   for (auto _ : state) {
@@ -201,7 +201,7 @@ void handover_phased(benchmark::State& state, Make make, Free release) {
     });
     state.SetIterationTime(produced + consumed);
   }
-  state.SetItemsProcessed(state.iterations() * handed_per_batch);
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * handed_per_batch));
 }
 
 void ring_only_concurrent(benchmark::State& state) {
@@ -237,6 +237,7 @@ void system_handover_concurrent(benchmark::State& state) {
 }
 
 void pair_threads(benchmark::internal::Benchmark* b) { b->Threads(1)->Threads(2)->Threads(4)->UseRealTime(); }
+void phased_batches(benchmark::internal::Benchmark* b) { b->Arg(1000)->Arg(10000)->UseManualTime(); }
 
 }  // namespace
 
@@ -249,13 +250,13 @@ BENCHMARK_TEMPLATE(system_pair, 1)->Name("pair/jemalloc")->Apply(pair_threads);
 BENCHMARK_TEMPLATE(system_pair, 2)->Name("pair/tcmalloc")->Apply(pair_threads);
 BENCHMARK_TEMPLATE(system_pair, 3)->Name("pair/mimalloc")->Apply(pair_threads);
 
-BENCHMARK_TEMPLATE(alloy_handover, mutex_heap)->Name("handover/locked<std::mutex>")->UseManualTime();
-BENCHMARK_TEMPLATE(alloy_handover, spin_heap)->Name("handover/locked<alloy::spin_mutex>")->UseManualTime();
-BENCHMARK_TEMPLATE(alloy_handover, cached_heap)->Name("handover/thread_local_cache")->UseManualTime();
-BENCHMARK_TEMPLATE(system_handover, 0)->Name("handover/glibc malloc")->UseManualTime();
-BENCHMARK_TEMPLATE(system_handover, 1)->Name("handover/jemalloc")->UseManualTime();
-BENCHMARK_TEMPLATE(system_handover, 2)->Name("handover/tcmalloc")->UseManualTime();
-BENCHMARK_TEMPLATE(system_handover, 3)->Name("handover/mimalloc")->UseManualTime();
+BENCHMARK_TEMPLATE(alloy_handover, mutex_heap)->Name("handover/locked<std::mutex>")->Apply(phased_batches);
+BENCHMARK_TEMPLATE(alloy_handover, spin_heap)->Name("handover/locked<alloy::spin_mutex>")->Apply(phased_batches);
+BENCHMARK_TEMPLATE(alloy_handover, cached_heap)->Name("handover/thread_local_cache")->Apply(phased_batches);
+BENCHMARK_TEMPLATE(system_handover, 0)->Name("handover/glibc malloc")->Apply(phased_batches);
+BENCHMARK_TEMPLATE(system_handover, 1)->Name("handover/jemalloc")->Apply(phased_batches);
+BENCHMARK_TEMPLATE(system_handover, 2)->Name("handover/tcmalloc")->Apply(phased_batches);
+BENCHMARK_TEMPLATE(system_handover, 3)->Name("handover/mimalloc")->Apply(phased_batches);
 
 BENCHMARK(ring_only_concurrent)->Name("handover_concurrent/ring only (no allocation)")->UseRealTime();
 BENCHMARK_TEMPLATE(alloy_handover_concurrent, mutex_heap)->Name("handover_concurrent/locked<std::mutex>")->UseRealTime();

@@ -16,7 +16,7 @@
 // the *freeing* thread's cache — no owner, no atomic, no lock; the fast path of every thread
 // is the same few instructions whether the block is local or remote (tcmalloc's design).
 // Blocks migrate in batches: a consumer's full bin cuts its most recent batch out as one
-// chain and parks it (up to 8 chains per bin) beside the back end; a producer's empty bin takes
+// chain and parks it (up to 256 KiB per bin) beside the back end; a producer's empty bin takes
 // a parked chain whole — tcmalloc's transfer cache: one lock and two pointer moves per batch,
 // no block touched — or else carves a batch from the heap. The cost: memory cached per thread
 // is bounded per bin (BlocksPerClass blocks, at most ~32 KiB), not zero.
@@ -88,6 +88,7 @@ template <class Inner, std::size_t BlocksPerClass, std::size_t Batch>
 class thread_cache_layer {
   using back_end_type = locked_layer<Inner, spin_mutex>;
   static constexpr std::size_t bin_count = cache_bins::count_for(Inner::max_class_size);
+  static_assert(cache_bins::size_of(0) >= 2 * sizeof(void*), "a parked chain's head keeps two links");
   /// Requests above this bypass the caches: the heap's largest class (0: it has no classes).
   static constexpr std::size_t cached_max = bin_count == 0 ? 0 : Inner::max_class_size;
   /// The alignment every cached block is taken with, and the largest it serves: the heap's
@@ -221,7 +222,7 @@ class thread_cache_layer {
   void release() noexcept {
     retire_caches(true);
     back_end_.with_lock([&](Inner&) noexcept {
-      for (transfer_slot& t : transfers_) t.count = 0;  // their blocks die with the chunks
+      for (transfer_slot& t : transfers_) t = {};  // their blocks die with the chunks
     });
     back_end_.release();
   }
@@ -234,13 +235,15 @@ class thread_cache_layer {
     const bool parked_ok = back_end_.with_lock([&](Inner& heap) noexcept {
       for (std::size_t i = 0; i < bin_count; ++i) {
         const transfer_slot& t = transfers_[i];
-        if (t.count > transfer_chains) return false;
-        for (std::size_t k = 0; k < t.count; ++k) {
+        if (t.count > max_parked(i)) return false;
+        std::size_t chains = 0;
+        for (void* chain = t.chains; chain != nullptr && chains <= t.count; chain = transfer_slot::next_chain(chain), ++chains) {
           std::size_t n = 0;
-          for (void* p = t.chains[k]; p != nullptr && n <= batch_of(i); p = *static_cast<void**>(p), ++n)
+          for (void* p = chain; p != nullptr && n <= batch_of(i); p = *static_cast<void**>(p), ++n)
             if (!heap.owns(p)) return false;
           if (n != batch_of(i)) return false;
         }
+        if (chains != t.count) return false;
       }
       return true;
     });
@@ -326,7 +329,7 @@ class thread_cache_layer {
     back_end_.with_lock([&](Inner& heap) noexcept {
       transfer_slot& t = transfers_[index];
       if (t.count != 0) {
-        b.head = t.chains[--t.count];
+        b.head = t.take();
         b.room -= static_cast<std::uint32_t>(n);
         return;
       }
@@ -352,8 +355,8 @@ class thread_cache_layer {
     b.room += static_cast<std::uint32_t>(n);
     back_end_.with_lock([&](Inner& heap) noexcept {
       transfer_slot& t = transfers_[index];
-      if (t.count < transfer_chains) {
-        t.chains[t.count++] = chain;
+      if (t.count < max_parked(index)) {
+        t.park(chain);
         return;
       }
       for (void* p = chain; p != nullptr;) {
@@ -376,7 +379,7 @@ class thread_cache_layer {
     for (std::size_t i = 0; i < bin_count; ++i) {
       transfer_slot& t = transfers_[i];
       while (t.count != 0)
-        for (void* p = t.chains[--t.count]; p != nullptr;) {
+        for (void* p = t.take(); p != nullptr;) {
           void* next = *static_cast<void**>(p);
           heap.deallocate(p, cache_bins::size_of(i), cache_alignment);
           p = next;
@@ -505,11 +508,29 @@ class thread_cache_layer {
   static inline std::atomic<std::size_t> caches_alive_{0};
 
   /// Chains parked by flushes for the next refill of their bin; under the back end's lock.
-  static constexpr std::size_t transfer_chains = 8;
+  /// Each chain holds batch_of(bin) blocks linked through their first word; the chains are
+  /// stacked through the second word of their first block (every bin's blocks are >= 16 bytes).
   struct transfer_slot {
-    std::array<void*, transfer_chains> chains{};  // each holds batch_of(bin) blocks, null-terminated
+    void* chains = nullptr;
     std::size_t count = 0;
+
+    static void*& next_chain(void* chain) noexcept { return static_cast<void**>(chain)[1]; }
+    void park(void* chain) noexcept {
+      next_chain(chain) = chains;
+      chains = chain;
+      ++count;
+    }
+    void* take() noexcept {
+      void* chain = chains;
+      chains = next_chain(chain);
+      --count;
+      return chain;
+    }
   };
+  /// Chains a bin may park: up to 256 KiB of blocks, and at least 8 chains.
+  static constexpr std::size_t max_parked(std::size_t b) noexcept {
+    return std::max<std::size_t>(8, (std::size_t{256} << 10) / (batch_of(b) * cache_bins::size_of(b)));
+  }
 
   std::uint64_t id_ = next_cache_instance_id.fetch_add(1, std::memory_order_relaxed);
   registry* registry_;
