@@ -34,10 +34,10 @@ using composed = alloy::allocator<P::segregated_fit, P::pow2_classes<16, 4096>, 
 /// The baseline first: the summary measures everything against it.
 using hardenings = boost::mp11::mp_list<P::no_hardening, P::hardened::with<P::encoded_links>,
                                         P::hardened::with<P::guard_pages>, P::hardened::with<P::randomized_placement>,
-                                        P::hardened::with<P::double_free_check>,
-                                        // all but the double-free check: shows what its list test costs inside P::hardened
-                                        P::hardened::with<P::encoded_links, P::guard_pages, P::randomized_placement>,
-                                        P::hardened>;
+                                        P::hardened::with<P::double_free_check>, P::hardened,
+                                        // P::hardened with the double-free scan instead of the head check
+                                        P::hardened::with<P::encoded_links, P::guard_pages, P::randomized_placement,
+                                                          P::double_free_scan>>;
 
 template <class Hardening>
 std::string label() {

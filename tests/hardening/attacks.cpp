@@ -125,8 +125,12 @@ TEST_CASE("a double free makes the unhardened heap hand one block out twice", "[
   CHECK(first == second);  // two owners of one block: the classic double-free exploit
 }
 
+using scanning_all = alloy::allocator<P::segregated_fit, P::pow2_classes<16, 256>, P::align<16>,
+                                      P::hardened::with<P::encoded_links, P::guard_pages, P::randomized_placement,
+                                                        P::double_free_scan>>;
+
 TEMPLATE_TEST_CASE("freeing the block just freed stops a heap that checks double frees", "[hardening][double_free]",
-                   fully_hardened, double_free_only) {
+                   fully_hardened, double_free_only, scanning_all) {
   const auto outcome = run_in_child([] {
     TestType heap;
     void* p = heap.allocate(48);
@@ -138,9 +142,12 @@ TEMPLATE_TEST_CASE("freeing the block just freed stops a heap that checks double
   CHECK_THAT(outcome.err, Catch::Contains("alloy hardening: double free"));
 }
 
-TEST_CASE("with encoded links, a double free of any block on its list is caught", "[hardening][double_free]") {
+using scanning = alloy::allocator<P::segregated_fit, P::pow2_classes<16, 256>, P::align<16>,
+                                  P::hardened::with<P::encoded_links, P::double_free_scan>>;
+
+TEST_CASE("with the double-free scan, a double free of any block on its list is caught", "[hardening][double_free]") {
   const auto outcome = run_in_child([] {
-    fully_hardened heap;
+    scanning heap;
     void* a = heap.allocate(64);
     void* b = heap.allocate(64);
     void* c = heap.allocate(64);
@@ -155,7 +162,7 @@ TEST_CASE("with encoded links, a double free of any block on its list is caught"
 }
 
 TEST_CASE("legitimate reuse is never mistaken for a double free", "[hardening][double_free]") {
-  fully_hardened heap;
+  scanning heap;
   std::vector<void*> blocks;
   for (int round = 0; round < 50; ++round) {
     for (int i = 0; i < 100; ++i) blocks.push_back(heap.allocate(16 + static_cast<std::size_t>(i % 8) * 16));
@@ -237,5 +244,7 @@ TEST_CASE("hardening policies name themselves and are order-free", "[hardening][
         "segregated_fit + pow2_classes<16, 256> + single_thread + align<16> + hardened::with<encoded_links>");
   STATIC_REQUIRE(alloy::hardening_policy<P::hardened>);
   STATIC_REQUIRE(alloy::hardening_policy<P::hardened::with<P::randomized_placement>>);
+  STATIC_REQUIRE(P::hardened::with<P::encoded_links, P::double_free_scan>::checks_double_free);
+  STATIC_REQUIRE(!P::hardened::scans_double_free);
   STATIC_REQUIRE(sizeof(P::no_hardening::link_codec) == 1);  // and [[no_unique_address]] in the heap
 }

@@ -13,9 +13,10 @@ namespace P = alloy::policy;
 
 using compositions = boost::mp11::mp_list<
     alloy::allocator<P::segregated_fit, P::pow2_classes<8, 256>, P::align<16>, P::stats, P::hardened>,
-    alloy::allocator<P::segregated_fit, P::geometric_classes<16, 4096, 4>, P::align<64>, P::stats, P::hardened>,
+    alloy::allocator<P::segregated_fit, P::geometric_classes<16, 4096, 4>, P::align<64>, P::stats,
+                     P::hardened::with<P::encoded_links, P::guard_pages, P::randomized_placement, P::double_free_scan>>,
     alloy::allocator<P::segregated_fit, P::linear_classes<16, 1024>, P::system_malloc, P::stats,
-                     P::hardened::with<P::encoded_links, P::randomized_placement, P::double_free_check>>,
+                     P::hardened::with<P::encoded_links, P::randomized_placement, P::double_free_scan>>,
     alloy::allocator<P::segregated_fit::with<4096>, P::pow2_classes<8, 512>, P::static_arena<1 << 20>, P::stats,
                      P::hardened::with<P::encoded_links>>,
     alloy::allocator<P::segregated_fit, P::pow2_classes<8, 256>, P::align<8>, P::stats,

@@ -2,11 +2,12 @@
 // mitigation is written once. With `no_hardening` every `if constexpr` below is false and the
 // operations are exactly free_list's own: no byte, no instruction added.
 //
-//   pop   : the list's pop; with a double-free check, the popped block's link word is cleared
+//   pop   : the list's pop; with the double-free scan, the popped block's link word is cleared
 //           so a live block never looks free.
 //   push  : with a double-free check, the block must not be the list head (one compare on the
-//           fast path); with encoded links as well, a block whose first word decodes to a valid
-//           link is looked up in the list (cold) — only a block already free passes that test.
+//           fast path); with the double-free scan (encoded links), a block whose first word
+//           decodes to a valid link is looked up in the list (cold) — only a block already free
+//           passes that test.
 //   carve : n fresh blocks onto a list, in address order or, randomized, in a shuffled one.
 #pragma once
 #include <unistd.h>
@@ -52,14 +53,14 @@ struct hardened_list {
 
   ALLOY_FAST_PATH static void* pop(list_type& list, const codec_type& codec) noexcept {
     void* block = list.pop(codec);
-    if constexpr (Hardening::checks_double_free && Hardening::encodes_links) *static_cast<void**>(block) = nullptr;
+    if constexpr (Hardening::scans_double_free) *static_cast<void**>(block) = nullptr;
     return block;
   }
 
   ALLOY_FAST_PATH static void push(list_type& list, void* block, const codec_type& codec) noexcept {
     if constexpr (Hardening::checks_double_free) {
       if (block == list.front()) [[unlikely]] report_double_free(block);
-      if constexpr (Hardening::encodes_links) {
+      if constexpr (Hardening::scans_double_free) {
         // A tail call: nothing stays live across it, so the fast path saves no registers.
         if (codec.looks_free(block)) [[unlikely]] return push_suspect(list, block, codec);
       }

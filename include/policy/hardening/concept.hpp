@@ -24,12 +24,13 @@ concept hardening_policy =
       { P::guards_pages } -> std::convertible_to<bool>;
       { P::randomizes_placement } -> std::convertible_to<bool>;
       { P::checks_double_free } -> std::convertible_to<bool>;
+      { P::scans_double_free } -> std::convertible_to<bool>;  // implies checks_double_free and encodes_links
       { P::name() } -> std::convertible_to<std::string>;
     } &&
     (!P::randomizes_placement || requires(typename P::link_codec& state, std::size_t n) {
       { state.random_below(n) } noexcept -> std::same_as<std::size_t>;  // per-heap generator, [0, n)
     }) &&
-    (!(P::encodes_links && P::checks_double_free) || requires(const typename P::link_codec& c, const void* p) {
+    (!(P::scans_double_free && P::encodes_links) || requires(const typename P::link_codec& c, const void* p) {
       { c.looks_free(p) } noexcept -> std::same_as<bool>;  // the block's first word decodes to a valid link
       { c.max_links() } noexcept -> std::same_as<std::size_t>;  // bound for walking a list
     });

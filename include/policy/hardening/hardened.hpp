@@ -1,6 +1,6 @@
 // hardened: defences against heap exploitation, each one chosen separately.
 //
-//   P::hardened                                        all four mitigations below
+//   P::hardened                                        the first four mitigations below
 //   P::hardened::with<P::encoded_links>                one of them (any subset, in any order)
 //
 //   encoded_links        every free-list link stored mangled with a per-heap secret and its own
@@ -12,8 +12,13 @@
 //   randomized_placement blocks carved from a chunk are handed out in a shuffled order, from a
 //                        per-heap generator seeded with the secret: heap layout is not predictable.
 //   double_free_check    freeing the block at the head of its free list stops the program (one
-//                        compare on the fast path); with encoded_links too, freeing any block
-//                        already on its list does.
+//                        compare on the fast path; the tagged heaps test their free bit instead,
+//                        which catches every double free).
+//   double_free_scan     (with encoded_links; implies double_free_check) freeing any block already
+//                        on its free list stops the program: a freed block's first word decodes to
+//                        a valid link, confirmed by a walk of the list. It reads the freed block,
+//                        a cache miss when the program has not touched it lately, so it is not
+//                        part of P::hardened (bench/hardening measures it).
 #pragma once
 #include <bit>
 #include <boost/mp11/algorithm.hpp>
@@ -35,6 +40,7 @@ struct encoded_links {};
 struct guard_pages {};
 struct randomized_placement {};
 struct double_free_check {};
+struct double_free_scan {};
 
 }  // namespace alloy::policy
 
@@ -130,20 +136,24 @@ class hardened_codec {
 template <class M>
 inline constexpr bool is_mitigation = boost::mp11::mp_contains<
     boost::mp11::mp_list<policy::encoded_links, policy::guard_pages, policy::randomized_placement,
-                         policy::double_free_check>,
+                         policy::double_free_check, policy::double_free_scan>,
     M>::value;
 
-template <bool EncodeLinks, bool GuardPages, bool Randomize, bool DoubleFree>
+template <bool EncodeLinks, bool GuardPages, bool Randomize, bool DoubleFree, bool DoubleFreeScan = false>
 struct hardened_policy {
+  static_assert(!DoubleFreeScan || EncodeLinks,
+                "P::hardened::with<P::double_free_scan>: the scan recognises a free block by its encoded link; "
+                "add P::encoded_links");
   using axis = alloy::axis::hardening;
   static constexpr bool encodes_links = EncodeLinks;
   static constexpr bool guards_pages = GuardPages;
   static constexpr bool randomizes_placement = Randomize;
-  static constexpr bool checks_double_free = DoubleFree;
+  static constexpr bool checks_double_free = DoubleFree || DoubleFreeScan;
+  static constexpr bool scans_double_free = DoubleFreeScan;
   using link_codec = hardened_codec<EncodeLinks, Randomize>;
 
   static std::string name() {
-    if (EncodeLinks && GuardPages && Randomize && DoubleFree) return "hardened";
+    if (EncodeLinks && GuardPages && Randomize && DoubleFree && !DoubleFreeScan) return "hardened";
     std::string chosen;
     auto add = [&](bool on, const char* what) {
       if (on) chosen += (chosen.empty() ? "" : ", ") + std::string(what);
@@ -152,6 +162,7 @@ struct hardened_policy {
     add(GuardPages, "guard_pages");
     add(Randomize, "randomized_placement");
     add(DoubleFree, "double_free_check");
+    add(DoubleFreeScan, "double_free_scan");
     return "hardened::with<" + chosen + ">";
   }
 };
@@ -160,14 +171,15 @@ template <class... Mitigations>
 struct hardened_with {
   static_assert((is_mitigation<Mitigations> && ...),
                 "P::hardened::with<...>: every argument must be a mitigation: P::encoded_links, P::guard_pages, "
-                "P::randomized_placement or P::double_free_check");
+                "P::randomized_placement, P::double_free_check or P::double_free_scan");
   static_assert(sizeof...(Mitigations) > 0,
                 "P::hardened::with<>: choose at least one mitigation, or use P::no_hardening for none");
   template <class M>
   static constexpr bool has = (std::is_same_v<M, Mitigations> || ...);
   // Flags, not the list, make the type: every order of one choice names the same policy.
   using type = hardened_policy<has<policy::encoded_links>, has<policy::guard_pages>,
-                               has<policy::randomized_placement>, has<policy::double_free_check>>;
+                               has<policy::randomized_placement>, has<policy::double_free_check>,
+                               has<policy::double_free_scan>>;
 };
 
 }  // namespace alloy::detail

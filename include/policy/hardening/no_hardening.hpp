@@ -14,6 +14,7 @@ struct no_hardening {
   static constexpr bool guards_pages = false;
   static constexpr bool randomizes_placement = false;
   static constexpr bool checks_double_free = false;
+  static constexpr bool scans_double_free = false;
   struct link_codec {
     ALLOY_FAST_PATH void* encode(void* next, void*) const noexcept { return next; }
     ALLOY_FAST_PATH void* decode(void* stored, void*) const noexcept { return stored; }
