@@ -42,16 +42,24 @@ class scaling_reporter : public benchmark::ConsoleReporter {
       for (const char* suffix : {"/threads:", "/real_time", "/manual_time"})
         if (const auto cut = family.find(suffix); cut != std::string::npos) family.erase(cut);
       results_[family][static_cast<int>(r.threads)] = it->second.value;  // handover/x/1000: one family per batch
+      // CPU seconds per pair (one pair per iteration), averaged over the threads: Google
+      // Benchmark sums both the threads' CPU time and their iterations.
+      if (family.rfind("pair/", 0) == 0)
+        cpu_per_item_[family][static_cast<int>(r.threads)] = r.cpu_accumulated_time / static_cast<double>(r.iterations);
       order_.push_back(family);
     }
     ConsoleReporter::ReportRuns(runs);
   }
 
-  /// One line per family: ns per item at 1 thread, then throughput ratios N threads / 1.
+  /// One line per family: ns per item at 1 thread, then throughput ratios N threads / 1 —
+  /// by the wall clock, and by CPU time (N x CPU per item at 1 / CPU per item at N), which a
+  /// machine busy with other work distorts less (it cannot show waiting for a descheduled
+  /// lock holder, only the cost of the instructions and cache misses themselves).
   void print_summary(const char* what) const {
     std::printf("\n%s (this machine: %u hardware threads; runs above that count are oversubscribed)\n", what,
                 std::thread::hardware_concurrency());
-    std::printf("%-48s %12s %14s %14s %14s\n", "", "ns/item @1", "Mitems/s @1", "scaling 2/1", "scaling 4/1");
+    std::printf("%-44s %10s %10s %9s %9s %9s %9s\n", "", "ns/item@1", "cpu ns@1", "wall 2/1", "wall 4/1",
+                "cpu 2/1", "cpu 4/1");
     std::vector<std::string> seen;
     for (const std::string& f : order_) {
       if (std::find(seen.begin(), seen.end(), f) != seen.end()) continue;
@@ -63,13 +71,21 @@ class scaling_reporter : public benchmark::ConsoleReporter {
         const auto it = by_threads.find(n);
         return it == by_threads.end() ? std::string("-") : std::to_string(it->second / one->second).substr(0, 5);
       };
-      std::printf("%-48s %12.2f %14.1f %14s %14s\n", f.c_str(), 1e9 / one->second, one->second / 1e6,
-                  ratio(2).c_str(), ratio(4).c_str());
+      const auto cpu = cpu_per_item_.find(f);
+      const bool has_cpu = cpu != cpu_per_item_.end() && cpu->second.count(1) != 0;
+      auto cpu_ratio = [&](int n) {
+        if (!has_cpu || cpu->second.count(n) == 0) return std::string("-");
+        return std::to_string(n * cpu->second.at(1) / cpu->second.at(n)).substr(0, 5);
+      };
+      const std::string cpu_one = has_cpu ? std::to_string(1e9 * cpu->second.at(1)).substr(0, 6) : "-";
+      std::printf("%-44s %10.2f %10s %9s %9s %9s %9s\n", f.c_str(), 1e9 / one->second, cpu_one.c_str(),
+                  ratio(2).c_str(), ratio(4).c_str(), cpu_ratio(2).c_str(), cpu_ratio(4).c_str());
     }
   }
 
  private:
   std::map<std::string, std::map<int, double>> results_;
+  std::map<std::string, std::map<int, double>> cpu_per_item_;
   std::vector<std::string> order_;
 };
 
