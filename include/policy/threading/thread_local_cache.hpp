@@ -35,14 +35,16 @@
 //   later (next miss, or exit) without touching the dead instance. release() retires the
 //   caches the same way under a fresh id, since it invalidates every block they hold.
 // - stats(): the calling thread's cache and the parked chains are given back first, so once
-//   the other threads are joined the counters are exact. With thread_local_cache the stats layer (below) counts the
-//   traffic between caches and back end: a block sitting in a thread's cache counts as live.
+//   the other threads are joined the counters are exact. The stats layer (below this one)
+//   counts the traffic between caches and back end: a block in a thread's cache is live to it.
 // - Re-entry (a malloc replacement whose TLS setup calls malloc) and use from thread_local
 //   destructors after the table is gone both fall back to the locked back end.
 //
 // Served from the caches: requests up to the heap's largest size class (none when the heap
-// has no classes) at the default alignment. Everything else, the unsized free (the block's
-// bin is unknown without a lookup) and reallocate of large blocks go to the locked back end.
+// has no classes) at an alignment up to alignof(std::max_align_t) — or the heap's own, when it
+// publishes `alignment`: a wrapping layer cannot see the composition's, so align<32> and above
+// bypass the caches today. Everything else, the unsized free (the block's bin is unknown
+// without a lookup) and reallocate of large blocks go to the locked back end.
 // Cache memory (per-thread bins, registries) comes from system_pages, never from malloc.
 //
 // Fast path: 11 instructions to allocate and 8 to free for a size known at compile time
