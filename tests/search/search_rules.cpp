@@ -174,6 +174,32 @@ TEMPLATE_TEST_CASE("fits and tlsf reallocate in place: grow into a free neighbou
   CHECK(heap->invariant());
 }
 
+TEST_CASE("segregated fit's tuned large path keeps large blocks in a coalescing tlsf", "[search][segregated_fit]") {
+  using tuned = P::segregated_fit::with<0, P::tlsf>;
+  using heap_type = alloy::allocator<tuned, P::pow2_classes<16, 1024>, P::static_arena<(1 << 18)>, P::stats>;
+  auto heap = std::make_unique<heap_type>();
+  void* small = heap->allocate(100);  // a class block
+  void* a = heap->allocate(3000);     // large: in the tlsf
+  void* b = heap->allocate(3000);
+  void* guard = heap->allocate(3000);
+  REQUIRE((small && a && b && guard));
+  CHECK(heap->owns(a));
+  CHECK(heap->usable_size(a) >= 3000);
+  heap->deallocate(b, 3000);
+  CHECK(heap->reallocate(a, 3000, 5000) == a);  // grew into b's room, in place
+  void* moved = heap->reallocate(a, 5000, 50);  // small again: moves into a class
+  CHECK(moved != a);
+  CHECK(heap->usable_size(moved) < 100);
+  heap->deallocate(moved);
+  heap->deallocate(small);
+  heap->deallocate(guard);
+  CHECK(heap->invariant());
+  CHECK(heap->stats().largest_free_block >= 12 * 1024);  // the large area coalesced
+  CHECK(alloy::name_of<heap_type>().rfind("segregated_fit::with<0, tlsf>", 0) == 0);
+  STATIC_REQUIRE(heap_type::properties.allocate_cost == "O(1)");
+  STATIC_REQUIRE(alloy::allocator<P::segregated_fit::with<0, P::first_fit>>::properties.allocate_cost == "O(n)");
+}
+
 TEST_CASE("search policies publish their complexity", "[search][properties]") {
   using alloy::complexity;
   STATIC_REQUIRE(alloy::allocator<P::first_fit>::properties.allocate_cost == "O(n)");

@@ -4,6 +4,8 @@
 //   class 1 (32 B):  head -> [] -> []              carved from it lazily, a batch at a time
 //   ...
 //   large:           one chunk per block, straight from the source, returned on free
+//                    (or, in the tuned form with<ChunkBytes, LargeSearch>, a general heap:
+//                    `segregated_fit::with<0, P::tlsf>` keeps large blocks in a coalescing tlsf)
 //
 // allocate: class_of(size), pop the list head. free: push onto the head. Both O(1), a few
 // instructions when the size is known; unsized free reads the chunk header found by masking
@@ -13,6 +15,7 @@
 #include <array>
 #include <bit>
 #include <string>
+#include <type_traits>
 
 #include "../detail/chunk_store.hpp"
 #include "../detail/free_list.hpp"
@@ -26,7 +29,18 @@
 namespace alloy {
 namespace detail {
 
-template <class Config, std::size_t ChunkBytes>
+/// The heap that serves segregated_fit's large blocks: none (direct chunks), or a search policy's.
+struct direct_chunks {};
+template <class LargeSearch, class Config>
+struct large_heap_of {
+  using type = typename LargeSearch::template heap<Config>;
+};
+template <class Config>
+struct large_heap_of<void, Config> {
+  using type = direct_chunks;
+};
+
+template <class Config, std::size_t ChunkBytes, class LargeSearch = void>
 class segregated_heap {
   using source_type = typename Config::source;
   using classes = typename Config::classes;
@@ -44,11 +58,17 @@ class segregated_heap {
   static constexpr std::uint32_t large_kind = ~std::uint32_t{0};
   static constexpr std::size_t refill_batch = 32;
   static_assert(refill_batch <= hardened_list<hardening>::max_carve);
+  static constexpr bool has_large_heap = !std::is_void_v<LargeSearch>;
+  using large_heap_type = typename large_heap_of<LargeSearch, Config>::type;
+  static constexpr complexity large_cost(bool alloc) noexcept {
+    if constexpr (has_large_heap) return alloc ? large_heap_type::alloc_complexity : large_heap_type::free_complexity;
+    else return complexity::constant;
+  }
 
  public:
   static constexpr bool is_thread_safe = false;
-  static constexpr complexity alloc_complexity = complexity::constant;
-  static constexpr complexity free_complexity = complexity::constant;
+  static constexpr complexity alloc_complexity = std::max(complexity::constant, large_cost(true));
+  static constexpr complexity free_complexity = std::max(complexity::constant, large_cost(false));
   static constexpr std::size_t max_class_size = classes::max_size;
   static constexpr std::size_t chunk_bytes = granule;
 
@@ -77,6 +97,9 @@ class segregated_heap {
   }
 
   void deallocate(void* p) noexcept {
+    if constexpr (has_large_heap) {
+      if (!store_.owns(p)) [[unlikely]] return large_.deallocate(p);  // not in a class chunk: a large block
+    }
     chunk_header* h = store_type::header_of(p);
     if (h->kind != large_kind) [[likely]] {
       std::byte* b = block_start(h, p);
@@ -88,6 +111,12 @@ class segregated_heap {
   }
 
   void* reallocate(void* p, std::size_t old_size, std::size_t new_size, std::size_t align) noexcept {
+    if constexpr (has_large_heap) {
+      if (!store_.owns(p)) {  // a large block: in place in the large heap while it stays large
+        return new_size > classes::max_size ? large_.reallocate(p, old_size, new_size, align)
+                                            : reallocate_by_copy(*this, p, old_size, new_size, align);
+      }
+    }
     const chunk_header* h = store_type::header_of(p);
     const bool stays = h->kind == large_kind ? new_size > classes::max_size && new_size <= usable_size(p)
                        : align <= alignment  ? new_size <= classes::max_size && classes::class_of(new_size) == h->kind
@@ -96,9 +125,15 @@ class segregated_heap {
     return stays ? p : reallocate_by_copy(*this, p, old_size, new_size, align);
   }
 
-  bool owns(const void* p) const noexcept { return store_.owns(p); }
+  bool owns(const void* p) const noexcept {
+    if constexpr (has_large_heap) return store_.owns(p) || large_.owns(p);
+    else return store_.owns(p);
+  }
 
   std::size_t usable_size(const void* p) const noexcept {
+    if constexpr (has_large_heap) {
+      if (!store_.owns(p)) return large_.usable_size(p);
+    }
     const chunk_header* h = store_type::header_of(p);
     const auto* b = static_cast<const std::byte*>(p);
     if (h->kind == large_kind) return static_cast<std::size_t>(static_cast<const std::byte*>(h->base) + h->bytes - b);
@@ -107,6 +142,9 @@ class segregated_heap {
 
   /// Pre-allocation (the seed's cure for cold starts): `count` blocks of `size` carved now.
   bool reserve(std::size_t size, std::size_t count) noexcept {
+    if constexpr (has_large_heap) {
+      if (size > classes::max_size) return large_.reserve(size, count);
+    }
     if (size == 0 || size > classes::max_size) return size == 0;
     free_list<codec_type> taken;
     std::size_t got = 0;
@@ -129,6 +167,7 @@ class segregated_heap {
     store_.release();
     for (auto& l : lists_) l.clear();
     bumps_.fill({});
+    if constexpr (has_large_heap) large_.release();
   }
 
   heap_metrics metrics() const noexcept {
@@ -140,11 +179,21 @@ class segregated_heap {
       m.free_bytes += n * bs;
       if (n > 0) m.largest_free_block = std::max(m.largest_free_block, bs);
     }
+    if constexpr (has_large_heap) {  // peak: the sum of both peaks, an upper bound
+      const heap_metrics l = large_.metrics();
+      m.reserved_bytes += l.reserved_bytes;
+      m.peak_reserved_bytes += l.peak_reserved_bytes;
+      m.free_bytes += l.free_bytes;
+      m.largest_free_block = std::max(m.largest_free_block, l.largest_free_block);
+    }
     return m;
   }
 
   bool invariant() const noexcept {
     if (!store_.invariant()) return false;
+    if constexpr (has_large_heap) {
+      if (!large_.invariant()) return false;
+    }
     const std::size_t limit = store_.reserved_bytes() / sizeof(void*) + 1;  // more links than that means a cycle
     for (std::size_t c = 0; c < classes::count; ++c) {
       bool ok = true;
@@ -220,6 +269,7 @@ class segregated_heap {
       void* b = lists_[c].empty() ? refill(c) : handed_out(links::pop(lists_[c], codec_), c);
       return b == nullptr ? nullptr : ptr(align_up(addr(b), align));
     }
+    if constexpr (has_large_heap) return large_.allocate(size, align);
     chunk_header* h = store_.take(size, align);
     if (h == nullptr) return nullptr;
     h->kind = large_kind;
@@ -231,6 +281,7 @@ class segregated_heap {
   [[no_unique_address]] codec_type codec_{};
   std::array<bump_region, classes::count> bumps_{};
   store_type store_;
+  [[no_unique_address]] large_heap_type large_;
 };
 
 }  // namespace detail
@@ -241,15 +292,24 @@ struct segregated_fit {
   using axis = alloy::axis::search;
 
   /// Tuned form: `ChunkBytes` is the size of each class's chunk (0: the memory source's choice,
-  /// raised so that a chunk holds at least four of the largest blocks).
-  template <std::size_t ChunkBytes>
+  /// raised so that a chunk holds at least four of the largest blocks). `LargeSearch` serves
+  /// requests above the largest class: `void` (the default) gives each its own chunk from the
+  /// source, returned on free; a search policy (`P::tlsf`, `P::first_fit`, ...) keeps them in
+  /// that general heap, which coalesces and reallocates in place (the seed's large area).
+  template <std::size_t ChunkBytes, class LargeSearch = void>
   struct with {
     static_assert(ChunkBytes == 0 || detail::is_pow2(ChunkBytes),
                   "segregated_fit::with<ChunkBytes>: ChunkBytes must be 0 (automatic) or a power of two");
+    static_assert(std::is_void_v<LargeSearch> || search_policy<LargeSearch>,
+                  "segregated_fit::with<ChunkBytes, LargeSearch>: LargeSearch must be void (direct chunks) or a "
+                  "search policy such as P::tlsf");
     using axis = alloy::axis::search;
     template <class Config>
-    using heap = detail::segregated_heap<Config, ChunkBytes>;
-    static std::string name() { return "segregated_fit::with<" + std::to_string(ChunkBytes) + ">"; }
+    using heap = detail::segregated_heap<Config, ChunkBytes, LargeSearch>;
+    static std::string name() {
+      if constexpr (std::is_void_v<LargeSearch>) return "segregated_fit::with<" + std::to_string(ChunkBytes) + ">";
+      else return "segregated_fit::with<" + std::to_string(ChunkBytes) + ", " + LargeSearch::name() + ">";
+    }
   };
 
   template <class Config>
