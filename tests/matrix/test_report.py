@@ -1,0 +1,88 @@
+#!/usr/bin/python3
+"""The report generator on a small stored JSON: every table and plot is produced, and every
+figure in them is the JSON's own number (time per pair = real_time / pairs, exactly).
+
+    test_report.py REPORT_PY RESULTS_JSON OUT_DIR
+"""
+import html
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+report_py, results, out = sys.argv[1:4]
+shutil.rmtree(out, ignore_errors=True)
+subprocess.run(["/usr/bin/python3", report_py, results, "--out", out], check=True)
+summary = open(os.path.join(out, "summary.md")).read()
+full = open(os.path.join(out, "results.md")).read()
+failures = []
+
+
+def check(condition, what):
+    if not condition:
+        failures.append(what)
+
+
+def row(workload, cell):
+    section = summary.split(f"## {workload}\n", 1)[1].split("\n## ", 1)[0]
+    for line in section.splitlines():
+        cols = [c.strip() for c in line.strip("|").split("|")]
+        if len(cols) > 3 and cols[1].rstrip(" ★") == cell:
+            return cols
+    failures.append(f"{workload}: no row for {cell}")
+    return [""] * 11
+
+
+seg = "segregated_fit + pow2_classes<16, 4096> + single_thread + align<16>"
+tlsf = "tlsf + single_thread + align<16>"
+
+# Context: the machine and the date.
+check("2026-11-25T10:00:00+00:00" in summary, "date")
+check("testhost, Test CPU, 2 CPUs at 2596 MHz" in summary, "machine")
+
+# pairs_64: ranked by time per pair; numbers are real_time / pairs (median rows, not means).
+r = row("pairs_64", "hand-written free list")
+check(r[0] == "1" and r[3] == "1.00", f"pairs_64 hand list rank/time {r}")
+r = row("pairs_64", seg)
+check(r[0] == "2" and r[2] == "alloy" and r[3] == "1.20", f"pairs_64 alloy rank/time {r}")
+check(r[4] == "7.08" and r[5] == "4.75", f"pairs_64 speed-ups vs glibc and mimalloc {r}")  # 8.5/1.2, 5.7/1.2
+check(r[6] == "15.5" and r[7] == "1234", f"pairs_64 tail latency {r}")
+check(row("pairs_64", "glibc malloc")[3] == "8.50", "glibc time")
+check(row("pairs_64", "mimalloc")[3] == "5.70", "mimalloc time")
+
+# churn_10k: memory ratio, fragmentation, the Pareto front, the error row.
+r = row("churn_10k", seg)
+check(r[0] == "1" and r[3] == "4.00" and r[8] == "1.23", f"churn_10k alloy {r}")
+check("4.00 ★" not in summary and f"{seg} ★" in summary, "fastest cell on the Pareto front")
+r = row("churn_10k", tlsf)
+check(r[8] == "1.05" and r[9] == "0.125" and r[10] == "64.0 KiB", f"churn_10k tlsf memory {r}")
+check(f"{tlsf} ★" in summary, "smallest cell on the Pareto front")
+check("glibc malloc ★" not in summary, "a dominated cell is not on the front")
+check("broken: **allocation failed 3 times**" in summary, "error reported")
+
+# Targets computed from the same numbers.
+check(re.search(r"pairs_64: best Alloy >= 4x faster .*\| 4.75x .*\| yes \|", summary) is not None, "4x target row")
+check(re.search(r"pairs_64: best Alloy within 1.25x .*\| 1.20x .*\| yes \|", summary) is not None, "1.25x target row")
+check(re.search(r"churn_10k: best Alloy faster than every system allocator \| 4.00 ns vs mimalloc 18.0 ns \| yes",
+                summary) is not None, "churn speed target row")
+check(re.search(r"churn_10k: best Alloy memory ratio <= 1.3 \| 1.05 \(tlsf.*glibc 1.09\) \| yes", summary) is not None,
+      "churn memory target row")
+
+# results.md carries every counter with 6 significant digits.
+check("1.23450" in full and "0.125000" in full and "9876.50" in full, "full table figures")
+
+# Plots: one ranked bar chart per workload and the heat map, real SVG with the cells named.
+for name in ["pairs_64", "churn_10k", "heatmap"]:
+    path = os.path.join(out, "plots", f"{name}.svg")
+    check(os.path.exists(path), f"plot {name}")
+    if os.path.exists(path):
+        svg = html.unescape(open(path).read())
+        check("<svg" in svg and "</svg>" in svg, f"{name} is an SVG")
+        check("seg+pow2<16,4096>+st+a<16>" in svg, f"{name} names the cells")
+
+if failures:
+    print("FAILED:\n  " + "\n  ".join(failures))
+    print(summary)
+    sys.exit(1)
+print("report test: all checks passed")
