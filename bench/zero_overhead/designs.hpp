@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "hand_buddy.hpp"
 #include "hand_first_fit.hpp"
 #include "hand_locked_segregated_fit.hpp"
 #include "hand_segregated_fit.hpp"
@@ -19,6 +20,7 @@ using composed_segregated_fit = alloy::allocator<P::segregated_fit, P::pow2_clas
 using composed_locked_segregated_fit =
     alloy::allocator<P::segregated_fit, P::pow2_classes<16, 512>, P::locked<std::mutex>, P::align<16>>;
 using composed_first_fit = alloy::allocator<P::first_fit, P::static_arena<1 << 20>, P::single_thread, P::align<16>>;
+using composed_buddy = alloy::allocator<P::buddy, P::single_thread, P::align<16>>;
 
 /// A design, both ways: `composed` from Alloy's policies, `hand` written by hand, the `name` the
 /// drivers and reports use, and `place(p, first)`: where block `p` lies in a form that must be the
@@ -47,7 +49,15 @@ struct first_fit_design {
   }
 };
 
-using designs = boost::mp11::mp_list<segregated_fit_design, locked_segregated_fit_design, first_fit_design>;
+struct buddy_design {
+  using composed = composed_buddy;
+  using hand = hand_buddy;
+  static constexpr const char* name = "buddy";
+  /// Offset in its 4 KiB page: a top block is one mmap, whose place is the kernel's choice.
+  static std::uintptr_t place(const void* p, const void*) { return reinterpret_cast<std::uintptr_t>(p) % 4096; }
+};
+
+using designs = boost::mp11::mp_list<segregated_fit_design, locked_segregated_fit_design, first_fit_design, buddy_design>;
 
 /// Calls `f(Design{})` for every design.
 inline void for_each_design(auto&& f) { boost::mp11::mp_for_each<designs>(f); }

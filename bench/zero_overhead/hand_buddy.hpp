@@ -13,7 +13,8 @@
 //    free and of the same order;
 //  - a wholly free top block is kept if it is the largest such, any other given back;
 //  - a request no order can hold gets a chunk of its own (tag before the payload), unmapped on
-//    free; owns() walks the chunks; input checks as every Alloy allocator does them.
+//    free; an over-aligned one a block with room to slide its payload up, behind a forwarding
+//    tag; owns() walks the chunks; input checks as every Alloy allocator does them.
 #pragma once
 #include <algorithm>
 #include <bit>
@@ -45,12 +46,26 @@ class hand_buddy {
     return allocate_outside_orders(size);
   }
 
+  /// Aligned to `align` (a power of two; nullptr otherwise). Over-aligned requests get a
+  /// block with room to slide the payload up, and a forwarding tag just before the payload.
+  void* allocate(std::size_t size, std::size_t align) noexcept {
+    if (!std::has_single_bit(align) || align > max_request) return nullptr;
+    if (align <= alignment) return allocate(size);
+    if (size - 1 >= max_request) return size == 0 ? allocate(1, align) : nullptr;
+    return allocate_over_aligned(size, align);
+  }
+
   /// The tag knows the order: sized and unsized free are one.
   [[gnu::always_inline]] void deallocate(void* p, std::size_t) noexcept { deallocate(p); }
 
   [[gnu::always_inline]] void deallocate(void* p) noexcept {
     tag* t = tag_of(p);
-    if (t->st == state::large) [[unlikely]] return chunks_.remove(pages_, t->chunk);
+    if (t->st == state::shifted) [[unlikely]] {  // over-aligned: the tag leads to the block's payload
+      p = t->chunk;
+      t = tag_of(p);
+    } else if (t->st == state::large) [[unlikely]] {
+      return chunks_.remove(pages_, t->chunk);
+    }
     free_block(static_cast<std::byte*>(p) - header, t->order, t->chunk);
   }
 
@@ -75,9 +90,9 @@ class hand_buddy {
   }
 
  private:
-  enum class state : std::uint32_t { free = 0xB0DD1E5, used = 0xB0DD1ED, large = 0x1A26E };
+  enum class state : std::uint32_t { free = 0xB0DD1E5, used = 0xB0DD1ED, shifted = 0x5A1F7ED, large = 0x1A26E };
   struct tag {
-    hand_chunk* chunk;
+    hand_chunk* chunk;  // its chunk; for a shifted payload, the block's own payload (as a pointer)
     std::uint32_t order;
     state st;
   };
@@ -98,16 +113,19 @@ class hand_buddy {
   void push(std::byte* block, unsigned k, hand_chunk* h) noexcept {
     auto* n = reinterpret_cast<node*>(block + header);
     *tag_of(n) = tag{h, k, state::free};
-    n->next = list(k);
+    node* after = list(k);
+    n->next = after;
     n->prev = nullptr;
-    if (n->next != nullptr) n->next->prev = n;
+    if (after != nullptr) after->prev = n;
     list(k) = n;
     nonempty_ |= std::uint64_t{1} << k;
   }
   void unlink(node* n, unsigned k) noexcept {
-    if (n->prev != nullptr) n->prev->next = n->next;
-    else list(k) = n->next;
-    if (n->next != nullptr) n->next->prev = n->prev;
+    node* before = n->prev;  // read once: the stores below could alias them
+    node* after = n->next;
+    if (before != nullptr) before->next = after;
+    else list(k) = after;
+    if (after != nullptr) after->prev = before;
     if (list(k) == nullptr) nonempty_ &= ~(std::uint64_t{1} << k);
   }
 
@@ -172,22 +190,43 @@ class hand_buddy {
   /// Size 0 (a minimal block), a size no order can hold (a chunk of its own), or absurd (nullptr).
   [[gnu::noinline, gnu::cold]] void* allocate_outside_orders(std::size_t size) noexcept {
     if (size == 0) return take(min_order);
+    return allocate_large(size, alignment);
+  }
+
+  [[gnu::noinline, gnu::cold]] void* allocate_over_aligned(std::size_t size, std::size_t align) noexcept {
     if (size > max_request / 2) return nullptr;
-    hand_chunk* h = take_chunk(header + size);
+    if (size + header + sizeof(tag) + align > top_bytes) return allocate_large(size, align);
+    void* own = take(order_for(size + header + sizeof(tag) + align));
+    if (own == nullptr || reinterpret_cast<std::uintptr_t>(own) % align == 0) return own;
+    auto* p = reinterpret_cast<void*>((reinterpret_cast<std::uintptr_t>(own) + sizeof(tag) + align - 1) & ~(align - 1));
+    *tag_of(p) = tag{static_cast<hand_chunk*>(own), 0, state::shifted};
+    return p;
+  }
+
+  /// No order can hold it: a chunk of its own, given back on free.
+  void* allocate_large(std::size_t size, std::size_t align) noexcept {
+    if (size > max_request / 2) return nullptr;
+    const std::size_t prefix = (sizeof(tag) + align - 1) & ~(align - 1);
+    hand_chunk* h = take_chunk(prefix + size, align);
     if (h == nullptr) return nullptr;
     h->kind = large_kind;
     h->block_size = size;
-    void* p = h->payload + header;
+    void* p = h->payload + prefix;
     *tag_of(p) = tag{h, 0, state::large};
     return p;
   }
 
-  hand_chunk* take_chunk(std::size_t payload) noexcept {
-    if (payload > max_request - chunk_header_bytes - mapped_pages::page) return nullptr;
-    const std::size_t bytes = (chunk_header_bytes + payload + mapped_pages::page - 1) & ~(mapped_pages::page - 1);
-    void* base = pages_.take(bytes);
+  /// A chunk whose payload holds `payload` bytes at alignment `align`: after the 64-byte header
+  /// (page-aligned), or, over-aligned beyond a page, at `align` with the header in the page before.
+  hand_chunk* take_chunk(std::size_t payload, std::size_t align = alignment) noexcept {
+    constexpr std::size_t page = mapped_pages::page;
+    const bool huge = align >= page;
+    const std::size_t offset = huge ? align : (chunk_header_bytes + align - 1) & ~(align - 1);
+    if (payload > max_request - offset - page) return nullptr;
+    const std::size_t bytes = (offset + payload + page - 1) & ~(page - 1);
+    void* base = pages_.take(bytes, huge ? align : page);
     if (base == nullptr) return nullptr;
-    return chunks_.add(pages_, base, bytes, chunk_header_bytes);
+    return chunks_.add(pages_, base, bytes, offset);
   }
 
   node* free_[max_order - min_order + 1] = {};

@@ -13,12 +13,19 @@
 
 namespace zero_overhead {
 
-/// Pages straight from the kernel.
+/// Pages straight from the kernel; an alignment above a page is had by over-mapping and
+/// trimming both ends.
 struct mapped_pages {
   static constexpr std::size_t page = 4096;
-  void* take(std::size_t bytes) noexcept {
-    void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    return p == MAP_FAILED ? nullptr : p;
+  void* take(std::size_t bytes, std::size_t align = page) noexcept {
+    const std::size_t span = bytes + (align > page ? align - page : 0);
+    void* raw = ::mmap(nullptr, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (raw == MAP_FAILED) return nullptr;
+    const auto begin = reinterpret_cast<std::uintptr_t>(raw);
+    const std::uintptr_t aligned = (begin + align - 1) & ~(align - 1);
+    if (aligned > begin) ::munmap(raw, aligned - begin);
+    if (begin + span > aligned + bytes) ::munmap(reinterpret_cast<void*>(aligned + bytes), begin + span - aligned - bytes);
+    return reinterpret_cast<void*>(aligned);
   }
   void give(void* p, std::size_t bytes) noexcept { ::munmap(p, bytes); }
 };
@@ -36,15 +43,17 @@ struct hand_chunk {
 template <class Pages>
 class hand_chunks {
  public:
-  /// Makes the `bytes` at `base` a chunk whose payload starts `header_bytes` in; nullptr (and
-  /// the memory given back) when the hash set cannot grow.
-  hand_chunk* add(Pages& pages, void* base, std::size_t bytes, std::size_t header_bytes) noexcept {
-    auto* h = static_cast<hand_chunk*>(base);
+  /// Makes the `bytes` at `base` a chunk whose payload starts `payload_offset` in, its header
+  /// in the page just before the payload (at `base` unless the payload is over-aligned);
+  /// nullptr (and the memory given back) when the hash set cannot grow.
+  hand_chunk* add(Pages& pages, void* base, std::size_t bytes, std::size_t payload_offset) noexcept {
+    std::byte* payload = static_cast<std::byte*>(base) + payload_offset;
+    auto* h = reinterpret_cast<hand_chunk*>((reinterpret_cast<std::uintptr_t>(payload) - 1) & ~(Pages::page - 1));
     if (!registry_.insert(pages, reinterpret_cast<std::uintptr_t>(h))) {
       pages.give(base, bytes);
       return nullptr;
     }
-    *h = hand_chunk{nullptr, head_, base, bytes, static_cast<std::byte*>(base) + header_bytes, 0, 0};
+    *h = hand_chunk{nullptr, head_, base, bytes, payload, 0, 0};
     if (head_ != nullptr) head_->prev = h;
     head_ = h;
     reserved_ += bytes;

@@ -5,7 +5,7 @@
 // Same design, decision for decision:
 //  - a fixed arena inside the object, cut into 1 KiB pages, a bit per page in use; chunks are
 //    the first run of free pages that fits;
-//  - chunks of at least 64 KiB (each at least as large as all before it, halving on refusal),
+//  - chunks of at least 64 KiB (each at least a quarter of all before it, halving on refusal),
 //    a 64-byte chunk header, then blocks with 16-byte boundary tags (own size | free | first,
 //    and the previous block's size) and a fence tag ending the chunk;
 //  - one doubly linked free list in address order; allocate takes the first block that is
@@ -138,9 +138,11 @@ class hand_first_fit {
     else free_ = n;
   }
   void list_remove(node* n) noexcept {
-    if (n->prev != nullptr) n->prev->next = n->next;
-    else free_ = n->next;
-    if (n->next != nullptr) n->next->prev = n->prev;
+    node* before = n->prev;  // read once: the stores below could alias them
+    node* after = n->next;
+    if (before != nullptr) before->next = after;
+    else free_ = after;
+    if (after != nullptr) after->prev = before;
   }
   /// `fresh` takes the place of `old` (a split remainder, or a merged block: same order).
   void list_replace(node* old, node* fresh) noexcept {
@@ -213,11 +215,12 @@ class hand_first_fit {
     return size == 0 ? allocate(1) : nullptr;
   }
 
-  /// No free block fits: a chunk as large as all before it, halving down to what `need` takes.
+  /// No free block fits: a chunk of at least a quarter of all before it, halving down to what
+  /// `need` takes.
   [[gnu::noinline, gnu::cold]] node* grow(std::size_t need) noexcept {
     if (need > max_request / 2) return nullptr;
     const std::size_t least = need + 16;  // blocks + fence
-    std::size_t want = std::max({first_chunk, least, reserved_bytes()});
+    std::size_t want = std::max({first_chunk, least, reserved_bytes() / 4});
     chunk* h = nullptr;
     while ((h = take_chunk(want)) == nullptr) {
       if (want == least) return nullptr;

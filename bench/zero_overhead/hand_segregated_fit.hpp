@@ -151,14 +151,9 @@ class hand_segregated_fit {
   chunk* map_chunk(std::size_t payload) noexcept {
     if (payload > max_request - header_bytes - chunk_bytes) return nullptr;
     const std::size_t bytes = (header_bytes + payload + page - 1) & ~(page - 1);
-    const std::size_t span = bytes + chunk_bytes - page;  // over-map, then trim to the alignment
-    void* raw = ::mmap(nullptr, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (raw == MAP_FAILED) return nullptr;
-    const auto begin = reinterpret_cast<std::uintptr_t>(raw);
-    const std::uintptr_t aligned = (begin + chunk_bytes - 1) & ~(chunk_bytes - 1);
-    if (aligned > begin) ::munmap(raw, aligned - begin);
-    if (begin + span > aligned + bytes) ::munmap(reinterpret_cast<void*>(aligned + bytes), begin + span - aligned - bytes);
-    return chunks_.add(pages_, reinterpret_cast<void*>(aligned), bytes, header_bytes);
+    void* base = pages_.take(bytes, chunk_bytes);
+    if (base == nullptr) return nullptr;
+    return chunks_.add(pages_, base, bytes, header_bytes);
   }
 
   block* free_[class_count] = {};  // hot: the fast path touches only these

@@ -1,13 +1,15 @@
 # Counts instructions per allocate + free pair, composed versus hand-written, with callgrind.
 #   cmake -DDRIVER=<zero_overhead_count> -DVALGRIND=<valgrind> [-DPAIRS=2000] [-DCHECK=ON]
-#         [-DWORK_DIR=<dir>] -P instructions.cmake
+#         [-DKNOWN_MISSES=design/pattern;...] [-DWORK_DIR=<dir>] -P instructions.cmake
 # For every design (`DRIVER --list`) and side (composed, hand), runs the driver once under
 # callgrind, collecting only the measured loops (--toggle-collect) and dumping after each one:
 # PAIRS and 2 * PAIRS pairs of each pattern (fixed, varied). (count(2 * PAIRS) - count(PAIRS)) /
 # PAIRS cancels setup, warm-up, the call and the loop entry: the exact cost of one pair, loop
 # included.
 # Instruction counts do not depend on the machine's load, so CHECK=ON (the CTest test) fails when
-# a composed design executes more instructions than the same design written by hand.
+# a composed design executes more instructions than the same design written by hand. A miss
+# already known and reported is listed in KNOWN_MISSES: it is printed as such, and the check
+# fails as soon as it stops missing, so that the entry is removed once the cause is fixed.
 cmake_minimum_required(VERSION 3.25)
 
 if(NOT VALGRIND)
@@ -88,10 +90,16 @@ foreach(design IN LISTS designs)
       string(REPEAT " " ${pad} spaces)
       string(APPEND row "${spaces}${${cell}}")
     endforeach()
-    message("  ${row}")
-    if(composed GREATER hand)
+    if("${design}/${pattern}" IN_LIST KNOWN_MISSES)
+      if(composed GREATER hand)
+        string(APPEND row "   known miss")
+      else()
+        list(APPEND failures "${design}/${pattern} is listed in KNOWN_MISSES but no longer misses: remove it")
+      endif()
+    elseif(composed GREATER hand)
       list(APPEND failures "${design}/${pattern}: composed ${composed_per_pair} > hand-written ${hand_per_pair}")
     endif()
+    message("  ${row}")
   endforeach()
 endforeach()
 

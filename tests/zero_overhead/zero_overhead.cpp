@@ -21,6 +21,7 @@ TEST_CASE("a composed design is exactly as large as the design written by hand",
   STATIC_REQUIRE(sizeof(zo::composed_segregated_fit) == sizeof(zo::hand_segregated_fit));
   STATIC_REQUIRE(sizeof(zo::composed_locked_segregated_fit) == sizeof(zo::hand_locked_segregated_fit));
   STATIC_REQUIRE(sizeof(zo::composed_first_fit) == sizeof(zo::first_fit_design::hand));
+  STATIC_REQUIRE(sizeof(zo::composed_buddy) == sizeof(zo::hand_buddy));
 }
 
 TEST_CASE("empty policies add no bytes", "[zero_overhead][sizeof]") {
@@ -70,6 +71,22 @@ std::vector<std::uintptr_t> drive(Heap& heap) {
   for (std::size_t size : sizes) take(size);
   for (auto [p, size] : live) heap.deallocate(p, size);
   REQUIRE(heap.allocate(std::size_t{1} << 63) == nullptr);  // absurd: refused, nothing taken
+  // Over-aligned requests, where the hand-written design offers them too: a shifted payload in
+  // a block, and a large block in a chunk of its own (8 KiB alignment: beyond a page).
+  if constexpr (requires(typename Design::hand& h) { h.allocate(std::size_t{1}, std::size_t{64}); }) {
+    const std::pair<std::size_t, std::size_t> aligned[] = {{100, 64}, {3000, 256}, {1, 32}, {5000, 8192}, {2 << 20, 8192}, {0, 128}};
+    std::vector<void*> blocks;
+    for (auto [size, align] : aligned) {
+      void* p = heap.allocate(size, align);
+      REQUIRE(p != nullptr);
+      REQUIRE(reinterpret_cast<std::uintptr_t>(p) % align == 0);
+      std::memset(p, 0x5A, size);
+      places.push_back(Design::place(p, first));
+      blocks.push_back(p);
+    }
+    REQUIRE(heap.allocate(64, 48) == nullptr);  // not a power of two
+    for (void* p : blocks) heap.deallocate(p);
+  }
   return places;
 }
 

@@ -4,7 +4,7 @@
 //
 //   top block (order 20)  [...............................................]
 //   split for 4 KiB       [4K][4K][ 8K ][    16K    ][        32K        ] ...
-//   free lists            lists_[12] -> [4K]; lists_[13] -> [8K]; ...      nonempty_: a bit per order
+//   free lists            list(12) -> [4K]; list(13) -> [8K]; ...      nonempty_: a bit per order
 //
 // allocate: the smallest non-empty order >= the request's (one bit scan), halved down to the
 // request's order, pushing each upper half on its list: O(log n). free: merge with the buddy
@@ -79,7 +79,7 @@ class buddy_heap {
   /// The tag knows the block's order, so the size given is not needed.
   ALLOY_FAST_PATH void deallocate(void* p, std::size_t, std::size_t) noexcept { deallocate(p); }
 
-  void deallocate(void* p) noexcept {
+  ALLOY_FAST_PATH void deallocate(void* p) noexcept {
     tag* t = tag_of(p);
     if (t->st == state::shifted) [[unlikely]] {
       p = t->link;
@@ -136,7 +136,7 @@ class buddy_heap {
   heap_metrics metrics() const noexcept {
     heap_metrics m{store_.reserved_bytes(), store_.peak_reserved_bytes(), 0, 0};
     for (unsigned k = min_order; k <= max_order; ++k) {
-      const std::size_t n = lists_[k].for_each(codec_, [](void*) {}, ~std::size_t{0});
+      const std::size_t n = list(k).for_each(codec_, [](void*) {}, ~std::size_t{0});
       m.free_bytes += n * ((std::size_t{1} << k) - header);
       if (n > 0) m.largest_free_block = (std::size_t{1} << k) - header;
     }
@@ -170,9 +170,10 @@ class buddy_heap {
     });
     if (!ok) return false;
     std::size_t listed = 0;
-    for (unsigned k = 0; k <= max_order; ++k) {
-      if (((nonempty_ >> k) & 1u) != !lists_[k].empty()) return false;
-      listed += lists_[k].for_each(codec_, [&](void* n) {
+    if ((nonempty_ & ((std::uint64_t{1} << min_order) - 1)) != 0) return false;  // no order below min_order
+    for (unsigned k = min_order; k <= max_order; ++k) {
+      if (((nonempty_ >> k) & 1u) != !list(k).empty()) return false;
+      listed += list(k).for_each(codec_, [&](void* n) {
         const tag* t = tag_of(n);
         ok = ok && t->st == state::free && t->order == k && owns(n);
       }, free_blocks + 1, &ok);
@@ -194,15 +195,19 @@ class buddy_heap {
     return {h->payload, h->payload + (std::size_t{1} << h->kind)};
   }
 
+  /// The list of order k (no list is kept for the orders below min_order, which no block has).
+  list_type& list(unsigned k) noexcept { return lists_[k - min_order]; }
+  const list_type& list(unsigned k) const noexcept { return lists_[k - min_order]; }
+
   void push(std::byte* block, unsigned k, chunk_header* h) noexcept {
     void* payload = block + header;
     *tag_of(payload) = tag{h, k, state::free};
-    lists_[k].push_front(payload, codec_);
+    list(k).push_front(payload, codec_);
     nonempty_ |= std::uint64_t{1} << k;
   }
   void unlink(void* payload, unsigned k) noexcept {
-    lists_[k].remove(payload, codec_);
-    if (lists_[k].empty()) nonempty_ &= ~(std::uint64_t{1} << k);
+    list(k).remove(payload, codec_);
+    if (list(k).empty()) nonempty_ &= ~(std::uint64_t{1} << k);
   }
 
   /// A block of order `k`: the smallest free one at least that large, halved down to `k`.
@@ -210,7 +215,7 @@ class buddy_heap {
     const std::uint64_t candidates = nonempty_ & (~std::uint64_t{0} << k);
     if (candidates == 0) [[unlikely]] return grow_and_take(k);
     unsigned j = static_cast<unsigned>(std::countr_zero(candidates));
-    void* payload = lists_[j].front();
+    void* payload = list(j).front();
     tag* t = tag_of(payload);
     auto* h = static_cast<chunk_header*>(t->link);
     if (j == h->kind) spare_.on_used(h);
@@ -224,7 +229,9 @@ class buddy_heap {
     return payload;
   }
 
-  void free_block(std::byte* block, unsigned k, chunk_header* h) noexcept {
+  // Inlined (with deallocate): as a call, free cost more instructions per allocate + free pair
+  // than the same buddy system written by hand (bench/zero_overhead).
+  ALLOY_FAST_PATH void free_block(std::byte* block, unsigned k, chunk_header* h) noexcept {
     const unsigned top = h->kind;
     std::size_t off = static_cast<std::size_t>(block - h->payload);
     while (k < top) {
@@ -283,8 +290,8 @@ class buddy_heap {
     return p;
   }
 
-  std::array<list_type, max_order + 1> lists_{};
-  std::uint64_t nonempty_ = 0;  // bit k: lists_[k] holds a block
+  std::array<list_type, max_order - min_order + 1> lists_{};  // orders min_order .. max_order only
+  std::uint64_t nonempty_ = 0;  // bit k: list(k) holds a block
   [[no_unique_address]] codec_type codec_{};
   spare_chunk spare_{};
   store_type store_;
