@@ -118,6 +118,7 @@ BENCHMARK_TEMPLATE(scaling, P::next_fit)->Apply(free_block_counts);
 BENCHMARK_TEMPLATE(scaling, P::buddy)->Apply(free_block_counts);
 BENCHMARK_TEMPLATE(scaling, P::tlsf)->Apply(free_block_counts);
 BENCHMARK_TEMPLATE(scaling, P::segregated_fit)->Apply(free_block_counts);
+BENCHMARK_TEMPLATE(scaling, P::segregated_fit::with<0, P::tlsf>)->Apply(free_block_counts);
 
 BENCHMARK_TEMPLATE(churn, P::first_fit)->Unit(benchmark::kMillisecond);
 BENCHMARK_TEMPLATE(churn, P::best_fit)->Unit(benchmark::kMillisecond);
@@ -125,5 +126,6 @@ BENCHMARK_TEMPLATE(churn, P::next_fit)->Unit(benchmark::kMillisecond);
 BENCHMARK_TEMPLATE(churn, P::buddy)->Unit(benchmark::kMillisecond);
 BENCHMARK_TEMPLATE(churn, P::tlsf)->Unit(benchmark::kMillisecond);
 BENCHMARK_TEMPLATE(churn, P::segregated_fit)->Unit(benchmark::kMillisecond);
+BENCHMARK_TEMPLATE(churn, P::segregated_fit::with<0, P::tlsf>)->Unit(benchmark::kMillisecond);
 
 BENCHMARK_MAIN();

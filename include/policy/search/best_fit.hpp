@@ -6,8 +6,11 @@
 // Allocation looks at every free block unless one fits exactly: O(n). It leaves the large
 // blocks whole for large requests, at the price of many small remainders. The heap is
 // detail::fit_heap, shared with first_fit and next_fit; this header is only the choice.
+//
+// Tuned form: P::best_fit::with<ChunkBytes>, the first chunk taken from the memory source (later
+// ones grow geometrically); 0, the default, means max(the source's preferred chunk, 64 KiB).
 #pragma once
-#include <string>
+#include <string_view>
 
 #include "../detail/fit_heap.hpp"
 #include "concept.hpp"
@@ -32,28 +35,15 @@ struct best_fit_choice : stateless_choice {
   }
 };
 
+template <class Config, std::size_t ChunkBytes>
+using best_fit_heap_of = fit_heap<Config, best_fit_choice, ChunkBytes>;
+
 }  // namespace detail
 
 namespace policy {
 
-struct best_fit {
-  using axis = alloy::axis::search;
-
-  /// Tuned form: `ChunkBytes` is the heap's first chunk (later ones grow geometrically);
-  /// 0 means max(the memory source's preferred chunk, 64 KiB).
-  template <std::size_t ChunkBytes>
-  struct with {
-    static_assert(ChunkBytes == 0 || detail::is_pow2(ChunkBytes),
-                  "best_fit::with<ChunkBytes>: ChunkBytes must be 0 (automatic) or a power of two");
-    using axis = alloy::axis::search;
-    template <class Config>
-    using heap = detail::fit_heap<Config, detail::best_fit_choice, ChunkBytes>;
-    static std::string name() { return "best_fit::with<" + std::to_string(ChunkBytes) + ">"; }
-  };
-
-  template <class Config>
-  using heap = detail::fit_heap<Config, detail::best_fit_choice, 0>;
-  static std::string name() { return "best_fit"; }
+struct best_fit : detail::tagged_search_policy<best_fit, detail::best_fit_heap_of> {
+  static constexpr std::string_view base_name = "best_fit";
 };
 
 }  // namespace policy

@@ -7,8 +7,11 @@
 // addresses densely used and the large free blocks at the top, so it fragments little.
 // The heap (boundary tags, coalescing, splitting) is detail::fit_heap, shared with best_fit
 // and next_fit; this header is only the choice.
+//
+// Tuned form: P::first_fit::with<ChunkBytes>, the first chunk taken from the memory source (later
+// ones grow geometrically); 0, the default, means max(the source's preferred chunk, 64 KiB).
 #pragma once
-#include <string>
+#include <string_view>
 
 #include "../detail/fit_heap.hpp"
 #include "concept.hpp"
@@ -25,28 +28,15 @@ struct first_fit_choice : stateless_choice {
   }
 };
 
+template <class Config, std::size_t ChunkBytes>
+using first_fit_heap_of = fit_heap<Config, first_fit_choice, ChunkBytes>;
+
 }  // namespace detail
 
 namespace policy {
 
-struct first_fit {
-  using axis = alloy::axis::search;
-
-  /// Tuned form: `ChunkBytes` is the heap's first chunk (later ones grow geometrically);
-  /// 0 means max(the memory source's preferred chunk, 64 KiB).
-  template <std::size_t ChunkBytes>
-  struct with {
-    static_assert(ChunkBytes == 0 || detail::is_pow2(ChunkBytes),
-                  "first_fit::with<ChunkBytes>: ChunkBytes must be 0 (automatic) or a power of two");
-    using axis = alloy::axis::search;
-    template <class Config>
-    using heap = detail::fit_heap<Config, detail::first_fit_choice, ChunkBytes>;
-    static std::string name() { return "first_fit::with<" + std::to_string(ChunkBytes) + ">"; }
-  };
-
-  template <class Config>
-  using heap = detail::fit_heap<Config, detail::first_fit_choice, 0>;
-  static std::string name() { return "first_fit"; }
+struct first_fit : detail::tagged_search_policy<first_fit, detail::first_fit_heap_of> {
+  static constexpr std::string_view base_name = "first_fit";
 };
 
 }  // namespace policy

@@ -7,8 +7,11 @@
 // Allocation is O(n) in the worst case (a full lap), but spreads allocations over the heap
 // instead of piling them at low addresses. The heap is detail::fit_heap, shared with first_fit
 // and best_fit; this header is the choice and its rover.
+//
+// Tuned form: P::next_fit::with<ChunkBytes>, the first chunk taken from the memory source (later
+// ones grow geometrically); 0, the default, means max(the source's preferred chunk, 64 KiB).
 #pragma once
-#include <string>
+#include <string_view>
 
 #include "../detail/fit_heap.hpp"
 #include "concept.hpp"
@@ -50,28 +53,15 @@ class next_fit_choice {
   void* rover_ = nullptr;
 };
 
+template <class Config, std::size_t ChunkBytes>
+using next_fit_heap_of = fit_heap<Config, next_fit_choice, ChunkBytes>;
+
 }  // namespace detail
 
 namespace policy {
 
-struct next_fit {
-  using axis = alloy::axis::search;
-
-  /// Tuned form: `ChunkBytes` is the heap's first chunk (later ones grow geometrically);
-  /// 0 means max(the memory source's preferred chunk, 64 KiB).
-  template <std::size_t ChunkBytes>
-  struct with {
-    static_assert(ChunkBytes == 0 || detail::is_pow2(ChunkBytes),
-                  "next_fit::with<ChunkBytes>: ChunkBytes must be 0 (automatic) or a power of two");
-    using axis = alloy::axis::search;
-    template <class Config>
-    using heap = detail::fit_heap<Config, detail::next_fit_choice, ChunkBytes>;
-    static std::string name() { return "next_fit::with<" + std::to_string(ChunkBytes) + ">"; }
-  };
-
-  template <class Config>
-  using heap = detail::fit_heap<Config, detail::next_fit_choice, 0>;
-  static std::string name() { return "next_fit"; }
+struct next_fit : detail::tagged_search_policy<next_fit, detail::next_fit_heap_of> {
+  static constexpr std::string_view base_name = "next_fit";
 };
 
 }  // namespace policy

@@ -9,32 +9,19 @@
 // bit scans always fits ("good fit"); the block is split and the rest filed again. The heap
 // (boundary tags, coalescing, splitting, growth) is the one the fit policies use
 // (detail/tagged_heap.hpp); tlsf differs only in its index (detail/tlsf_heap.hpp).
+//
+// Tuned form: P::tlsf::with<ChunkBytes>, the first chunk taken from the memory source (later
+// ones grow geometrically); 0, the default, means max(the source's preferred chunk, 64 KiB).
 #pragma once
-#include <string>
+#include <string_view>
 
 #include "../detail/tlsf_heap.hpp"
 #include "concept.hpp"
 
 namespace alloy::policy {
 
-struct tlsf {
-  using axis = alloy::axis::search;
-
-  /// Tuned form: `ChunkBytes` is the heap's first chunk (later ones grow geometrically);
-  /// 0 means max(the memory source's preferred chunk, 64 KiB).
-  template <std::size_t ChunkBytes>
-  struct with {
-    static_assert(ChunkBytes == 0 || detail::is_pow2(ChunkBytes),
-                  "tlsf::with<ChunkBytes>: ChunkBytes must be 0 (automatic) or a power of two");
-    using axis = alloy::axis::search;
-    template <class Config>
-    using heap = detail::tlsf_heap<Config, ChunkBytes>;
-    static std::string name() { return "tlsf::with<" + std::to_string(ChunkBytes) + ">"; }
-  };
-
-  template <class Config>
-  using heap = detail::tlsf_heap<Config, 0>;
-  static std::string name() { return "tlsf"; }
+struct tlsf : detail::tagged_search_policy<tlsf, detail::tlsf_heap> {
+  static constexpr std::string_view base_name = "tlsf";
 };
 
 }  // namespace alloy::policy
