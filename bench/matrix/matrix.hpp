@@ -84,7 +84,9 @@ const cell_metrics& memory_run(const Workload& w) {
   if constexpr (Workload::measures_memory) {
     m.peak_reserved_bytes = static_cast<double>(probe.peak_reserved());
     m.peak_live_bytes = static_cast<double>(probe.peak_live());
-    if (probe.peak_live() > 0) m.memory_ratio = m.peak_reserved_bytes / m.peak_live_bytes;
+    // A system allocator measured by the growth of its process-wide footprint may not grow at
+    // all (it reuses memory an earlier cell left it): no figure rather than a false 0.
+    if (probe.peak_live() > 0 && probe.peak_reserved() > 0) m.memory_ratio = m.peak_reserved_bytes / m.peak_live_bytes;
     m.external_fragmentation = probe.external_fragmentation();
     m.largest_free_block = probe.largest_free_block();
     m.memory_rounds = static_cast<double>(done_rounds);

@@ -8,7 +8,11 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
+// g++ 12 warns (maybe-uninitialized) inside <regex> itself under the sanitizers: not our code.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <regex>
+#pragma GCC diagnostic pop
 #include <sstream>
 
 #include "matrix.hpp"
@@ -19,6 +23,16 @@ namespace {
 options& mutable_options() {
   static options o;
   return o;
+}
+
+std::vector<cell_info>& cells_of_last_run() {
+  static std::vector<cell_info> cells;
+  return cells;
+}
+
+std::vector<cell_result>& results_of_last_run() {
+  static std::vector<cell_result> results;
+  return results;
 }
 
 void print_help(const char* program) {
@@ -86,15 +100,21 @@ class progress_reporter final : public benchmark::BenchmarkReporter {
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
     const double left = elapsed / static_cast<double>(done_) * static_cast<double>(total_ - done_);
     std::string figure;
+    const std::string name = shown->run_name.function_name;
+    cell_result result{name.substr(0, name.find('/')), name.substr(name.find('/') + 1), 0, {}, ""};
     if (shown->error_occurred) {
       figure = "error: " + shown->error_message;
+      result.error = shown->error_message;
     } else {
       const auto pairs = shown->counters.find("pairs");
       const double per_pair = shown->GetAdjustedRealTime() / (pairs == shown->counters.end() ? 1.0 : pairs->second.value);
+      result.ns_per_pair = per_pair;
+      for (const auto& [key, counter] : shown->counters) result.counters.emplace_back(key, counter.value);
       char buf[64];
       std::snprintf(buf, sizeof buf, "%.2f ns/pair", per_pair);
       figure = buf;
     }
+    results_of_last_run().push_back(std::move(result));
     std::printf("[%4zu/%zu %3.0f%% ~%dm%02ds left] %s  %s\n", done_, total_,
                 100.0 * static_cast<double>(done_) / static_cast<double>(total_), static_cast<int>(left) / 60,
                 static_cast<int>(left) % 60, shown->run_name.function_name.c_str(), figure.c_str());
@@ -109,6 +129,8 @@ class progress_reporter final : public benchmark::BenchmarkReporter {
 }  // namespace
 
 const options& current_options() { return mutable_options(); }
+const std::vector<cell_info>& last_cells() { return cells_of_last_run(); }
+const std::vector<cell_result>& last_results() { return results_of_last_run(); }
 
 void add_reference_cells(registry& r) {
   add_cell<hand_free_list_cell>(r);
@@ -200,6 +222,8 @@ int run_matrix(int argc, char** argv, const std::vector<cell_adder>& adders) {
                               "peak reserved from the system / peak live requested bytes");
 
   std::printf("alloy: %zu benchmarks (%zu cells), %d repetition(s) each\n", total, r.cells().size(), o.repetitions);
+  cells_of_last_run() = r.cells();
+  results_of_last_run().clear();
   progress_reporter progress{total};
   benchmark::RunSpecifiedBenchmarks(&progress);
   benchmark::Shutdown();

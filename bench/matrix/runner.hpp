@@ -58,6 +58,24 @@ class registry {
 
 using cell_adder = void (*)(registry&);
 
+/// One finished benchmark, as the progress line showed it (the median when repeated).
+struct cell_result {
+  std::string workload, cell;
+  double ns_per_pair = 0;
+  std::vector<std::pair<std::string, double>> counters;  ///< every counter, by name
+  std::string error;                                      ///< empty when it ran
+
+  double counter(const std::string& name, double otherwise = -1) const {
+    for (const auto& [key, value] : counters)
+      if (key == name) return value;
+    return otherwise;
+  }
+};
+
+/// The cells and results of the last run_matrix() in this process (for tools like alloy-advise).
+const std::vector<cell_info>& last_cells();
+const std::vector<cell_result>& last_results();
+
 /// Parses the options, registers the baselines, the hand-written free list and every cell the
 /// adders add, runs them workload by workload with progress, and writes the JSON.
 int run_matrix(int argc, char** argv, const std::vector<cell_adder>& adders);
