@@ -20,11 +20,12 @@ void add_first_fit(registry& r);
 void add_best_fit(registry& r);
 void add_next_fit(registry& r);
 void add_tlsf(registry& r);
+void add_buddy(registry& r);
 
 /// Every slice, in the order the report lists them.
 inline const std::vector<cell_adder>& slices() {
-  static const std::vector<cell_adder> all{&add_segregated_fit, &add_tlsf, &add_first_fit, &add_best_fit,
-                                          &add_next_fit};
+  static const std::vector<cell_adder> all{&add_segregated_fit, &add_tlsf, &add_buddy, &add_first_fit,
+                                          &add_best_fit, &add_next_fit};
   return all;
 }
 
