@@ -6,11 +6,13 @@
 //   /usr/bin/python3 tools/report/report.py mine.json --out my_report
 #include <bench/matrix/matrix.hpp>
 
+#include "custom_policy/fibonacci_classes.hpp"  // a policy of your own joins like any other
+
 namespace P = alloy::policy;
 using boost::mp11::mp_list;
 
 using my_matrix = alloy::bench::matrix<mp_list<P::segregated_fit, P::tlsf>,                    // search
                                        mp_list<P::single_thread, P::locked<>>,                 // threading
-                                       mp_list<P::pow2_classes<16, 4096>, P::geometric_classes<16, 16384, 4>>>;
+                                       mp_list<P::pow2_classes<16, 4096>, example::fibonacci_classes<16, 4096>>>;
 
 int main(int argc, char** argv) { return alloy::bench::run<my_matrix>(argc, argv); }
