@@ -25,3 +25,21 @@ function(alloy_add_test name)
     set_tests_properties(${name} PROPERTIES LABELS "${ARG_LABELS}")
   endif()
 endfunction()
+
+# alloy_add_benchmark(NAME SOURCES... [LIBRARIES l...] [SMOKE args...] [LABELS l...]):
+# a benchmark program built with the project's settings, and — in a test build without
+# sanitizers — a smoke run of it registered with CTest (label `bench` plus LABELS), so every
+# benchmark is known to run. SMOKE gives the smoke run's arguments (default: a 1 ms minimum time).
+function(alloy_add_benchmark name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;LIBRARIES;SMOKE;LABELS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE ${ARG_LIBRARIES})
+  alloy_project_settings(${name})
+  if(NOT ARG_SMOKE)
+    set(ARG_SMOKE --benchmark_min_time=0.001)
+  endif()
+  if(ALLOY_BUILD_TESTS AND NOT ALLOY_SANITIZE)
+    add_test(NAME ${name}.smoke COMMAND ${name} ${ARG_SMOKE})
+    set_tests_properties(${name}.smoke PROPERTIES LABELS "bench;${ARG_LABELS}")
+  endif()
+endfunction()
