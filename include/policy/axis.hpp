@@ -43,10 +43,4 @@ concept any_policy = requires { typename P::axis; };
 template <class Axis>
 struct axis_info;
 
-/// A policy's readable name, as `name_of` and the benchmark report print it.
-template <class P>
-std::string policy_name() {
-  return std::string(P::name());
-}
-
 }  // namespace alloy

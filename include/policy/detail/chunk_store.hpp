@@ -100,7 +100,6 @@ class chunk_store {
 
   std::size_t reserved_bytes() const noexcept { return reserved_ + registry_.table_bytes(); }
   std::size_t peak_reserved_bytes() const noexcept { return peak_; }
-  std::size_t chunk_count() const noexcept { return registry_.size(); }
 
   /// The chunk list is doubly linked and every chunk is registered.
   bool invariant() const noexcept {
