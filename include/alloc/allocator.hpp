@@ -4,7 +4,6 @@
 //   using small_objects = alloy::allocator<P::segregated_fit, P::pow2_classes<8, 256>,
 //                                          P::single_thread, P::align<16>>;
 #pragma once
-#include <boost/hana/define_struct.hpp>
 #include <boost/mp11/algorithm.hpp>
 #include <string>
 #include <string_view>
@@ -23,15 +22,14 @@
 namespace alloy {
 
 /// What a composed allocator guarantees, derived from its policies at compile time.
-/// Reflected with Boost.Hana so the benchmark report prints every field.
+/// (The benchmark report reflects it with Boost.Hana: bench/matrix/reflect.hpp.)
 struct allocator_properties {
-  BOOST_HANA_DEFINE_STRUCT(allocator_properties,
-                           (bool, thread_safe),
-                           (std::string_view, allocate_cost),   // worst case: O(1), O(log n), O(n)
-                           (std::string_view, free_cost),
-                           (std::size_t, alignment),            // every block is aligned to at least this
-                           (bool, free_needs_size),             // false: deallocate(p) works for every block
-                           (std::size_t, max_class_size));      // largest size served by a size class
+  bool thread_safe;
+  std::string_view allocate_cost;  // worst case: O(1), O(log n), O(n)
+  std::string_view free_cost;
+  std::size_t alignment;           // every block is aligned to at least this
+  bool free_needs_size;            // false: deallocate(p) works for every block
+  std::size_t max_class_size;      // largest size served by a size class
 };
 
 template <class Allocator>
@@ -74,14 +72,15 @@ class basic_allocator {
     return allocate_edge(size, align);
   }
 
-  /// Sized free, the fast path: `size` (and `align`) as given to allocate. `p` is not null.
+  /// Sized free, the fast path: `size` (and `align`) as given to allocate. A null `p` is
+  /// ignored, as by the unsized form: the cleanup after a failed allocate may free what it got.
   ALLOY_FAST_PATH void deallocate(void* p, std::size_t size) noexcept {
-    if (size - 1 < fast_sizes) [[likely]] return impl_.deallocate(p, size, alignment);
+    if (size - 1 < fast_sizes && p != nullptr) [[likely]] return impl_.deallocate(p, size, alignment);
     deallocate_edge(p, size, alignment);
   }
   ALLOY_FAST_PATH void deallocate(void* p, std::size_t size, std::size_t align) noexcept {
     align = align < alignment ? alignment : align;
-    if (size - 1 < fast_sizes) [[likely]] return impl_.deallocate(p, size, align);
+    if (size - 1 < fast_sizes && p != nullptr) [[likely]] return impl_.deallocate(p, size, align);
     deallocate_edge(p, size, align);
   }
   /// Unsized free: works for every block of this allocator; a null pointer is ignored.
@@ -115,9 +114,27 @@ class basic_allocator {
     return impl_.stats();
   }
 
-  /// The layer stack itself, for tests and tools that inspect a particular layer.
+  /// The layer stack: the top layer, which derives from every layer down to the threading
+  /// layer, so each of their members is reachable here whatever the threading policy
+  /// (`heap.layers().fail_after(3)`, `heap.layers().live_blocks()`). Below a thread-safe
+  /// threading layer the heap is reached with the lock held: `heap.layers().lock()->metrics()`.
   top_type& layers() noexcept { return impl_; }
   const top_type& layers() const noexcept { return impl_; }
+
+  /// The layer a policy of this composition built, by the policy's type:
+  /// `heap.layer<P::fail_after>().fail_after(3)`, `heap.layer<P::locked<>>().lock()`. Every
+  /// layer from the top down to the threading layer is reachable; the heap too under
+  /// `single_thread`, where no lock stands between it and the user.
+  template <class Policy>
+  auto& layer() noexcept
+    requires boost::mp11::mp_contains<policies, Policy>::value
+  {
+    using target = typename Composition::template layer_of<typename Policy::axis>;
+    static_assert(std::is_base_of_v<target, top_type>,
+                  "allocator::layer<P>(): this layer sits below a thread-safe threading layer; reach it "
+                  "with the lock held: heap.layers().lock()");
+    return static_cast<target&>(impl_);
+  }
 
  private:
   // The fast paths test 1 <= size <= fast_sizes in one compare: the sizes the heap serves from
@@ -130,7 +147,7 @@ class basic_allocator {
     return impl_.allocate(size, align);
   }
   ALLOY_SLOW_PATH void deallocate_edge(void* p, std::size_t size, std::size_t align) noexcept {
-    impl_.deallocate(p, size + (size == 0), align);
+    if (p != nullptr) impl_.deallocate(p, size + (size == 0), align);
   }
 
   top_type impl_;

@@ -122,14 +122,10 @@ struct malloc_functions {
 
   static Allocator& heap() noexcept { return process_heap<Allocator>::get(); }
 
-  /// The layer holding the heap's lock, where the threading policy exposes one with
-  /// `with_lock(f)`: locked<> itself, or thread_local_cache's locked back end.
-  static auto& locked_heap(Allocator& h) noexcept
-    requires requires { h.layers().with_lock([](auto&) noexcept {}); } || requires { h.layers().back_end().with_lock([](auto&) noexcept {}); }
-  {
-    if constexpr (requires { h.layers().with_lock([](auto&) noexcept {}); }) return h.layers();
-    else return h.layers().back_end();
-  }
+  /// The stack holds a thread-safe threading layer, which offers locked access to the heap
+  /// below it (`with_lock(f)`): locked<> itself, or thread_local_cache's back end.
+  static constexpr bool has_lock = requires(Allocator& h) { h.layers().with_lock([](auto&) noexcept {}); };
+
   static std::size_t page_size() noexcept { return static_cast<std::size_t>(::sysconf(_SC_PAGESIZE)); }
 
   ALLOY_FAST_PATH static void* malloc(std::size_t size) noexcept {
@@ -143,9 +139,9 @@ struct malloc_functions {
     Allocator& h = heap();
     // A block Alloy never handed out (ld.so's, from before the preload took effect) is left
     // where it is: nobody here can give it back.
-    if constexpr (requires { locked_heap(h); }) {
+    if constexpr (has_lock) {
       // owns and free in one critical section of the threading layer, not two.
-      locked_heap(h).with_lock([p](auto& inner) noexcept {
+      h.layers().with_lock([p](auto& inner) noexcept {
         if (inner.owns(p)) [[likely]] inner.deallocate(p);
       });
     } else {

@@ -9,6 +9,7 @@
 #pragma once
 #include <boost/mp11/algorithm.hpp>
 #include <boost/mp11/list.hpp>
+#include <boost/mp11/map.hpp>
 #include <type_traits>
 
 #include "../../policy/alignment/concept.hpp"
@@ -83,16 +84,33 @@ struct pick {
 }  // namespace detail
 
 /// One design: a policy per axis, in axis order. `allocator<...>` resolves to `basic_allocator<composition<...>>`.
+/// The composition is also the `Config` every layer sees: the heap is built from it, and each layer
+/// stacked above reaches it as `typename Inner::config` (so a thread cache bins by the heap's own size
+/// classes and takes its bookkeeping from the composition's memory source).
 template <class Source, class Classes, class Search, class Alignment, class Hardening, class Stats, class Checks,
           class Faults, class Threading>
 struct composition {
   using policies = boost::mp11::mp_list<Source, Classes, Search, Alignment, Hardening, Stats, Checks, Faults, Threading>;
+  using source = Source;
+  using classes = Classes;
   static constexpr std::size_t alignment = Alignment::value;
-  using heap = typename Search::template heap<detail::heap_config<Source, Classes, alignment, Hardening>>;
-  /// The layer stack: heap, then stats, checks, faults and threading wrapped around it in that order
-  /// (an injected failure reaches neither the checks nor the counters).
-  using top = typename Threading::template layer<
-      typename Faults::template layer<typename Checks::template layer<typename Stats::template layer<heap>>>>;
+  using hardening = Hardening;
+  using heap = typename Search::template heap<composition>;
+  /// The layer stack, bottom to top: the heap; the threading layer, which shares the heap between
+  /// threads; then stats, checks and faults, which see every call the user makes whatever the
+  /// threading (an injected failure reaches neither the checks nor the counters). Each layer above
+  /// the threading layer derives from the one below, so `layers()` reaches all their members.
+  using threaded = typename Threading::template layer<heap>;
+  using counted = typename Stats::template layer<threaded>;
+  using checked = typename Checks::template layer<counted>;
+  using top = typename Faults::template layer<checked>;
+  /// The layer a policy on `Axis` built (an identity policy's is the layer below it).
+  template <class Axis>
+  using layer_of = boost::mp11::mp_second<boost::mp11::mp_map_find<
+      boost::mp11::mp_list<boost::mp11::mp_list<axis::search, heap>, boost::mp11::mp_list<axis::threading, threaded>,
+                           boost::mp11::mp_list<axis::stats, counted>, boost::mp11::mp_list<axis::checks, checked>,
+                           boost::mp11::mp_list<axis::faults, top>>,
+      Axis>>;
   static_assert(hardening_fits_threading<Hardening, Threading>,
                 "alloy::allocator<...>: encoded_links and double_free_check cannot guard the blocks a thread cache "
                 "keeps in its own lists (thread_local_cache); use P::locked<> or P::single_thread with them, or "

@@ -23,20 +23,34 @@
 #include <array>
 #include <cstdint>
 #include <cstring>
+#include <mutex>
+#include <type_traits>
 #include <string>
 
 #include "../detail/heap_layer.hpp"
 #include "../detail/math.hpp"
 #include "../detail/reallocate.hpp"
 #include "../detail/sanitizer.hpp"
+#include "../threading/spin_mutex.hpp"
 #include "concept.hpp"
 #include "report.hpp"
 
 namespace alloy {
 namespace detail {
 
+/// No lock: the stack below is single-threaded, and so is this layer's state.
+struct no_lock {
+  void lock() noexcept {}
+  void unlock() noexcept {}
+};
+
 template <class Inner, std::size_t QuarantineBlocks>
 class checked_layer : public Inner {
+  // Above a thread-safe layer (locked, thread cache) every thread's calls come here: the live
+  // list and the quarantine are then guarded by a lock of their own. The layers below take
+  // theirs inside it, always in that order.
+  using mutex_type = std::conditional_t<Inner::is_thread_safe, spin_mutex, no_lock>;
+  using guard = std::lock_guard<mutex_type>;
   struct header {
     header* prev;            // live list (quarantine: `next` only, oldest first)
     header* next;
@@ -67,12 +81,13 @@ class checked_layer : public Inner {
   checked_layer() = default;
   checked_layer(const checked_layer&) = delete;
   checked_layer& operator=(const checked_layer&) = delete;
-  ~checked_layer() { release(); }
+  ~checked_layer() { release(); }  // leaks are named while the layers below still stand
 
   /// The name reports give (alloy::allocator sets it to its own name_of).
   void name_reports(std::string (*name)()) noexcept { name_ = name; }
 
   void* allocate(std::size_t size, std::size_t align) noexcept {
+    guard g(mutex_);
     const std::size_t front = front_bytes(align);
     if (front > max_request - canary_bytes || size > max_request - canary_bytes - front) return nullptr;
     void* base = Inner::allocate(front + size + canary_bytes, align);
@@ -84,6 +99,7 @@ class checked_layer : public Inner {
   }
 
   void deallocate(void* p, std::size_t size, std::size_t /*align*/) noexcept {
+    guard g(mutex_);
     header* h = live_header(p);
     if (h == nullptr) return;
     if (size != h->size) report(check::size_mismatch, p, h->size);
@@ -91,21 +107,27 @@ class checked_layer : public Inner {
   }
 
   void deallocate(void* p) noexcept {
+    guard g(mutex_);
     if (header* h = live_header(p)) close(h);
   }
 
   void* reallocate(void* p, std::size_t /*old_size*/, std::size_t new_size, std::size_t align) noexcept {
-    header* h = live_header(p);
-    if (h == nullptr) return nullptr;
-    verify_canaries(h);
-    std::byte* base = user_of(h) - h->front;
-    if (h->front + new_size + canary_bytes <= Inner::usable_size(base)) {  // fits where it lies
-      h->size = new_size;
-      h->resized = 1;
-      fill_tail(h);
-      return p;
+    std::size_t old_size;
+    {
+      guard g(mutex_);
+      header* h = live_header(p);
+      if (h == nullptr) return nullptr;
+      verify_canaries(h);
+      std::byte* base = user_of(h) - h->front;
+      if (h->front + new_size + canary_bytes <= Inner::usable_size(base)) {  // fits where it lies
+        h->size = new_size;
+        h->resized = 1;
+        fill_tail(h);
+        return p;
+      }
+      old_size = h->size;
     }
-    return reallocate_by_copy(*this, p, h->size, new_size, align);
+    return reallocate_by_copy(*this, p, old_size, new_size, align);  // allocate and free lock themselves
   }
 
   /// The bytes the user may use: exactly the size asked for (the rest is canary).
@@ -119,6 +141,7 @@ class checked_layer : public Inner {
 
   /// Reports every live block as a leak, verifies the quarantine, then releases everything.
   void release() noexcept {
+    guard g(mutex_);
     for (header* h = live_; h != nullptr; h = h->next) report(check::leak, user_of(h), h->size);
     live_ = nullptr;
     live_count_ = 0;
@@ -129,6 +152,7 @@ class checked_layer : public Inner {
   /// The inner heap's invariant, and the live list and quarantine are well formed.
   bool invariant() const noexcept {
     if (!Inner::invariant()) return false;
+    guard g(mutex_);
     std::size_t n = 0;
     for (const header* h = live_; h != nullptr; h = h->next, ++n) {
       if (n > live_count_ || h->state != live_state || (h->next != nullptr && h->next->prev != h)) return false;
@@ -142,8 +166,14 @@ class checked_layer : public Inner {
     return n == quarantined_;
   }
 
-  std::size_t live_blocks() const noexcept { return live_count_; }
-  std::size_t quarantined_blocks() const noexcept { return quarantined_; }
+  std::size_t live_blocks() const noexcept {
+    guard g(mutex_);
+    return live_count_;
+  }
+  std::size_t quarantined_blocks() const noexcept {
+    guard g(mutex_);
+    return quarantined_;
+  }
 
  private:
   static constexpr std::size_t front_bytes(std::size_t align) noexcept { return align_up(lead_bytes, align); }
@@ -274,6 +304,7 @@ class checked_layer : public Inner {
   std::size_t quarantined_ = 0;
   std::size_t quarantined_bytes_ = 0;
   std::string (*name_)() = nullptr;
+  mutable mutex_type mutex_;
 };
 
 }  // namespace detail

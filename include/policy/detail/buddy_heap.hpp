@@ -58,6 +58,7 @@ class buddy_heap {
   static constexpr std::size_t min_block = std::max(MinBlock, std::bit_ceil(header + list_type::node_bytes));
   static constexpr unsigned min_order = log2_floor(min_block);
   static constexpr unsigned max_order = log2_floor(MaxBlock);
+  using config = Config;  // the design, seen by every layer stacked above
   static constexpr bool is_thread_safe = false;
   static constexpr complexity alloc_complexity = complexity::logarithmic;
   static constexpr complexity free_complexity = complexity::logarithmic;

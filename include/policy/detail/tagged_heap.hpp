@@ -102,6 +102,7 @@ class tagged_heap {
   static constexpr std::size_t chunk_bytes = std::max<std::size_t>(
       ChunkBytes == 0 ? std::max<std::size_t>(source_type::preferred_chunk_bytes, std::size_t{1} << 16) : ChunkBytes,
       source_type::granule);
+  using config = Config;  // the design, seen by every layer stacked above
   static constexpr bool is_thread_safe = false;
   static constexpr complexity alloc_complexity = Index::alloc_complexity;
   static constexpr complexity free_complexity = Index::free_complexity;

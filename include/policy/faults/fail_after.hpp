@@ -12,6 +12,7 @@
 // Spelling: `P::fail_after` (disarmed until armed at run time), `P::fail_after::with<N>` (armed
 // from construction: N allocations succeed, the next one fails).
 #pragma once
+#include <atomic>
 #include <cstdint>
 #include <string>
 
@@ -20,6 +21,8 @@
 namespace alloy {
 namespace detail {
 
+/// Sits above the threading layer, so it counts every request of every thread. Its state is
+/// atomic for that reason; disarmed, a request costs one relaxed load.
 template <class Inner, std::size_t InitialCountdown>
 class fault_layer : public Inner {
  public:
@@ -27,11 +30,14 @@ class fault_layer : public Inner {
   void fail_after(std::size_t n) noexcept { arm(n, false); }
   /// `n` allocations succeed, then every one fails until disarm(): the heap "runs out".
   void fail_all_after(std::size_t n) noexcept { arm(n, true); }
-  void disarm() noexcept { countdown_ = 0; persistent_ = false; }
+  void disarm() noexcept {
+    persistent_.store(false, std::memory_order_relaxed);
+    countdown_.store(0, std::memory_order_relaxed);
+  }
   /// Whether an armed failure has yet to happen.
-  bool failure_pending() const noexcept { return countdown_ != 0; }
+  bool failure_pending() const noexcept { return countdown_.load(std::memory_order_relaxed) != 0; }
   /// Allocations failed on purpose so far.
-  std::size_t injected_failures() const noexcept { return injected_; }
+  std::size_t injected_failures() const noexcept { return injected_.load(std::memory_order_relaxed); }
 
   void* allocate(std::size_t size, std::size_t align) noexcept {
     return fails_now() ? nullptr : Inner::allocate(size, align);
@@ -43,19 +49,24 @@ class fault_layer : public Inner {
 
  private:
   void arm(std::size_t n, bool persistent) noexcept {
-    countdown_ = n + 1;
-    persistent_ = persistent;
+    persistent_.store(persistent, std::memory_order_relaxed);
+    countdown_.store(n + 1, std::memory_order_relaxed);
   }
+  /// Counts one request down; exactly one thread sees the count reach zero.
   bool fails_now() noexcept {
-    if (countdown_ == 0 || --countdown_ != 0) [[likely]] return false;
-    ++injected_;
-    if (persistent_) countdown_ = 1;  // the next request fails again
+    std::size_t left = countdown_.load(std::memory_order_relaxed);
+    do {
+      if (left == 0) [[likely]] return false;
+    } while (!countdown_.compare_exchange_weak(left, left - 1, std::memory_order_relaxed));
+    if (left != 1) return false;
+    injected_.fetch_add(1, std::memory_order_relaxed);
+    if (persistent_.load(std::memory_order_relaxed)) countdown_.store(1, std::memory_order_relaxed);  // the next fails too
     return true;
   }
 
-  std::size_t countdown_ = InitialCountdown;  // 0: disarmed; 1: the next request fails
-  std::size_t injected_ = 0;
-  bool persistent_ = false;
+  std::atomic<std::size_t> countdown_{InitialCountdown};  // 0: disarmed; 1: the next request fails
+  std::atomic<std::size_t> injected_{0};
+  std::atomic<bool> persistent_{false};
 };
 
 }  // namespace detail

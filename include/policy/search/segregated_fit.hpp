@@ -66,6 +66,7 @@ class segregated_heap {
   }
 
  public:
+  using config = Config;  // the design, seen by every layer stacked above
   static constexpr bool is_thread_safe = false;
   static constexpr complexity alloc_complexity = std::max(complexity::constant, large_cost(true));
   static constexpr complexity free_complexity = std::max(complexity::constant, large_cost(false));
@@ -108,6 +109,22 @@ class segregated_heap {
       return;
     }
     store_.give_back(h);
+  }
+
+  /// A block's start and class, read from its chunk header alone (found by masking, written
+  /// when the chunk was taken and fixed while it lives), so a thread cache may ask without the
+  /// heap's lock; `size_class` is `classes::count` or more for a large block. Only when every
+  /// block lives in a chunk of this heap's store (no separate large heap).
+  struct lookup_result {
+    void* block;
+    std::size_t size_class;
+  };
+  ALLOY_FAST_PATH static lookup_result cached_lookup(const void* p) noexcept
+    requires(!has_large_heap)
+  {
+    const chunk_header* h = store_type::header_of(p);
+    if (h->kind == large_kind) [[unlikely]] return {const_cast<void*>(p), ~std::size_t{0}};
+    return {block_start(h, p), h->kind};
   }
 
   void* reallocate(void* p, std::size_t old_size, std::size_t new_size, std::size_t align) noexcept {

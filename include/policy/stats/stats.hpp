@@ -4,6 +4,7 @@
 // really hold; requested_bytes/granted_bytes over all allocations give internal waste.
 #pragma once
 #include <algorithm>
+#include <atomic>
 #include <boost/hana/define_struct.hpp>
 #include <string>
 
@@ -39,8 +40,49 @@ struct stats_snapshot {
 
 namespace detail {
 
+/// A counter of the stats layer: a plain integer over a single-threaded stack, a relaxed atomic
+/// over a thread-safe one (the layer sits above the threading layer, so it sees every thread's
+/// calls; counts need no ordering, only no lost updates).
+template <bool Shared>
+class stat_counter {
+ public:
+  void add(std::size_t n) noexcept { value_ += n; }
+  void sub(std::size_t n) noexcept { value_ -= n; }
+  /// Raises the value to at least `n` (a high-water mark).
+  void raise_to(std::size_t n) noexcept { value_ = std::max(value_, n); }
+  /// Adds `n` and returns the new value.
+  std::size_t add_fetch(std::size_t n) noexcept { return value_ += n; }
+  std::size_t get() const noexcept { return value_; }
+  void reset() noexcept { value_ = 0; }
+
+ private:
+  std::size_t value_ = 0;
+};
+
+template <>
+class stat_counter<true> {
+ public:
+  void add(std::size_t n) noexcept { value_.fetch_add(n, std::memory_order_relaxed); }
+  void sub(std::size_t n) noexcept { value_.fetch_sub(n, std::memory_order_relaxed); }
+  void raise_to(std::size_t n) noexcept {
+    std::size_t seen = value_.load(std::memory_order_relaxed);
+    while (seen < n && !value_.compare_exchange_weak(seen, n, std::memory_order_relaxed)) {
+    }
+  }
+  std::size_t add_fetch(std::size_t n) noexcept { return value_.fetch_add(n, std::memory_order_relaxed) + n; }
+  std::size_t get() const noexcept { return value_.load(std::memory_order_relaxed); }
+  void reset() noexcept { value_.store(0, std::memory_order_relaxed); }
+
+ private:
+  std::atomic<std::size_t> value_{0};
+};
+
+/// Counts the user's calls: it sits above the threading layer, so whatever the threading policy
+/// (a thread cache included) one allocate is one allocation and its bytes are the user's.
 template <class Inner>
 class stats_layer : public Inner {
+  using counter = stat_counter<Inner::is_thread_safe>;
+
  public:
   using snapshot = stats_snapshot;
 
@@ -69,33 +111,32 @@ class stats_layer : public Inner {
   bool reserve(std::size_t size, std::size_t count) noexcept { return Inner::reserve(size, count); }
   void release() noexcept {
     Inner::release();
-    counters_.live_bytes = 0;
+    live_bytes_.reset();
   }
 
+  /// The counters, and the heap's memory figures (a thread cache first gives the calling
+  /// thread's cached blocks back, so free_bytes counts them).
   stats_snapshot stats() const noexcept {
-    stats_snapshot s = counters_;
     const heap_metrics m = Inner::metrics();
-    s.reserved_bytes = m.reserved_bytes;
-    s.peak_reserved_bytes = m.peak_reserved_bytes;
-    s.free_bytes = m.free_bytes;
-    s.largest_free_block = m.largest_free_block;
-    return s;
+    return stats_snapshot{live_bytes_.get(),       peak_live_bytes_.get(), m.reserved_bytes,
+                          m.peak_reserved_bytes,   m.free_bytes,           m.largest_free_block,
+                          allocations_.get(),      deallocations_.get(),   requested_bytes_.get(),
+                          granted_bytes_.get()};
   }
 
  private:
   void on_allocate(std::size_t requested, std::size_t granted) noexcept {
-    counters_.live_bytes += granted;
-    counters_.peak_live_bytes = std::max(counters_.peak_live_bytes, counters_.live_bytes);
-    ++counters_.allocations;
-    counters_.requested_bytes += requested;
-    counters_.granted_bytes += granted;
+    peak_live_bytes_.raise_to(live_bytes_.add_fetch(granted));
+    allocations_.add(1);
+    requested_bytes_.add(requested);
+    granted_bytes_.add(granted);
   }
   void on_deallocate(std::size_t granted) noexcept {
-    counters_.live_bytes -= granted;
-    ++counters_.deallocations;
+    live_bytes_.sub(granted);
+    deallocations_.add(1);
   }
 
-  stats_snapshot counters_{};
+  counter live_bytes_, peak_live_bytes_, allocations_, deallocations_, requested_bytes_, granted_bytes_;
 };
 
 }  // namespace detail

@@ -41,6 +41,7 @@ namespace detail {
 template <class Inner, class Mutex>
 class locked_layer {
  public:
+  using config = typename Inner::config;
   static constexpr bool is_thread_safe = true;
   static constexpr complexity alloc_complexity = Inner::alloc_complexity;
   static constexpr complexity free_complexity = Inner::free_complexity;
@@ -105,6 +106,20 @@ class locked_layer {
   void prepare_fork() noexcept { mutex_.lock(); }
   void after_fork_parent() noexcept { mutex_.unlock(); }
   void after_fork_child() noexcept { mutex_.unlock(); }
+
+  /// The layer below behind the lock, held while the handle lives (foonathan/memory's locked
+  /// proxy): `heap.layers().lock()->metrics()`.
+  class locked_handle {
+   public:
+    explicit locked_handle(locked_layer& l) noexcept : guard_(l.mutex_), inner_(l.inner_) {}
+    Inner* operator->() const noexcept { return &inner_; }
+    Inner& operator*() const noexcept { return inner_; }
+
+   private:
+    std::lock_guard<Mutex> guard_;
+    Inner& inner_;
+  };
+  locked_handle lock() noexcept { return locked_handle(*this); }
 
   /// Runs `f(heap)` on the layer below with the lock held: several operations as one.
   template <class F>
