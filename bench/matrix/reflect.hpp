@@ -1,7 +1,9 @@
 // Printing reflected records (BOOST_HANA_DEFINE_STRUCT) without a hand-kept field list:
 // every member reaches JSON, benchmark counters and reports by its own name.
 #pragma once
+#include <alloc/allocator.hpp>
 #include <boost/hana/accessors.hpp>
+#include <boost/hana/adapt_struct.hpp>
 #include <boost/hana/first.hpp>
 #include <boost/hana/for_each.hpp>
 #include <boost/hana/second.hpp>
@@ -11,6 +13,11 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+
+// The library's properties record is a plain struct (no Hana in <alloc/allocator.hpp>); the
+// report reflects it here, where reflection is used.
+BOOST_HANA_ADAPT_STRUCT(alloy::allocator_properties, thread_safe, allocate_cost, free_cost, alignment, free_needs_size,
+                        max_class_size);
 
 namespace alloy::bench {
 
