@@ -88,6 +88,20 @@ class basic_allocator {
     if (p != nullptr) impl_.deallocate(p);
   }
 
+  /// Frees `p` if this very instance handed it out, else does nothing and returns false (a
+  /// null `p` too): what a process malloc's free() needs, in one lookup where a thread-safe
+  /// threading layer offers it (owns() then deallocate() would look the block up twice).
+  bool try_deallocate(void* p) noexcept {
+    if (p == nullptr) return false;
+    if constexpr (std::is_same_v<top_type, typename Composition::threaded> && requires { impl_.try_deallocate(p); }) {
+      return impl_.try_deallocate(p);
+    } else {
+      if (!impl_.owns(p)) return false;
+      impl_.deallocate(p);
+      return true;
+    }
+  }
+
   /// Resizes the block to `new_size`, in place when the heap can, else by moving it.
   /// @returns the block, or nullptr with `p` untouched. A null `p` allocates.
   [[nodiscard]] void* reallocate(void* p, std::size_t old_size, std::size_t new_size, std::size_t align = 1) noexcept {

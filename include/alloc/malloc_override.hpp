@@ -122,10 +122,6 @@ struct malloc_functions {
 
   static Allocator& heap() noexcept { return process_heap<Allocator>::get(); }
 
-  /// The stack holds a thread-safe threading layer, which offers locked access to the heap
-  /// below it (`with_lock(f)`): locked<> itself, or thread_local_cache's back end.
-  static constexpr bool has_lock = requires(Allocator& h) { h.layers().with_lock([](auto&) noexcept {}); };
-
   static std::size_t page_size() noexcept { return static_cast<std::size_t>(::sysconf(_SC_PAGESIZE)); }
 
   ALLOY_FAST_PATH static void* malloc(std::size_t size) noexcept {
@@ -135,18 +131,10 @@ struct malloc_functions {
   }
 
   ALLOY_FAST_PATH static void free(void* p) noexcept {
-    if (p == nullptr) return;
-    Allocator& h = heap();
     // A block Alloy never handed out (ld.so's, from before the preload took effect) is left
-    // where it is: nobody here can give it back.
-    if constexpr (has_lock) {
-      // owns and free in one critical section of the threading layer, not two.
-      h.layers().with_lock([p](auto& inner) noexcept {
-        if (inner.owns(p)) [[likely]] inner.deallocate(p);
-      });
-    } else {
-      if (h.owns(p)) [[likely]] h.deallocate(p);
-    }
+    // where it is: nobody here can give it back. Through a thread cache over segregated fit a
+    // small block's free takes no lock: the class store's registry is read lock-free.
+    if (p != nullptr) heap().try_deallocate(p);
   }
 
   static void* calloc(std::size_t count, std::size_t size) noexcept {
@@ -173,6 +161,13 @@ struct malloc_functions {
     const std::size_t usable = h.usable_size(p);
     // Stay in place while the block is big enough and not mostly wasted; otherwise move.
     if (size <= usable && size >= usable / 2) return p;
+    if (usable > Allocator::properties.max_class_size && size > Allocator::properties.max_class_size) {
+      // Large to large: the heap resizes in place where it can (a large-block heap grows into a
+      // free neighbour) and copies only when it must.
+      void* moved = h.reallocate(p, usable, size, min_align);
+      if (moved == nullptr) errno = ENOMEM;
+      return moved;
+    }
     void* fresh = h.allocate(size);
     if (fresh == nullptr) {
       errno = ENOMEM;

@@ -1,13 +1,18 @@
 // The composition behind liballoy_malloc.so: a general-purpose heap for whole programs.
 //
 // - segregated_fit over geometric_classes<16, 128 KiB, 4>: O(1) allocate and free, at most
-//   25% rounding waste (jemalloc's spacing), 48 classes. Anything larger gets a chunk of its
-//   own straight from mmap, unmapped again on free (the large path) — glibc's mmap threshold
-//   is 128 KiB too. A larger top class (1 MiB was measured) keeps more freed memory resident:
-//   python3 peaked 8% above glibc with it, 2% with 128 KiB.
+//   25% rounding waste (jemalloc's spacing), 48 classes. A larger top class (1 MiB was
+//   measured) keeps more freed memory resident: python3 peaked 8% above glibc with it, 2% with
+//   128 KiB.
+// - Anything larger lives in a tlsf heap over large chunks (segregated_fit::with<0, P::tlsf>):
+//   freed large blocks coalesce and are reused with no system call, realloc grows a large
+//   block in place into a free neighbour, and a chunk that empties goes back to the system
+//   (one spare is kept, so a program that frees and allocates again does not map and unmap).
+//   Before, every large block was an mmap of its own and every free a munmap.
 // - system_pages: mmap, never malloc (this heap *is* malloc: system_malloc would recurse).
 // - align<16>: what glibc guarantees on x86-64 (max_align_t), so no program is surprised.
-// - thread_local_cache: per-thread bins in front of the locked heap; malloc takes no lock.
+// - thread_local_cache: per-thread bins in front of the locked heap; malloc takes no lock, and
+//   neither does free of a small block: the class store's registry answers owns() lock-free.
 #pragma once
 #include <alloc/allocator.hpp>
 #include <policy/all.hpp>
@@ -15,7 +20,7 @@
 namespace alloy {
 
 namespace P = alloy::policy;
-using malloc_heap = allocator<P::segregated_fit, P::geometric_classes<16, (1 << 17), 4>, P::system_pages, P::align<16>,
+using malloc_heap = allocator<P::segregated_fit::with<0, P::tlsf>, P::geometric_classes<16, (1 << 17), 4>, P::system_pages, P::align<16>,
                               P::thread_local_cache>;
 
 }  // namespace alloy

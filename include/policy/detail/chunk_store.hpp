@@ -29,7 +29,9 @@ struct chunk_header {
   std::size_t block_size;    // size of the blocks carved from the payload (heap-specific)
   std::uint32_t kind;        // size class index, or a heap-specific marker
   std::uint32_t reserved_;
+  std::uint64_t block_magic; // heap-specific: segregated fit divides by block_size with it
 };
+static_assert(sizeof(chunk_header) <= 64, "a chunk header fits the 64 bytes every chunk reserves for it");
 
 template <class Source, std::size_t Granule>
 class chunk_store {
@@ -65,7 +67,7 @@ class chunk_store {
       source_.deallocate_chunk(base, bytes);
       return nullptr;
     }
-    *h = chunk_header{nullptr, head_, base, bytes, payload, 0, 0, 0};
+    *h = chunk_header{nullptr, head_, base, bytes, payload, 0, 0, 0, 0};
     if (head_ != nullptr) head_->prev = h;
     head_ = h;
     reserved_ += bytes;

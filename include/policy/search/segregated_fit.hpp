@@ -111,17 +111,16 @@ class segregated_heap {
     store_.give_back(h);
   }
 
-  /// A block's start and class, read from its chunk header alone (found by masking, written
-  /// when the chunk was taken and fixed while it lives), so a thread cache may ask without the
-  /// heap's lock; `size_class` is `classes::count` or more for a large block. Only when every
-  /// block lives in a chunk of this heap's store (no separate large heap).
+  /// A block's start and class, without the heap's lock: the class store's registry answers
+  /// lock-free (detail/address_set.hpp), and the chunk header found by masking was written when
+  /// the chunk was taken and stays fixed while it lives. `size_class` is `classes::count` or
+  /// more for anything else — a large block, or a pointer this heap never handed out.
   struct lookup_result {
     void* block;
     std::size_t size_class;
   };
-  ALLOY_FAST_PATH static lookup_result cached_lookup(const void* p) noexcept
-    requires(!has_large_heap)
-  {
+  ALLOY_FAST_PATH lookup_result cached_lookup(const void* p) const noexcept {
+    if (!store_.owns(p)) [[unlikely]] return {const_cast<void*>(p), ~std::size_t{0}};
     const chunk_header* h = store_type::header_of(p);
     if (h->kind == large_kind) [[unlikely]] return {const_cast<void*>(p), ~std::size_t{0}};
     return {block_start(h, p), h->kind};
@@ -247,10 +246,17 @@ class segregated_heap {
     }
   }
 
-  static std::byte* block_start(const chunk_header* h, const void* p) noexcept {
-    const auto offset = static_cast<std::size_t>(static_cast<const std::byte*>(p) - h->payload);
-    return h->payload + (offset - offset % h->block_size);
+  /// The block `p` points into: its offset in the chunk divided by the block size with one
+  /// multiply by the chunk's magic, ceil(2^64 / block_size) — exact for 32-bit offsets
+  /// (Lemire, Kaser and Kurz, "Faster remainder by direct computation", 2019) — instead of a
+  /// division of 20-40 cycles on the unsized free path.
+  ALLOY_FAST_PATH static std::byte* block_start(const chunk_header* h, const void* p) noexcept {
+    const auto offset = static_cast<std::uint64_t>(static_cast<const std::byte*>(p) - h->payload);
+    const auto index = static_cast<std::uint64_t>((static_cast<__uint128_t>(h->block_magic) * offset) >> 64);
+    return h->payload + index * h->block_size;
   }
+  static constexpr std::uint64_t magic_for(std::size_t block_size) noexcept { return ~std::uint64_t{0} / block_size + 1; }
+  static_assert(granule <= (std::size_t{1} << 32), "block_start divides 32-bit offsets: class chunks stay under 4 GiB");
 
   /// The list of class `c` is empty: carve a batch from its chunk, taking a new chunk if needed.
   ALLOY_SLOW_PATH void* refill(std::size_t c) noexcept {
@@ -261,6 +267,7 @@ class segregated_heap {
       if (h == nullptr) return nullptr;
       h->kind = static_cast<std::uint32_t>(c);
       h->block_size = bs;
+      h->block_magic = magic_for(bs);
       codec_.admit(h->base, h->bytes);  // free-list links may point into this chunk from now on
       const std::size_t room = static_cast<std::size_t>(static_cast<std::byte*>(h->base) + h->bytes - h->payload);
       bump = {h->payload, h->payload + room / bs * bs};

@@ -63,6 +63,13 @@ class locked_layer {
     std::lock_guard guard(mutex_);
     inner_.deallocate(p);
   }
+  /// Frees `p` if the heap below handed it out; owns and free in one critical section.
+  bool try_deallocate(void* p) noexcept {
+    std::lock_guard guard(mutex_);
+    if (!inner_.owns(p)) return false;
+    inner_.deallocate(p);
+    return true;
+  }
   void* reallocate(void* p, std::size_t old_size, std::size_t new_size, std::size_t align) noexcept {
     std::lock_guard guard(mutex_);
     return inner_.reallocate(p, old_size, new_size, align);
@@ -120,6 +127,10 @@ class locked_layer {
     Inner& inner_;
   };
   locked_handle lock() noexcept { return locked_handle(*this); }
+
+  /// The layer below without the lock, for what it declares safe to call without it (a
+  /// lock-free lookup such as segregated fit's cached_lookup); nothing else may use it.
+  const Inner& unlocked() const noexcept { return inner_; }
 
   /// Runs `f(heap)` on the layer below with the lock held: several operations as one.
   template <class F>

@@ -90,7 +90,7 @@ class thread_cache_layer {
   /// Bytes one bin may hold before it gives a batch back (small bins are capped by count).
   static constexpr std::size_t bin_byte_limit = std::size_t{32} << 10;
   /// The heap can name a block's class without its lock (see the header comment).
-  static constexpr bool lock_free_lookup = requires(const void* p) { Inner::cached_lookup(p); };
+  static constexpr bool lock_free_lookup = requires(const Inner& heap, const void* p) { heap.cached_lookup(p); };
 
   /// A bin counts down the room it has left, so the free path tests one decrement.
   struct bin {
@@ -142,7 +142,6 @@ class thread_cache_layer {
   static constexpr complexity alloc_complexity = Inner::alloc_complexity;
   static constexpr complexity free_complexity = Inner::free_complexity;
   static constexpr std::size_t max_class_size = Inner::max_class_size;
-
   thread_cache_layer() noexcept {
     std::lock_guard guard(instances_mutex_);
     next_instance_ = instances_;
@@ -177,10 +176,23 @@ class thread_cache_layer {
   /// Unsized: cached too when the heap names the block's class without its lock.
   void deallocate(void* p) noexcept {
     if constexpr (lock_free_lookup) {
-      const auto found = Inner::cached_lookup(p);
+      const auto found = back_end_.unlocked().cached_lookup(p);
       if (found.size_class < bin_count) return cache_free(found.block, found.size_class);
     }
     back_end_.deallocate(p);
+  }
+
+  /// Frees `p` if this instance handed it out: one lookup where owns() and deallocate() make
+  /// two. A class block goes to the thread's bin with no lock; the rest is decided under it.
+  bool try_deallocate(void* p) noexcept {
+    if constexpr (lock_free_lookup) {
+      const auto found = back_end_.unlocked().cached_lookup(p);
+      if (found.size_class < bin_count) [[likely]] {
+        cache_free(found.block, found.size_class);
+        return true;
+      }
+    }
+    return back_end_.try_deallocate(p);
   }
 
   void* reallocate(void* p, std::size_t old_size, std::size_t new_size, std::size_t align) noexcept {
@@ -194,10 +206,17 @@ class thread_cache_layer {
     return reallocate_by_copy(*this, p, old_size, new_size, align);
   }
 
-  bool owns(const void* p) const noexcept { return back_end_.owns(p); }
+  /// Lock-free for the heap's class blocks (and for most foreign pointers) when the heap can
+  /// look a block up without its lock; the rest asks the back end under its lock.
+  bool owns(const void* p) const noexcept {
+    if constexpr (lock_free_lookup) {
+      if (back_end_.unlocked().cached_lookup(p).size_class < bin_count) return true;
+    }
+    return back_end_.owns(p);
+  }
   std::size_t usable_size(const void* p) const noexcept {
     if constexpr (lock_free_lookup) {
-      const auto found = Inner::cached_lookup(p);
+      const auto found = back_end_.unlocked().cached_lookup(p);
       if (found.size_class < bin_count) return block_size(found.size_class) - static_cast<std::size_t>(addr(p) - addr(found.block));
     }
     return back_end_.usable_size(p);
