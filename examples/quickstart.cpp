@@ -1,11 +1,5 @@
-// The README's first example, compiled and run by the tests.
-#include <alloc/allocator.hpp>
-#include <alloc/pmr_resource.hpp>
-#include <alloc/stl_allocator.hpp>
-#include <cstdio>
-#include <policy/all.hpp>
+#include <alloc/alloy.hpp>   // the allocator, every policy, stl_allocator and pmr_resource
 #include <vector>
-
 namespace P = alloy::policy;
 
 using small_objects = alloy::allocator<P::segregated_fit, P::pow2_classes<8, 256>,
@@ -17,13 +11,11 @@ int main() {
   heap.deallocate(p, 24);                // sized free: the fast path
   void* q = heap.allocate(100, 64);      // over-aligned request
   heap.deallocate(q);                    // unsized free works for every block
+
   std::vector<int, alloy::stl_allocator<int, small_objects>> v{alloy::stl_allocator<int, small_objects>{heap}};
   alloy::pmr_resource<small_objects> res{heap};   // a std::pmr::memory_resource
-
-  for (int i = 0; i < 1000; ++i) v.push_back(i);
   std::pmr::vector<int> w{&res};
+  for (int i = 0; i < 1000; ++i) v.push_back(i);
   w.assign(v.begin(), v.end());
-  std::printf("%s: %zu ints in a std::vector, %zu in a std::pmr::vector\n", alloy::name_of<small_objects>().c_str(),
-              v.size(), w.size());
   return p != nullptr && q != nullptr && w.back() == 999 ? 0 : 1;
 }

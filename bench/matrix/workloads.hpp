@@ -18,7 +18,7 @@
 #include <thread>
 #include <vector>
 
-#include <alloc/trace_format.hpp>
+#include "tools/trace/trace_format.hpp"
 
 #include "metrics.hpp"
 
@@ -384,7 +384,7 @@ struct fragmentation_workload {
 
 // ---- trace replay --------------------------------------------------------------------------------
 
-/// A recorded program (include/alloc/trace_format.hpp) replayed call by call, in the order the
+/// A recorded program (tools/trace/trace_format.hpp) replayed call by call, in the order the
 /// calls happened, on one thread: a realloc becomes the free of the old block and the
 /// allocation of the new one (no copy), calloc and aligned calls become plain allocations of
 /// their size. Blocks still live at the end of the trace are freed, so every round is the

@@ -4,13 +4,13 @@
 #include <catch2/catch.hpp>
 
 #include <alloc/alloy.hpp>
+#include <alloc/testing/failure_points.hpp>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "../support/check_recorder.hpp"
-#include "../support/failure_points.hpp"
 
 namespace P = alloy::policy;
 

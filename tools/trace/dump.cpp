@@ -1,8 +1,8 @@
-// alloy-trace TRACE [--records]: checks a trace file (include/alloc/trace_format.hpp) and
+// alloy-trace TRACE [--records]: checks a trace file (tools/trace/trace_format.hpp) and
 // prints what it holds: calls by kind, threads, objects, peak live bytes. Exits 1 when the file
 // is not a well-formed trace: every object allocated once before it is freed or resized, freed
 // at most once, and every reallocate_from followed by its reallocate on the same thread.
-#include <alloc/trace_format.hpp>
+#include "trace_format.hpp"
 
 #include <cstdio>
 #include <cstring>

@@ -1,5 +1,5 @@
 // liballoy_trace.so: records every malloc/free/calloc/realloc/aligned call of a program into a
-// trace file (include/alloc/trace_format.hpp), then forwards the call to glibc.
+// trace file (tools/trace/trace_format.hpp), then forwards the call to glibc.
 //
 //   ALLOY_TRACE_FILE=out.trace LD_PRELOAD=.../liballoy_trace.so program args...
 //
@@ -11,7 +11,7 @@
 // the order the calls took effect (a block freed by one thread and reused by another is seen
 // freed first). The recorder allocates only with mmap, and calls glibc through its
 // __libc_* entry points, so nothing here recurses into malloc.
-#include <alloc/trace_format.hpp>
+#include "trace_format.hpp"
 
 #include <errno.h>
 #include <pthread.h>

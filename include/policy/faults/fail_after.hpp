@@ -7,7 +7,7 @@
 // Every request for a new block counts: allocate, reallocate (which returns nullptr and leaves
 // the block alone) and reserve (which returns false). Frees never fail and are not counted.
 // With stl_allocator a failure is a std::bad_alloc, so the same switch tests exception safety.
-// tests/support/failure_points.hpp runs a block once per failure point.
+// <alloc/testing/failure_points.hpp> runs a block once per failure point.
 //
 // Spelling: `P::fail_after` (disarmed until armed at run time), `P::fail_after::with<N>` (armed
 // from construction: N allocations succeed, the next one fails).
