@@ -383,7 +383,8 @@ static void* vector_thread(void* arg) {
 
 /* ---- the workloads ----------------------------------------------------------------------- */
 
-/* Work sizes: about half a second each under glibc on a 2-core machine (see the driver). */
+/* Work sizes: 0.2-1.2 s of CPU time each under the system allocators on 2 cores, so the
+ * driver's default run (5 repetitions, 5 allocators) takes 2-3 minutes. */
 static void run_own(unsigned threads, uint64_t scale, struct tally* sum) {
   run_threads(own_thread, threads, 0, 3000000 / scale / threads, NULL, sum);
 }
