@@ -152,7 +152,9 @@ int main(int argc, char** argv) {
     std::vector<std::string> args{program, workloads[w]};
     if (smoke) args.push_back("--smoke");
     const run_result r = run_preloaded(args, {}, libs[a], work);
-    if (r.status != 0) failures.push_back(workloads[w] + " under " + libs[a].name + ": " + r.output);
+    if (r.status != 0)
+      failures.push_back(workloads[w] + " under " + libs[a].name + ": wait status " + std::to_string(r.status) +
+                         "\n" + r.output);
     samples[w][a].wall.push_back(r.wall_ms);
     samples[w][a].cpu.push_back(r.cpu_ms);
   });

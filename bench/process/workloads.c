@@ -173,7 +173,12 @@ struct worker {
 /* Runs `body` on `count` threads, each with `ops` operations, and sums their tallies. */
 static void run_threads(void* (*body)(void*), unsigned count, unsigned generation, uint64_t ops, void* shared,
                         struct tally* sum) {
-  struct worker workers[16];
+  enum { max_threads = 16 };
+  struct worker workers[max_threads];
+  if (count > max_threads) {
+    fprintf(stderr, "at most %d threads\n", max_threads);
+    exit(2);
+  }
   for (unsigned i = 0; i < count; ++i) {
     workers[i] = (struct worker){.index = i, .count = count, .generation = generation, .ops = ops, .shared = shared};
     if (pthread_create(&workers[i].id, NULL, body, &workers[i]) != 0) {
