@@ -1,32 +1,27 @@
-// Real programs under each process malloc: wall time and peak RSS of the same commands with
-// glibc, jemalloc, tcmalloc, mimalloc and Alloy's liballoy_malloc.so, via LD_PRELOAD.
+// Real programs under each process malloc: wall time, CPU time and peak RSS of the same
+// commands with glibc, jemalloc, tcmalloc, mimalloc and Alloy's liballoy_malloc.so, via
+// LD_PRELOAD (bench/common/preload.hpp runs and interleaves them).
 //
-//   bench_programs --alloy build/.../liballoy_malloc.so [--reps 5] [--quick] [--filter NAME]
+//   bench_programs --alloy build/.../liballoy_malloc.so [--alloy NAME=other.so] [--reps 5]
+//                  [--quick] [--filter NAME]
 //
-// Inputs are generated (fixed seeds) into a temporary folder. Each repetition runs every
-// program under every allocator, the allocator order rotating from one repetition to the next,
-// so a burst of noise on a shared machine does not land on one allocator. Reported: medians
-// per cell, ratios against glibc, and geometric means over the programs. Every run's output
-// is compared with glibc's run: a difference is reported and fails the run (exit 1).
-#include <fcntl.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
+// Programs: sort and xz on two threads, sqlite3 loading and querying a database, perl on
+// text, python3 (with its own small-object allocator, and with every object through malloc),
+// g++. Inputs are generated (fixed seeds) into a temporary folder. Reported: medians per cell,
+// ratios against glibc, and geometric means over the programs. Every run's output is compared
+// with the first run's of its repetition: a difference is reported and fails the run (exit 1).
 #include <algorithm>
-#include <chrono>
-#include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
-#include <map>
 #include <string>
 #include <vector>
 
+#include "../common/preload.hpp"
+
 namespace fs = std::filesystem;
+using alloy::bench::preload_library;
 
 namespace {
 
@@ -36,60 +31,8 @@ struct program {
   std::vector<std::string> env;  // extra NAME=value
 };
 
-struct allocator_lib {
-  std::string name;
-  std::string preload;  // empty: glibc
-};
-
-struct run_result {
-  double wall_ms;
-  double cpu_ms;  // user + system: less disturbed than wall time by other load on the machine
-  double peak_rss_mb;
-  std::string output;
-};
-
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-/// Runs one program with `preload` in LD_PRELOAD; stdout is captured in a file, stderr kept.
-run_result run(const program& prog, const allocator_lib& lib, const fs::path& work) {
-  const fs::path out = work / "stdout";
-  const auto start = std::chrono::steady_clock::now();
-  const pid_t child = fork();
-  if (child == 0) {
-    const int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    dup2(fd, 1);
-    if (::chdir(work.c_str()) != 0) _exit(126);
-    if (lib.preload.empty()) unsetenv("LD_PRELOAD");
-    else setenv("LD_PRELOAD", lib.preload.c_str(), 1);
-    for (const std::string& e : prog.env) putenv(const_cast<char*>(e.c_str()));
-    std::vector<char*> argv;
-    for (const std::string& a : prog.argv) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execvp(argv[0], argv.data());
-    _exit(127);
-  }
-  int status = 0;
-  rusage usage{};
-  wait4(child, &status, 0, &usage);
-  const auto end = std::chrono::steady_clock::now();
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    std::fprintf(stderr, "%s under %s: exit status %d\n", prog.name.c_str(), lib.name.c_str(), status);
-    std::exit(1);
-  }
-  const auto ms = [](const timeval& t) { return t.tv_sec * 1e3 + t.tv_usec / 1e3; };
-  return {std::chrono::duration<double, std::milli>(end - start).count(), ms(usage.ru_utime) + ms(usage.ru_stime),
-          usage.ru_maxrss / 1024.0, read_file(out)};
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
-}
-
-/// Inputs: text lines for sort, semi-compressible bytes for xz, a C++ source for g++.
+/// Inputs: text lines for sort and perl, semi-compressible bytes for xz, records and queries
+/// for sqlite3, a C++ source for g++.
 void make_inputs(const fs::path& work, bool quick) {
   const std::size_t lines = quick ? 50000 : 300000;
   {
@@ -112,6 +55,28 @@ void make_inputs(const fs::path& work, bool quick) {
       i += word.size();
     }
   }
+  {
+    // sqlite3: records imported from CSV into an in-memory database (every page through
+    // malloc), indexed, aggregated, joined and sorted.
+    std::ofstream csv(work / "records.csv");
+    std::uint64_t x = 1181783497276652981ull;
+    for (std::size_t i = 1; i <= (quick ? 40000 : 200000); ++i) {
+      x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+      csv << i << ",name-" << x % 20011 << "," << (x >> 20) % 97 << "," << (x >> 32) % 100000 / 100.0 << '\n';
+    }
+    std::ofstream sql(work / "queries.sql");
+    sql << "CREATE TABLE records(id INTEGER PRIMARY KEY, name TEXT, grp INTEGER, amount REAL);\n"
+           ".import --csv records.csv records\n"
+           "CREATE INDEX records_name ON records(name);\n"
+           "CREATE TABLE totals AS SELECT grp, count(*) AS n, sum(amount) AS total FROM records GROUP BY grp;\n"
+           "SELECT count(*), count(DISTINCT name), round(sum(amount), 2) FROM records;\n"
+           "SELECT grp, n, round(total, 2) FROM totals ORDER BY total DESC LIMIT 5;\n"
+           "SELECT r.name, count(*) FROM records r JOIN totals t ON r.grp = t.grp WHERE t.n > 10 "
+           "GROUP BY r.name ORDER BY 2 DESC, 1 LIMIT 5;\n"
+           "SELECT a.name, count(*) FROM records a JOIN records b ON a.name = b.name AND a.id < b.id "
+           "GROUP BY a.name ORDER BY 2 DESC, 1 LIMIT 5;\n"
+           "SELECT length(group_concat(name, ',')) FROM (SELECT name FROM records ORDER BY name, id);\n";
+  }
   std::ofstream cpp(work / "unit.cpp");
   cpp << "#include <map>\n#include <string>\n#include <vector>\n#include <regex>\n#include <iostream>\n"
          "#include <unordered_map>\n#include <algorithm>\n#include <functional>\n#include <sstream>\n"
@@ -131,80 +96,83 @@ std::vector<program> programs(const fs::path& work, bool quick) {
       "    if i % 3 == 0: d.pop(str((i * 13) % n), None)\n"
       "words = sorted(d, key=lambda k: (len(d[k]), k))\n"
       "print(len(words), sum(len(v) for v in d.values()))\n";
+  // A text workload: words counted in hashes, lines split, sorted and joined.
+  const std::string pl =
+      "my $limit = shift; my (%count, %by_len);\n"
+      "while (<>) { last if $. > $limit; chomp; my @f = split / /; $count{$_}++ for @f; push @{$by_len{length $f[-1]}}, uc $f[0]; }\n"
+      "my @top = (sort { $count{$b} <=> $count{$a} || $a cmp $b } keys %count)[0 .. 9];\n"
+      "my $lens = join ',', map { scalar @{$by_len{$_}} . ':' . length(join '', @{$by_len{$_}}) } sort { $a <=> $b } keys %by_len;\n"
+      "print \"@top\\n$lens\\n\", scalar(keys %count), \"\\n\";\n";
   return {
       {"sort", {"sort", "--parallel=2", "-S", "64M", (work / "lines.txt").string()}, {}},
       {"xz -T2", {"xz", "-T2", "-3", "--block-size=1MiB", "-c", (work / "data.bin").string()}, {}},
+      {"sqlite3", {"sqlite3", "-batch", ":memory:", ".read queries.sql"}, {}},
+      {"perl", {"perl", "-e", pl, quick ? "20000" : "80000", (work / "lines.txt").string()}, {}},
       {"python3", {python, "-S", "-c", py, n}, {}},
       {"python3 (PYTHONMALLOC=malloc)", {python, "-S", "-c", py, n}, {"PYTHONMALLOC=malloc"}},
       {"g++ -fsyntax-only", {"g++", "-std=c++20", "-fsyntax-only", (work / "unit.cpp").string()}, {}},
   };
 }
 
-std::vector<allocator_lib> allocators(const std::string& alloy) {
-  std::vector<allocator_lib> libs{{"glibc", ""}};
-  const char* dir = "/usr/lib/x86_64-linux-gnu/";
-  for (const auto& [name, file] : std::vector<std::pair<std::string, std::string>>{
-           {"jemalloc", "libjemalloc.so.2"}, {"tcmalloc", "libtcmalloc_minimal.so.4"}, {"mimalloc", "libmimalloc.so.2"}}) {
-    if (fs::exists(std::string(dir) + file)) libs.push_back({name, std::string(dir) + file});
-    else std::fprintf(stderr, "note: %s not found (%s%s), left out\n", name.c_str(), dir, file.c_str());
-  }
-  libs.push_back({"alloy", fs::absolute(alloy).string()});
-  return libs;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string alloy, filter;
+  using namespace alloy::bench;
+  std::vector<std::string> under_test;
+  std::string filter;
   int reps = 5;
   bool quick = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    if (a == "--alloy" && i + 1 < argc) alloy = argv[++i];
+    if (a == "--alloy" && i + 1 < argc) under_test.push_back(argv[++i]);
     else if (a == "--reps" && i + 1 < argc) reps = std::max(1, std::atoi(argv[++i]));
     else if (a == "--filter" && i + 1 < argc) filter = argv[++i];
     else if (a == "--quick") quick = true;
     else {
-      std::fprintf(stderr, "usage: %s --alloy liballoy_malloc.so [--reps N] [--quick] [--filter NAME]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s --alloy [NAME=]liballoy_malloc.so... [--reps N] [--quick] [--filter NAME]\n",
+                   argv[0]);
       return 2;
     }
   }
-  if (alloy.empty() || !fs::exists(alloy)) {
-    std::fprintf(stderr, "--alloy: path to liballoy_malloc.so needed\n");
+  const auto libs = preload_libraries(under_test);
+  if (under_test.empty() || std::any_of(libs.begin(), libs.end(), [](const preload_library& l) {
+        return !l.path.empty() && !fs::exists(l.path);
+      })) {
+    std::fprintf(stderr, "--alloy: path to an existing liballoy_malloc.so needed\n");
     return 2;
   }
   char pattern[] = "/tmp/alloy-programs-XXXXXX";
   const fs::path work = mkdtemp(pattern);
   make_inputs(work, quick);
   std::vector<program> progs;
+  std::vector<std::string> names;
   for (program& p : programs(work, quick))
-    if (filter.empty() || p.name.find(filter) != std::string::npos) progs.push_back(std::move(p));
-  const auto libs = allocators(alloy);
+    if (filter.empty() || p.name.find(filter) != std::string::npos) {
+      names.push_back(p.name);
+      progs.push_back(std::move(p));
+    }
 
   // wall[program][allocator] = samples
   std::vector<std::vector<std::vector<double>>> wall(progs.size(), std::vector<std::vector<double>>(libs.size()));
   auto rss = wall;
   auto cpu = wall;
   bool same_output = true;
-  for (int r = 0; r < reps; ++r) {
-    for (std::size_t p = 0; p < progs.size(); ++p) {
-      std::string reference;
-      for (std::size_t k = 0; k < libs.size(); ++k) {
-        const std::size_t a = (k + static_cast<std::size_t>(r)) % libs.size();
-        std::fprintf(stderr, "\r[%d/%d] %-32s %-9s", r + 1, reps, progs[p].name.c_str(), libs[a].name.c_str());
-        run_result res = run(progs[p], libs[a], work);
-        wall[p][a].push_back(res.wall_ms);
-        rss[p][a].push_back(res.peak_rss_mb);
-        cpu[p][a].push_back(res.cpu_ms);
-        if (k == 0) reference = std::move(res.output);
-        else if (res.output != reference) {
-          same_output = false;
-          std::fprintf(stderr, "\n%s: output under %s differs\n", progs[p].name.c_str(), libs[a].name.c_str());
-        }
-      }
+  std::string reference;
+  run_interleaved(reps, names, libs, [&](std::size_t p, std::size_t a, bool first) {
+    run_result res = run_preloaded(progs[p].argv, progs[p].env, libs[a], work);
+    if (res.status != 0) {
+      std::fprintf(stderr, "\n%s under %s: exit status %d\n", progs[p].name.c_str(), libs[a].name.c_str(), res.status);
+      std::exit(1);
     }
-  }
-  std::fprintf(stderr, "\r%60s\r", "");
+    wall[p][a].push_back(res.wall_ms);
+    rss[p][a].push_back(res.peak_rss_mb);
+    cpu[p][a].push_back(res.cpu_ms);
+    if (first) reference = std::move(res.output);
+    else if (res.output != reference) {
+      same_output = false;
+      std::fprintf(stderr, "\n%s: output under %s differs\n", progs[p].name.c_str(), libs[a].name.c_str());
+    }
+  });
 
   std::printf("Real programs, median of %d runs (wall ms / peak RSS MiB; ratio to glibc in brackets)\n\n", reps);
   std::printf("| program |");
@@ -212,32 +180,33 @@ int main(int argc, char** argv) {
   std::printf("\n|---|");
   for (std::size_t a = 0; a < libs.size(); ++a) std::printf("---|");
   std::printf("\n");
-  std::vector<double> log_wall(libs.size(), 0), log_rss(libs.size(), 0), log_cpu(libs.size(), 0);
+  // ratio_*[allocator] = per-program ratios to glibc
+  std::vector<std::vector<double>> ratio_wall(libs.size()), ratio_rss(libs.size()), ratio_cpu(libs.size());
   for (std::size_t p = 0; p < progs.size(); ++p) {
     std::printf("| %s |", progs[p].name.c_str());
-    const double base_w = median(wall[p][0]), base_r = median(rss[p][0]);
+    const double base_w = median(wall[p][0]), base_r = median(rss[p][0]), base_c = median(cpu[p][0]);
     for (std::size_t a = 0; a < libs.size(); ++a) {
       const double w = median(wall[p][a]), m = median(rss[p][a]);
-      log_wall[a] += std::log(w / base_w);
-      log_rss[a] += std::log(m / base_r);
-      log_cpu[a] += std::log(median(cpu[p][a]) / median(cpu[p][0]));
+      ratio_wall[a].push_back(w / base_w);
+      ratio_rss[a].push_back(m / base_r);
+      ratio_cpu[a].push_back(median(cpu[p][a]) / base_c);
       std::printf(" %.0f ms / %.1f MiB (%.2f / %.2f) |", w, m, w / base_w, m / base_r);
     }
     std::printf("\n");
   }
   std::printf("| **geomean vs glibc** |");
   for (std::size_t a = 0; a < libs.size(); ++a)
-    std::printf(" wall %.3f / RSS %.3f |", std::exp(log_wall[a] / progs.size()), std::exp(log_rss[a] / progs.size()));
+    std::printf(" wall %.3f / RSS %.3f |", geomean(ratio_wall[a]), geomean(ratio_rss[a]));
   std::printf("\n| geomean CPU time (user+sys) vs glibc |");
-  for (std::size_t a = 0; a < libs.size(); ++a) std::printf(" %.3f |", std::exp(log_cpu[a] / progs.size()));
+  for (std::size_t a = 0; a < libs.size(); ++a) std::printf(" %.3f |", geomean(ratio_cpu[a]));
   std::printf("\n\n");
-  const std::size_t alloy_i = libs.size() - 1;
-  for (std::size_t a = 0; a < libs.size(); ++a) {
-    if (libs[a].name != "mimalloc") continue;
-    std::printf("alloy vs mimalloc: geomean wall %.3f, CPU %.3f, peak RSS %.3f\n",
-                std::exp((log_wall[alloy_i] - log_wall[a]) / progs.size()),
-                std::exp((log_cpu[alloy_i] - log_cpu[a]) / progs.size()),
-                std::exp((log_rss[alloy_i] - log_rss[a]) / progs.size()));
+  for (std::size_t m = 0; m < libs.size(); ++m) {
+    if (libs[m].name != "mimalloc") continue;
+    for (std::size_t a = 0; a < libs.size(); ++a)
+      if (!libs[a].is_system)
+        std::printf("%s vs mimalloc: geomean wall %.3f, CPU %.3f, peak RSS %.3f\n", libs[a].name.c_str(),
+                    geomean(ratio_wall[a]) / geomean(ratio_wall[m]), geomean(ratio_cpu[a]) / geomean(ratio_cpu[m]),
+                    geomean(ratio_rss[a]) / geomean(ratio_rss[m]));
   }
   fs::remove_all(work);
   if (!same_output) std::printf("OUTPUT DIFFERED between allocators (see above)\n");

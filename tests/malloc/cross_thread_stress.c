@@ -1,7 +1,9 @@
 /* Many threads, and blocks freed by another thread than the one that allocated them: each of
- * 16 threads allocates blocks of random sizes (some large, some aligned), fills them with a
- * pattern, and passes them through a shared ring to the next thread, which checks the pattern
- * and frees (or reallocates) them. Run with the library under test in LD_PRELOAD. */
+ * 16 threads (or --threads N, up to 64) allocates blocks of random sizes (some large, some
+ * aligned), fills them with a pattern, and passes each through a shared ring to another thread
+ * picked at random, which checks the pattern and frees (or reallocates) them: every thread frees
+ * blocks of every other. Run with the library under test in LD_PRELOAD:
+ *   test_malloc_cross_thread_stress LIBRARY_NAME [--threads N] */
 #define _GNU_SOURCE
 #include <malloc.h>
 #include <pthread.h>
@@ -11,7 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { threads = 16, rounds = 6000, ring_size = 256 };
+enum { max_threads = 64, rounds = 6000, ring_size = 256 };
+static unsigned threads = 16;
 
 struct block {
   unsigned char* p;
@@ -19,14 +22,14 @@ struct block {
   unsigned char fill;
 };
 
-/* One ring per thread: thread t pushes into ring (t + 1) % threads and pops from its own. */
+/* One ring per thread: a thread pushes into another's ring and pops from its own. */
 struct ring {
   pthread_mutex_t mutex;
   struct block slots[ring_size];
   size_t count;
 };
 
-static struct ring rings[threads];
+static struct ring rings[max_threads];
 static atomic_int corrupted = 0;
 static atomic_int failed = 0;
 
@@ -57,10 +60,10 @@ static void consume(struct block b, unsigned seed) {
 static void* run(void* arg) {
   const unsigned self = (unsigned)(uintptr_t)arg;
   unsigned seed = self * 2654435761u + 1;
-  struct ring* out = &rings[(self + 1) % threads];
   struct ring* in = &rings[self];
   for (int i = 0; i < rounds; ++i) {
     seed = seed * 1103515245u + 12345u;
+    struct ring* out = &rings[(self + 1 + (seed >> 20) % (threads - 1)) % threads]; /* never its own */
     struct block b;
     b.size = (seed >> 4) % 16 == 0 ? (seed >> 8) % 300000 : (seed >> 8) % 700;
     b.fill = (unsigned char)(seed >> 24);
@@ -84,13 +87,19 @@ static void* run(void* arg) {
   return NULL;
 }
 
-int main(void) {
-  for (int t = 0; t < threads; ++t) pthread_mutex_init(&rings[t].mutex, NULL);
-  pthread_t ids[threads];
+int main(int argc, char** argv) {
+  for (int i = 1; i + 1 < argc; ++i)
+    if (strcmp(argv[i], "--threads") == 0) threads = (unsigned)atoi(argv[i + 1]);
+  if (threads < 2 || threads > max_threads) {
+    fprintf(stderr, "--threads: 2 to %d\n", max_threads);
+    return 2;
+  }
+  for (unsigned t = 0; t < threads; ++t) pthread_mutex_init(&rings[t].mutex, NULL);
+  pthread_t ids[max_threads];
   for (uintptr_t t = 0; t < threads; ++t) pthread_create(&ids[t], NULL, run, (void*)t);
-  for (int t = 0; t < threads; ++t) pthread_join(ids[t], NULL);
-  for (int t = 0; t < threads; ++t)
+  for (unsigned t = 0; t < threads; ++t) pthread_join(ids[t], NULL);
+  for (unsigned t = 0; t < threads; ++t)
     while (rings[t].count > 0) consume(rings[t].slots[--rings[t].count], 1);
-  printf("corrupted blocks: %d, failed allocations: %d\n", corrupted, failed);
+  printf("%u threads: corrupted blocks: %d, failed allocations: %d\n", threads, corrupted, failed);
   return corrupted == 0 && failed == 0 ? 0 : 1;
 }
