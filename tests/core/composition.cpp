@@ -142,16 +142,17 @@ constexpr int verdict() {
   }
 }
 
-template <class... Cells>
-constexpr std::array<std::size_t, boost::mp11::mp_size<rules>::value + 1> tally(boost::mp11::mp_list<Cells...>) {
+/// How many cells compose (index 0) and how many each rule refuses (index 1 + rule).
+template <class Cells>
+constexpr std::array<std::size_t, boost::mp11::mp_size<rules>::value + 1> tally() {
   std::array<std::size_t, boost::mp11::mp_size<rules>::value + 1> counts{};
-  ((++counts[static_cast<std::size_t>(verdict<Cells>() + 1)]), ...);
+  boost::mp11::mp_for_each<Cells>([&]<class Cell>(Cell) { ++counts[static_cast<std::size_t>(verdict<Cell>() + 1)]; });
   return counts;
 }
 }  // namespace product
 
 TEST_CASE("the matrix's filter and alloy::allocator give one answer over the whole product", "[composition]") {
-  constexpr auto counts = product::tally(product::all{});
+  constexpr auto counts = product::tally<product::all>();
   // 7 search x 3 threading x 3 sources x 7 hardening x 2 checks.
   STATIC_REQUIRE(boost::mp11::mp_size<product::all>::value == 882);
   // Every rule refuses some cells, each cell once: pinned, so a capability gained or lost (or a
