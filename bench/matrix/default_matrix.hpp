@@ -1,6 +1,11 @@
-// The default matrix: what `tools/bench.sh` measures. One translation unit per search policy
-// (default_<search>.cpp) keeps each compile small and lets two cores build in parallel.
+// The default matrix: what `tools/bench.sh` measures — every search policy
+// (alloy::search_policies) over the lists below. Its slices are compiled in `parts` translation
+// units (default_part_<k>.cpp) so two cores build in parallel; a new search policy joins them
+// with no file added here.
 #pragma once
+#include <boost/mp11/algorithm.hpp>
+#include <policy/search.hpp>
+
 #include "matrix.hpp"
 
 namespace alloy::bench::defaults {
@@ -15,17 +20,33 @@ using alignment = mp_list<P::align<16>>;
 template <class Search>
 using slice = matrix<mp_list<Search>, threading, size_classes, alignment>;
 
-void add_segregated_fit(registry& r);
-void add_first_fit(registry& r);
-void add_best_fit(registry& r);
-void add_next_fit(registry& r);
-void add_tlsf(registry& r);
-void add_buddy(registry& r);
+/// The translation units the slices are spread over, a contiguous run of search policies each.
+inline constexpr std::size_t parts = 3;
+inline constexpr std::size_t per_part = (boost::mp11::mp_size<search_policies>::value + parts - 1) / parts;
 
-/// Every slice, in the order the report lists them.
+/// Registers the slices of part `Part`; each is defined in default_part_<Part>.cpp.
+template <std::size_t Part>
+void add_part(registry& r);
+template <>
+void add_part<0>(registry& r);
+template <>
+void add_part<1>(registry& r);
+template <>
+void add_part<2>(registry& r);
+
+/// The body each default_part_<Part>.cpp gives add_part<Part>.
+template <std::size_t Part>
+void add_slices_of_part(registry& r) {
+  boost::mp11::mp_for_each<boost::mp11::mp_iota_c<boost::mp11::mp_size<search_policies>::value>>([&](auto index) {
+    if constexpr (decltype(index)::value / per_part == Part)
+      slice<boost::mp11::mp_at_c<search_policies, decltype(index)::value>>::add_to(r);
+  });
+}
+
+/// Every part, in the order the report lists them.
 inline const std::vector<cell_adder>& slices() {
-  static const std::vector<cell_adder> all{&add_segregated_fit, &add_tlsf, &add_buddy, &add_first_fit,
-                                          &add_best_fit, &add_next_fit};
+  static const std::vector<cell_adder> all{&add_part<0>, &add_part<1>, &add_part<2>};
+  static_assert(parts == 3, "list every add_part<k> above");
   return all;
 }
 

@@ -149,8 +149,6 @@ void add_cell(registry& r) {
 }
 
 namespace detail {
-template <class... Lists>
-using product_of = boost::mp11::mp_product<mp_list, Lists...>;
 /// The allocator a valid policy list composes. A heap without size classes (its
 /// max_class_size is 0: first_fit, tlsf, ...) ignores that axis, so the size classes are set
 /// to the axis default there and mp_unique keeps one cell instead of one per class map.
@@ -160,19 +158,21 @@ struct to_allocator {
       (boost::mp11::mp_apply<alloy::allocator, PolicyList>::properties.max_class_size != 0),
       boost::mp11::mp_apply<alloy::allocator, PolicyList>, boost::mp11::mp_apply_q, boost::mp11::mp_quote<alloy::allocator>,
       boost::mp11::mp_replace_if_q<PolicyList, alloy::detail::on_axis<axis::size_classes>,
-                                   typename axis_info<axis::size_classes>::default_policy>>;
+                                   default_policy_t<axis::size_classes>>>;
 };
 }  // namespace detail
 
-/// The matrix of `Search x Threading x Classes x Alignment x Source` (each an mp_list of
-/// policies; the last three default to the axis default). Invalid compositions are dropped
-/// by valid_composition; two spellings of one design count once.
-template <class Search, class Threading = mp_list<policy::single_thread>,
-          class Classes = mp_list<typename axis_info<axis::size_classes>::default_policy>,
-          class Alignment = mp_list<typename axis_info<axis::alignment>::default_policy>,
-          class Source = mp_list<typename axis_info<axis::source>::default_policy>>
+/// The matrix of `Search x Threading x Classes x Alignment x Source x Hardening x Checks` (each
+/// an mp_list of policies; all but the first default to the axis default). Invalid compositions
+/// are dropped by valid_composition; two spellings of one design count once.
+template <class Search, class Threading = mp_list<default_policy_t<axis::threading>>,
+          class Classes = mp_list<default_policy_t<axis::size_classes>>,
+          class Alignment = mp_list<default_policy_t<axis::alignment>>,
+          class Source = mp_list<default_policy_t<axis::source>>,
+          class Hardening = mp_list<default_policy_t<axis::hardening>>,
+          class Checks = mp_list<default_policy_t<axis::checks>>>
 struct matrix {
-  using product = detail::product_of<Search, Classes, Threading, Alignment, Source>;
+  using product = matrix_product<Search, Threading, Classes, Alignment, Source, Hardening, Checks>;
   using valid = boost::mp11::mp_copy_if_q<product, is_valid_composition>;
   using allocators = boost::mp11::mp_unique<boost::mp11::mp_transform_q<detail::to_allocator, valid>>;
   static constexpr std::size_t size = boost::mp11::mp_size<allocators>::value;

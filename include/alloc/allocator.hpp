@@ -172,17 +172,16 @@ template <class... Policies>
 using allocator = basic_allocator<typename detail::resolve<Policies...>::type>;
 
 /// "segregated_fit + pow2_classes<8, 256> + single_thread + align<16>": the search, size
-/// classes, threading and alignment always, then the other axes where they differ from the default.
+/// classes, threading and alignment always, then the other axes where they differ from the
+/// default (reading order and defaults: the axis table, policy/axis.hpp).
 template <class Allocator>
 std::string name_of() {
-  using reading_order = boost::mp11::mp_list<axis::search, axis::size_classes, axis::threading, axis::alignment,
-                                             axis::source, axis::stats, axis::checks, axis::hardening,
-                                             axis::faults>;
+  using reading_order = boost::mp11::mp_sort_q<detail::axis_table, detail::by_reading_position>;
   std::string out;
-  boost::mp11::mp_for_each<reading_order>([&out]<class Axis>(Axis) {
-    using P = boost::mp11::mp_front<boost::mp11::mp_copy_if_q<typename Allocator::policies, detail::on_axis<Axis>>>;
-    constexpr bool always = boost::mp11::mp_find<reading_order, Axis>::value < 4;
-    if constexpr (always || !std::is_same_v<P, typename axis_info<Axis>::default_policy>) {
+  boost::mp11::mp_for_each<reading_order>([&out]<class Row>(Row) {
+    using Axis = typename Row::axis;
+    using P = detail::policy_on_axis<Axis, typename Allocator::policies>;
+    if constexpr (Row::read_at < detail::always_named_axes || !std::is_same_v<P, default_policy_t<Axis>>) {
       out += (out.empty() ? "" : " + ") + P::name();
     }
   });

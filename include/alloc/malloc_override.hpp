@@ -46,34 +46,26 @@
 #include "../policy/checks/no_checks.hpp"
 #include "../policy/detail/config.hpp"
 #include "../policy/hardening/no_hardening.hpp"
-#include "../policy/search/segregated_fit.hpp"
-#include "../policy/source/system_pages.hpp"
 #include "detail/compose.hpp"
 
 namespace alloy {
 namespace detail {
 
-/// The policy `Allocator` was composed with on `Axis`.
-template <class Allocator, class Axis>
-using policy_on = boost::mp11::mp_front<boost::mp11::mp_copy_if_q<typename Allocator::policies, on_axis<Axis>>>;
-
-template <class Search>
-inline constexpr bool is_segregated_fit = std::is_same_v<Search, policy::segregated_fit>;
-template <std::size_t ChunkBytes>
-inline constexpr bool is_segregated_fit<policy::segregated_fit::with<ChunkBytes>> = true;
-
-/// Requests above this size get fresh, zero-filled pages: segregated_fit gives each block over
-/// its largest class a chunk of its own from the source and unmaps it on free; system_pages
-/// maps anonymous (zeroed) memory; no checks or hardening policy writes into it. calloc then
-/// skips its memset, which would make every page of a large, sparsely used table resident.
-/// Any other composition: the maximum (calloc always clears).
+/// Requests above this size get fresh, zero-filled memory, read from capabilities
+/// (alloc/detail/compatibility.hpp's way): the search gives each block over its largest class a
+/// chunk of its own, returned on free (`fresh_chunks_above_classes`); the source's fresh chunks
+/// read as zeros (`zeroes_fresh_chunks`: system_pages maps anonymous memory); and no checks or
+/// hardening policy writes into the block. calloc then skips its memset, which would make every
+/// page of a large, sparsely used table resident. Any other composition: the maximum (calloc
+/// always clears).
 template <class Allocator>
 constexpr std::size_t fresh_zeroed_above() noexcept {
-  using source = policy_on<Allocator, axis::source>;
-  using search = policy_on<Allocator, axis::search>;
-  using hardening = policy_on<Allocator, axis::hardening>;
-  using checks = policy_on<Allocator, axis::checks>;
-  if constexpr (is_segregated_fit<search> && std::is_same_v<source, policy::system_pages> &&
+  using policies = typename Allocator::policies;
+  using source = policy_on_axis<axis::source, policies>;
+  using search = policy_on_axis<axis::search, policies>;
+  using hardening = policy_on_axis<axis::hardening, policies>;
+  using checks = policy_on_axis<axis::checks, policies>;
+  if constexpr (search_fresh_chunks_above_classes<search> && source_zeroes_fresh_chunks<source> &&
                 std::is_same_v<hardening, policy::no_hardening> && std::is_same_v<checks, policy::no_checks>)
     return Allocator::properties.max_class_size;
   else

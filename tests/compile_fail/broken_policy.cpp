@@ -1,4 +1,4 @@
-// expect: does not meet the concept of its axis
+// expect: lacks `void\* allocate_chunk\(std::size_t bytes, std::size_t alignment\) noexcept`
 #include <alloc/alloy.hpp>
 struct half_a_source {  // claims the source axis but cannot hand out chunks
   using axis = alloy::axis::source;

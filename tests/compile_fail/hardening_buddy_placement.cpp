@@ -1,4 +1,4 @@
-// expect: randomized_placement cannot apply to buddy
+// expect: randomized_placement cannot apply to this search policy: buddy
 #include <alloc/alloy.hpp>
 #include <policy/hardening.hpp>
 namespace P = alloy::policy;

@@ -313,6 +313,7 @@ namespace policy {
 
 struct checked {
   using axis = alloy::axis::checks;
+  static constexpr std::size_t default_quarantine_blocks = 16;
 
   /// Tuned form: `QuarantineBlocks` freed blocks are held (and verified on leaving) before reuse.
   template <std::size_t QuarantineBlocks>
@@ -320,12 +321,17 @@ struct checked {
     using axis = alloy::axis::checks;
     template <class Inner>
     using layer = detail::checked_layer<Inner, QuarantineBlocks>;
-    static std::string name() { return "checked::with<" + std::to_string(QuarantineBlocks) + ">"; }
+    static std::string name() {
+      if constexpr (QuarantineBlocks == default_quarantine_blocks) return "checked";
+      else return "checked::with<" + std::to_string(QuarantineBlocks) + ">";
+    }
   };
 
+  /// The untuned spelling is the tuned form with the default argument (one design, one type).
+  using tuned = with<default_quarantine_blocks>;
   template <class Inner>
-  using layer = detail::checked_layer<Inner, 16>;
-  static std::string name() { return "checked"; }
+  using layer = typename tuned::template layer<Inner>;
+  static std::string name() { return tuned::name(); }
 };
 
 }  // namespace policy

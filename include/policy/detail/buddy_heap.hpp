@@ -35,10 +35,6 @@ class buddy_heap {
   using hardening = typename Config::hardening;
   using store_type = chunk_store<maybe_guarded_source<source_type, hardening::guards_pages>, source_type::granule>;
   using codec_type = typename hardening::link_codec;
-  static_assert(!hardening::randomizes_placement,
-                "hardening: randomized_placement cannot apply to buddy: a block's place is fixed by its order and its "
-                "buddy, carving no batch to shuffle. Use P::hardened::with<P::encoded_links, P::guard_pages, "
-                "P::double_free_check>, or P::segregated_fit");
   using list_type = linked_free_list<codec_type>;
   static constexpr std::size_t alignment = Config::alignment;
 

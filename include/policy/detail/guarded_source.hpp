@@ -13,28 +13,19 @@
 #include <string>
 #include <type_traits>
 
-#include "../source/system_pages.hpp"
 #include "math.hpp"
 
 namespace alloy::detail {
 
-/// Sources whose chunks are whole pages of their own mapping, which mprotect may change.
-/// A static arena lives inside the allocator object; malloc'd chunks share pages with malloc's
-/// own data. Neither can be guarded.
-template <class Source>
-inline constexpr bool pages_can_be_guarded = std::is_same_v<Source, policy::system_pages>;
-
+/// Only over a source that publishes `protects_pages` (source/concept.hpp): the composition
+/// refuses guard pages over any other (alloc/detail/compatibility.hpp), so this adaptor is
+/// never built over one.
 template <class Source>
 class guarded_source {
-  static_assert(pages_can_be_guarded<Source>,
-                "hardening: guard pages need a memory source that maps whole pages (P::system_pages); the "
-                "composition's source (static_arena / system_malloc) cannot be mprotected. Use P::system_pages, or "
-                "P::hardened::with<...> without P::guard_pages");
-
  public:
   using axis = typename Source::axis;
   static constexpr std::size_t guard_bytes = 4096;  // the x86-64 / AArch64-4K page
-  static_assert(!pages_can_be_guarded<Source> || Source::granule % guard_bytes == 0, "chunk sizes must be whole pages for the guard to sit at the end");
+  static_assert(Source::granule % guard_bytes == 0, "chunk sizes must be whole pages for the guard to sit at the end");
   static constexpr std::size_t granule = Source::granule;
   static constexpr std::size_t preferred_chunk_bytes = Source::preferred_chunk_bytes;
   static constexpr bool is_thread_safe = Source::is_thread_safe;

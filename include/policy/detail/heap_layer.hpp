@@ -8,9 +8,6 @@
 #include <cstddef>
 
 #include "../axis.hpp"
-#include "../source/system_pages.hpp"
-#include "../hardening/no_hardening.hpp"
-#include "../size_class/pow2_classes.hpp"
 
 namespace alloy {
 
@@ -22,25 +19,94 @@ struct heap_metrics {
   std::size_t largest_free_block = 0;   ///< the largest single request the free blocks could serve
 };
 
+// One small concept per operation, so a layer that misses one (or its noexcept) is named by
+// the member it lacks; `heap_layer` is their conjunction. diagnose_heap_layer<H>() below turns
+// the first one that fails into a static_assert naming the member.
 template <class H>
-concept heap_layer = requires(H& h, const H& ch, void* p, std::size_t n) {
-  { h.allocate(n, n) } noexcept -> std::same_as<void*>;            // (size, alignment) -> block or nullptr
-  { h.deallocate(p, n, n) } noexcept;                              // sized: (p, size, alignment)
-  { h.deallocate(p) } noexcept;                                    // unsized
-  { h.reallocate(p, n, n, n) } noexcept -> std::same_as<void*>;    // (p, old, new, alignment)
+concept layer_allocates = requires(H& h, std::size_t n) {
+  { h.allocate(n, n) } noexcept -> std::same_as<void*>;  // (size, alignment) -> block or nullptr
+};
+template <class H>
+concept layer_deallocates = requires(H& h, void* p, std::size_t n) {
+  { h.deallocate(p, n, n) } noexcept;  // sized: (p, size, alignment)
+  { h.deallocate(p) } noexcept;        // unsized
+};
+template <class H>
+concept layer_reallocates = requires(H& h, void* p, std::size_t n) {
+  { h.reallocate(p, n, n, n) } noexcept -> std::same_as<void*>;  // (p, old, new, alignment)
+};
+template <class H>
+concept layer_answers_ownership = requires(const H& ch, void* p) {
   { ch.owns(p) } noexcept -> std::same_as<bool>;
   { ch.usable_size(p) } noexcept -> std::same_as<std::size_t>;
-  { h.reserve(n, n) } noexcept -> std::same_as<bool>;              // (size, count) pre-allocation
-  { h.release() } noexcept;                                        // everything back to the source
+};
+template <class H>
+concept layer_reserves_and_releases = requires(H& h, std::size_t n) {
+  { h.reserve(n, n) } noexcept -> std::same_as<bool>;  // (size, count) pre-allocation
+  { h.release() } noexcept;                            // everything back to the source
+};
+template <class H>
+concept layer_reports_metrics = requires(const H& ch) {
   { ch.metrics() } noexcept -> std::same_as<heap_metrics>;
-  { ch.invariant() } noexcept -> std::same_as<bool>;               // own data structures well formed
+  { ch.invariant() } noexcept -> std::same_as<bool>;  // own data structures well formed
+};
+template <class H>
+concept layer_publishes_properties = requires {
   { H::is_thread_safe } -> std::convertible_to<bool>;
   { H::alloc_complexity } -> std::convertible_to<complexity>;
   { H::free_complexity } -> std::convertible_to<complexity>;
-  { H::max_class_size } -> std::convertible_to<std::size_t>;       // 0 when the heap has no size classes
+  { H::max_class_size } -> std::convertible_to<std::size_t>;  // 0 when the heap has no size classes
 };
 
+template <class H>
+concept heap_layer = layer_allocates<H> && layer_deallocates<H> && layer_reallocates<H> &&
+                     layer_answers_ownership<H> && layer_reserves_and_releases<H> && layer_reports_metrics<H> &&
+                     layer_publishes_properties<H>;
+
 namespace detail {
+
+/// Stops on the first operation `H` lacks, with a message naming it; true when H is a
+/// heap_layer. Each static_assert sits in its own `if constexpr` branch, so only the first
+/// missing member is reported. (The `Policy` in the compiler's note is the policy whose heap
+/// or layer `H` is.)
+template <class Policy, class H>
+consteval bool diagnose_heap_layer() {
+  if constexpr (!layer_allocates<H>) {
+    static_assert(layer_allocates<H>, "alloy: the heap or layer of `Policy` (note below) lacks "
+                                      "`void* allocate(std::size_t size, std::size_t alignment) noexcept`");
+    return false;
+  } else if constexpr (!layer_deallocates<H>) {
+    static_assert(layer_deallocates<H>, "alloy: the heap or layer of `Policy` (note below) lacks "
+                                        "`void deallocate(void* p, std::size_t size, std::size_t alignment) noexcept` "
+                                        "or `void deallocate(void* p) noexcept`");
+    return false;
+  } else if constexpr (!layer_reallocates<H>) {
+    static_assert(layer_reallocates<H>, "alloy: the heap or layer of `Policy` (note below) lacks `void* reallocate(void* "
+                                        "p, std::size_t old_size, std::size_t new_size, std::size_t alignment) noexcept`");
+    return false;
+  } else if constexpr (!layer_answers_ownership<H>) {
+    static_assert(layer_answers_ownership<H>, "alloy: the heap or layer of `Policy` (note below) lacks `bool owns(const "
+                                              "void*) const noexcept` or `std::size_t usable_size(const void*) const "
+                                              "noexcept`");
+    return false;
+  } else if constexpr (!layer_reserves_and_releases<H>) {
+    static_assert(layer_reserves_and_releases<H>, "alloy: the heap or layer of `Policy` (note below) lacks `bool "
+                                                  "reserve(std::size_t size, std::size_t count) noexcept` or `void "
+                                                  "release() noexcept`");
+    return false;
+  } else if constexpr (!layer_reports_metrics<H>) {
+    static_assert(layer_reports_metrics<H>, "alloy: the heap or layer of `Policy` (note below) lacks `heap_metrics "
+                                            "metrics() const noexcept` or `bool invariant() const noexcept`");
+    return false;
+  } else if constexpr (!layer_publishes_properties<H>) {
+    static_assert(layer_publishes_properties<H>, "alloy: the heap or layer of `Policy` (note below) lacks one of "
+                                                 "`static constexpr` is_thread_safe, alloc_complexity, free_complexity, "
+                                                 "max_class_size");
+    return false;
+  } else {
+    return true;
+  }
+}
 
 /// What a search policy's heap is built from. The composition fills it; concepts probe with it.
 template <class Source, class Classes, std::size_t Alignment, class Hardening>
@@ -50,8 +116,6 @@ struct heap_config {
   static constexpr std::size_t alignment = Alignment;
   using hardening = Hardening;
 };
-
-using probe_config = heap_config<policy::system_pages, policy::pow2_classes<16, 256>, 16, policy::no_hardening>;
 
 }  // namespace detail
 }  // namespace alloy

@@ -88,10 +88,6 @@ class tagged_heap {
   using source_type = typename Config::source;
   using hardening = typename Config::hardening;
   using store_type = chunk_store<maybe_guarded_source<source_type, hardening::guards_pages>, source_type::granule>;
-  static_assert(!hardening::randomizes_placement,
-                "hardening: randomized_placement cannot apply to first_fit, best_fit, next_fit or tlsf: they place "
-                "blocks by address or size, carving no batch to shuffle. Use P::hardened::with<P::encoded_links, "
-                "P::guard_pages, P::double_free_check>, or P::segregated_fit");
   static constexpr std::size_t alignment = Config::alignment;
   static constexpr std::uint32_t tagged_kind = 0x7A66;  // marks the chunk header of a tagged chunk
 
@@ -391,11 +387,16 @@ struct tagged_search_policy {
     using axis = alloy::axis::search;
     template <class Config>
     using heap = Heap<Config, ChunkBytes>;
-    static std::string name() { return std::string(Named::base_name) + "::with<" + std::to_string(ChunkBytes) + ">"; }
+    static std::string name() {
+      if constexpr (ChunkBytes == 0) return std::string(Named::base_name);
+      else return std::string(Named::base_name) + "::with<" + std::to_string(ChunkBytes) + ">";
+    }
   };
 
+  /// The untuned spelling is the tuned form with the default argument (one design, one type).
+  using tuned = with<0>;
   template <class Config>
-  using heap = Heap<Config, 0>;
+  using heap = typename tuned::template heap<Config>;
   static std::string name() { return std::string(Named::base_name); }
 };
 

@@ -187,6 +187,9 @@ struct hardened_with {
 namespace alloy::policy {
 
 struct hardened : detail::hardened_policy<true, true, true, true> {
+  /// The untuned spelling is its tuned form: with<encoded_links, guard_pages, randomized_placement,
+  /// double_free_check> (one design, one type).
+  using tuned = detail::hardened_policy<true, true, true, true>;
   /// Tuned form: any non-empty subset of the mitigations, in any order.
   template <class... Mitigations>
   using with = typename detail::hardened_with<Mitigations...>::type;

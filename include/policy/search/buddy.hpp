@@ -32,12 +32,17 @@ struct buddy {
     using axis = alloy::axis::search;
     template <class Config>
     using heap = detail::buddy_heap<Config, MinBlock, MaxBlock>;
-    static std::string name() { return "buddy::with<" + std::to_string(MinBlock) + ", " + std::to_string(MaxBlock) + ">"; }
+    static std::string name() {
+      if constexpr (MinBlock == default_min_block && MaxBlock == default_max_block) return "buddy";
+      else return "buddy::with<" + std::to_string(MinBlock) + ", " + std::to_string(MaxBlock) + ">";
+    }
   };
 
+  /// The untuned spelling is the tuned form with the default arguments (one design, one type).
+  using tuned = with<default_min_block, default_max_block>;
   template <class Config>
-  using heap = detail::buddy_heap<Config, default_min_block, default_max_block>;
-  static std::string name() { return "buddy"; }
+  using heap = tuned::heap<Config>;
+  static std::string name() { return tuned::name(); }
 };
 
 }  // namespace alloy::policy

@@ -7,25 +7,48 @@
 
 #include "../axis.hpp"
 #include "../detail/heap_layer.hpp"
+#include "../probe_config.hpp"
 
 namespace alloy {
-namespace policy {
-struct segregated_fit;
-}
+
+/// `P::heap<Config>` names a type for the probe configuration.
+template <class P>
+concept builds_a_heap = requires { typename P::template heap<detail::probe_config>; };
 
 /// A search policy names the heap it builds: `typename P::template heap<Config>` must be a
-/// `heap_layer` (see detail/heap_layer.hpp) for the probe configuration below.
+/// `heap_layer` (see detail/heap_layer.hpp) for the probe configuration (probe_config.hpp).
 template <class P>
-concept search_policy = std::same_as<typename P::axis, axis::search> && requires {
-  typename P::template heap<detail::probe_config>;
-  { P::name() } -> std::convertible_to<std::string>;
-} && heap_layer<typename P::template heap<detail::probe_config>>;
+concept search_policy = std::same_as<typename P::axis, axis::search> && named_policy<P> && builds_a_heap<P> &&
+                        heap_layer<typename P::template heap<detail::probe_config>>;
+
+/// Optional capabilities a search policy may publish as `static constexpr bool` (absent means
+/// false), asked by the compatibility rules (alloc/detail/compatibility.hpp) and the malloc shim:
+///   `shuffles_fresh_batch`        its heap carves a batch of fresh blocks at a time, which
+///                                 randomized_placement can hand out in a shuffled order
+///   `fresh_chunks_above_classes`  a block over its largest class is a chunk of its own from
+///                                 the source, given back on free
+template <class P>
+inline constexpr bool search_shuffles_fresh_batch = requires { requires P::shuffles_fresh_batch; };
+template <class P>
+inline constexpr bool search_fresh_chunks_above_classes = requires { requires P::fresh_chunks_above_classes; };
 
 template <>
 struct axis_info<axis::search> {
   static constexpr std::string_view name = "search";
-  using default_policy = policy::segregated_fit;
-  template <class P> static constexpr bool satisfied = search_policy<P>;
+  template <class P>
+  static constexpr bool satisfied = search_policy<P>;
+  template <class P>
+  static consteval bool diagnose() {
+    if constexpr (!named_policy<P>) {
+      return detail::diagnose_name<P>();
+    } else if constexpr (!builds_a_heap<P>) {
+      static_assert(builds_a_heap<P>, "alloy: the search policy `P` (note below) lacks `template <class Config> using "
+                                      "heap = ...;`, the heap it builds over the composition's Config");
+      return false;
+    } else {
+      return detail::diagnose_heap_layer<P, typename P::template heap<detail::probe_config>>();
+    }
+  }
 };
 
 }  // namespace alloy

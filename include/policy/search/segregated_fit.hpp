@@ -328,17 +328,27 @@ struct segregated_fit {
                   "segregated_fit::with<ChunkBytes, LargeSearch>: LargeSearch must be void (direct chunks) or a "
                   "search policy such as P::tlsf");
     using axis = alloy::axis::search;
+    // Capability: each class carves a batch of fresh blocks at a time (randomized_placement
+    // shuffles it); a large heap places its blocks by size or address, so not with one.
+    static constexpr bool shuffles_fresh_batch = std::is_void_v<LargeSearch>;
+    // Capability: without a large heap, each block over the largest class is a chunk of its own.
+    static constexpr bool fresh_chunks_above_classes = std::is_void_v<LargeSearch>;
     template <class Config>
     using heap = detail::segregated_heap<Config, ChunkBytes, LargeSearch>;
     static std::string name() {
-      if constexpr (std::is_void_v<LargeSearch>) return "segregated_fit::with<" + std::to_string(ChunkBytes) + ">";
+      if constexpr (ChunkBytes == 0 && std::is_void_v<LargeSearch>) return "segregated_fit";
+      else if constexpr (std::is_void_v<LargeSearch>) return "segregated_fit::with<" + std::to_string(ChunkBytes) + ">";
       else return "segregated_fit::with<" + std::to_string(ChunkBytes) + ", " + LargeSearch::name() + ">";
     }
   };
 
+  /// The untuned spelling is the tuned form with the default arguments (one design, one type).
+  using tuned = with<0>;
+  static constexpr bool shuffles_fresh_batch = tuned::shuffles_fresh_batch;
+  static constexpr bool fresh_chunks_above_classes = tuned::fresh_chunks_above_classes;
   template <class Config>
-  using heap = detail::segregated_heap<Config, 0>;
-  static std::string name() { return "segregated_fit"; }
+  using heap = tuned::heap<Config>;
+  static std::string name() { return tuned::name(); }
 };
 
 }  // namespace policy

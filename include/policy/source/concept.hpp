@@ -7,9 +7,6 @@
 #include "../detail/math.hpp"
 
 namespace alloy {
-namespace policy {
-struct system_pages;
-}
 
 /// A memory source hands out chunks: `allocate_chunk(bytes, alignment)` returns memory of at
 /// least `bytes`, aligned to `alignment` (a power of two, at least `granule`), or nullptr;
@@ -17,21 +14,52 @@ struct system_pages;
 /// multiples of `granule`. `preferred_chunk_bytes` tells heaps how big their chunks should be
 /// (a fixed arena wants many small ones, the operating system few large ones).
 template <class P>
-concept memory_source = std::same_as<typename P::axis, axis::source> &&
-    requires(P& s, void* p, std::size_t n) {
-      { P::granule } -> std::convertible_to<std::size_t>;
-      { P::preferred_chunk_bytes } -> std::convertible_to<std::size_t>;
-      { P::is_thread_safe } -> std::convertible_to<bool>;
-      { s.allocate_chunk(n, n) } noexcept -> std::same_as<void*>;
-      { s.deallocate_chunk(p, n) } noexcept;
-      { P::name() } -> std::convertible_to<std::string>;
-    } && detail::is_pow2(P::granule) && detail::is_pow2(P::preferred_chunk_bytes);
+concept source_hands_out_chunks = requires(P& s, void* p, std::size_t n) {
+  { s.allocate_chunk(n, n) } noexcept -> std::same_as<void*>;
+  { s.deallocate_chunk(p, n) } noexcept;
+};
+template <class P>
+concept source_publishes_sizes = requires {
+  { P::granule } -> std::convertible_to<std::size_t>;
+  { P::preferred_chunk_bytes } -> std::convertible_to<std::size_t>;
+  { P::is_thread_safe } -> std::convertible_to<bool>;
+} && detail::is_pow2(P::granule) && detail::is_pow2(P::preferred_chunk_bytes);
+
+template <class P>
+concept memory_source = std::same_as<typename P::axis, axis::source> && named_policy<P> &&
+                        source_hands_out_chunks<P> && source_publishes_sizes<P>;
+
+/// Optional capabilities a source may publish as `static constexpr bool` (absent means false);
+/// the composition's compatibility rules (alloc/detail/compatibility.hpp) ask these, never the
+/// source's type:
+///   `protects_pages`       its chunks are whole pages of their own mapping, which mprotect may
+///                          change (a static arena lives inside the allocator object; malloc'd
+///                          chunks share pages with malloc's own data)
+///   `zeroes_fresh_chunks`  a chunk it hands out reads as zeros
+template <class S>
+inline constexpr bool source_protects_pages = requires { requires S::protects_pages; };
+template <class S>
+inline constexpr bool source_zeroes_fresh_chunks = requires { requires S::zeroes_fresh_chunks; };
 
 template <>
 struct axis_info<axis::source> {
   static constexpr std::string_view name = "source";
-  using default_policy = policy::system_pages;
   template <class P> static constexpr bool satisfied = memory_source<P>;
+  template <class P> static consteval bool diagnose() {
+    if constexpr (!named_policy<P>) {
+      return detail::diagnose_name<P>();
+    } else if constexpr (!source_hands_out_chunks<P>) {
+      static_assert(source_hands_out_chunks<P>, "alloy: the memory source `P` (note below) lacks `void* "
+                                                "allocate_chunk(std::size_t bytes, std::size_t alignment) noexcept` or "
+                                                "`void deallocate_chunk(void* p, std::size_t bytes) noexcept`");
+      return false;
+    } else {
+      static_assert(source_publishes_sizes<P>, "alloy: the memory source `P` (note below) lacks one of `static "
+                                               "constexpr` granule, preferred_chunk_bytes (both powers of two) and "
+                                               "is_thread_safe");
+      return source_publishes_sizes<P>;
+    }
+  }
 };
 
 }  // namespace alloy

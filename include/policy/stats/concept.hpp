@@ -1,11 +1,8 @@
 // Instrumentation axis: a layer over the heap that may count what passes through it.
 #pragma once
-#include "../detail/layer.hpp"
+#include "../wrapping_policy.hpp"
 
 namespace alloy {
-namespace policy {
-struct no_stats;
-}
 
 /// A stats policy is a wrapping layer; one that counts also names its record as
 /// `P::layer<H>::snapshot` and offers `stats()`.
@@ -15,8 +12,8 @@ concept stats_policy = wrapping_policy<P, axis::stats>;
 template <>
 struct axis_info<axis::stats> {
   static constexpr std::string_view name = "stats";
-  using default_policy = policy::no_stats;
   template <class P> static constexpr bool satisfied = stats_policy<P>;
+  template <class P> static consteval bool diagnose() { return detail::diagnose_wrapping_policy<P>(); }
 };
 
 }  // namespace alloy

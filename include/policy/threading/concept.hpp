@@ -1,21 +1,25 @@
 // Threading axis: a layer that decides how the heap below may be shared between threads.
 #pragma once
-#include "../detail/layer.hpp"
+#include "../wrapping_policy.hpp"
 
 namespace alloy {
-namespace policy {
-struct single_thread;
-}
 
 /// A threading policy is a wrapping layer that publishes `is_thread_safe`.
 template <class P>
 concept threading_policy = wrapping_policy<P, axis::threading>;
 
+/// Optional capability a threading policy may publish as `static constexpr bool` (absent means
+/// false), asked by the compatibility rules (alloc/detail/compatibility.hpp):
+///   `caches_freed_blocks`  it keeps freed blocks in lists of its own (a thread cache), with
+///                          plain links the heap and its hardening never see
+template <class P>
+inline constexpr bool threading_caches_freed_blocks = requires { requires P::caches_freed_blocks; };
+
 template <>
 struct axis_info<axis::threading> {
   static constexpr std::string_view name = "threading";
-  using default_policy = policy::single_thread;
   template <class P> static constexpr bool satisfied = threading_policy<P>;
+  template <class P> static consteval bool diagnose() { return detail::diagnose_wrapping_policy<P>(); }
 };
 
 }  // namespace alloy

@@ -562,6 +562,8 @@ namespace policy {
 
 struct thread_local_cache {
   using axis = alloy::axis::threading;
+  static constexpr std::size_t default_blocks_per_class = 64;
+  static constexpr std::size_t default_batch = 32;
 
   /// Tuned form: a bin flushes a batch back when it holds more than `BlocksPerClass` blocks
   /// (and never more than ~32 KiB); refills and flushes move `Batch` blocks per lock.
@@ -575,14 +577,17 @@ struct thread_local_cache {
     template <class Inner>
     using layer = detail::thread_cache_layer<Inner, BlocksPerClass, Batch>;
     static std::string name() {
-      return "thread_local_cache::with<" + std::to_string(BlocksPerClass) + ", " + std::to_string(Batch) + ">";
+      if constexpr (BlocksPerClass == default_blocks_per_class && Batch == default_batch) return "thread_local_cache";
+      else return "thread_local_cache::with<" + std::to_string(BlocksPerClass) + ", " + std::to_string(Batch) + ">";
     }
   };
 
-  static constexpr bool caches_freed_blocks = true;  // plain links, out of the hardening's reach
+  /// The untuned spelling is the tuned form with the default arguments (one design, one type).
+  using tuned = with<default_blocks_per_class, default_batch>;
+  static constexpr bool caches_freed_blocks = tuned::caches_freed_blocks;
   template <class Inner>
-  using layer = detail::thread_cache_layer<Inner, 64, 32>;
-  static std::string name() { return "thread_local_cache"; }
+  using layer = typename tuned::template layer<Inner>;
+  static std::string name() { return tuned::name(); }
 };
 
 }  // namespace policy

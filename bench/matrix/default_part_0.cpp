@@ -1,5 +1,8 @@
 #include "default_matrix.hpp"
 
 namespace alloy::bench::defaults {
-void add_best_fit(registry& r) { slice<P::best_fit>::add_to(r); }
+template <>
+void add_part<0>(registry& r) {
+  add_slices_of_part<0>(r);
+}
 }  // namespace alloy::bench::defaults

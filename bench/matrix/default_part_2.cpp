@@ -1,5 +1,8 @@
 #include "default_matrix.hpp"
 
 namespace alloy::bench::defaults {
-void add_buddy(registry& r) { slice<P::buddy>::add_to(r); }
+template <>
+void add_part<2>(registry& r) {
+  add_slices_of_part<2>(r);
+}
 }  // namespace alloy::bench::defaults

@@ -1,5 +1,8 @@
 #include "default_matrix.hpp"
 
 namespace alloy::bench::defaults {
-void add_next_fit(registry& r) { slice<P::next_fit>::add_to(r); }
+template <>
+void add_part<1>(registry& r) {
+  add_slices_of_part<1>(r);
+}
 }  // namespace alloy::bench::defaults
