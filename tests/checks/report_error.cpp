@@ -22,18 +22,28 @@ std::atomic<std::size_t> allocations{0};
 std::atomic<bool> forbid_allocation{false};
 }  // namespace
 
-void* operator new(std::size_t n) {
+namespace {
+void* counted_malloc(std::size_t n) noexcept {
   if (forbid_allocation.load()) {
     static const char message[] = "operator new called while reporting\n";
     if (::write(2, message, sizeof message - 1) < 0) std::_Exit(3);
     std::_Exit(3);
   }
   allocations.fetch_add(1);
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+  return std::malloc(n == 0 ? 1 : n);
+}
+}  // namespace
+
+// Every form whose memory the replaced deletes below free (a sanitizer's own new paired with
+// free() would be reported as a mismatch).
+void* operator new(std::size_t n) {
+  if (void* p = counted_malloc(n)) return p;
   throw std::bad_alloc();
 }
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept { return counted_malloc(n); }
 void operator delete(void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
 
 namespace P = alloy::policy;
 using alloy::check;
