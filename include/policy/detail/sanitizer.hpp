@@ -98,6 +98,19 @@ ALLOY_FAST_PATH void on_cached(void* p, std::size_t usable) noexcept { poison_fr
 /// (The heap's own free path may read and write anywhere in a block it is given.)
 ALLOY_FAST_PATH void on_uncached(void* p, std::size_t usable) noexcept { unpoison(p, usable); }
 
+/// Whether this run can see poisoning (is_poisoned below): under ASan always; with the
+/// valgrind hooks only when the program runs under valgrind (elsewhere the client requests do
+/// nothing, as in a Debug build run on its own).
+inline bool poisoning_observable() noexcept {
+#if ALLOY_ASAN
+  return true;
+#elif ALLOY_VALGRIND
+  return RUNNING_ON_VALGRIND != 0;
+#else
+  return false;
+#endif
+}
+
 /// Whether any of the `n` bytes at `p` may not be touched: poisoned under ASan, or
 /// inaccessible under valgrind's memcheck (asked quietly, without reporting an error).
 /// False without a checker.
