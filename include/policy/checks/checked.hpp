@@ -83,8 +83,9 @@ class checked_layer : public Inner {
   checked_layer& operator=(const checked_layer&) = delete;
   ~checked_layer() { release(); }  // leaks are named while the layers below still stand
 
-  /// The name reports give (alloy::allocator sets it to its own name_of).
-  void name_reports(std::string (*name)()) noexcept { name_ = name; }
+  /// The name reports give (alloy::allocator sets it to its own name_of). Copied here, once:
+  /// the report path, often under the heap's lock, must not build a string (a malloc).
+  void name_reports(std::string (*name)()) noexcept { name_.assign(name()); }
 
   void* allocate(std::size_t size, std::size_t align) noexcept {
     guard g(mutex_);
@@ -293,9 +294,20 @@ class checked_layer : public Inner {
   }
 
   ALLOY_SLOW_PATH void report(check what, const void* p, std::size_t size) const noexcept {
-    const std::string name = name_ != nullptr ? name_() : std::string("checked heap");
-    detail::current_check_handler.load()(check_report{what, p, size, name});
+    detail::current_check_handler.load()(check_report{what, p, size, name_.view()});
   }
+
+  /// The allocator's name in place (cut at `capacity` bytes): no allocation to give it.
+  class report_name {
+   public:
+    static constexpr std::size_t capacity = 192;
+    void assign(std::string_view s) noexcept { size_ = s.copy(text_, capacity); }
+    std::string_view view() const noexcept { return size_ == 0 ? std::string_view("checked heap") : std::string_view(text_, size_); }
+
+   private:
+    char text_[capacity];
+    std::size_t size_ = 0;
+  };
 
   header* live_ = nullptr;
   header* oldest_ = nullptr;
@@ -303,7 +315,7 @@ class checked_layer : public Inner {
   std::size_t live_count_ = 0;
   std::size_t quarantined_ = 0;
   std::size_t quarantined_bytes_ = 0;
-  std::string (*name_)() = nullptr;
+  report_name name_;
   mutable mutex_type mutex_;
 };
 

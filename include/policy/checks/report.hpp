@@ -1,11 +1,16 @@
 // What a checking layer tells its user when it finds an error, and who it tells: one handler
 // for the process, replaceable (tests collect reports instead of aborting).
+//
+// A report is found inside a heap, often under its lock: nothing on the way to the handler
+// allocates, and the default handler writes through the library's one error reporter
+// (detail/report_error.hpp: a fixed buffer and write(2)), which hardening uses too.
 #pragma once
 #include <atomic>
 #include <cstddef>
-#include <cstdio>
 #include <cstdlib>
 #include <string_view>
+
+#include "../detail/report_error.hpp"
 
 namespace alloy {
 
@@ -35,7 +40,8 @@ constexpr std::string_view to_string(check c) noexcept {
   return "?";
 }
 
-/// One detection. The strings live as long as the handler call.
+/// One detection. The strings live at least as long as the handler call (the allocator's name
+/// as long as the heap).
 struct check_report {
   alloy::check check;           ///< which check fired
   const void* pointer;          ///< the block, as the user knows it
@@ -46,11 +52,13 @@ struct check_report {
 /// Called for each detection. It may return (the heap then goes on, losing nothing) or not.
 using check_handler = void (*)(const check_report&) noexcept;
 
-/// The default: print what happened to stderr and abort.
+/// The default: print what happened to stderr and abort. Allocates nothing, and is
+/// async-signal-safe (write(2)).
 inline void abort_on_check(const check_report& r) noexcept {
-  std::fprintf(stderr, "alloy: %.*s detected: block %p (%zu bytes) of allocator '%.*s'\n",
-               static_cast<int>(to_string(r.check).size()), to_string(r.check).data(), r.pointer, r.size,
-               static_cast<int>(r.allocator.size()), r.allocator.data());
+  detail::error_message m;
+  m.text("alloy: ").text(to_string(r.check)).text(" detected: block ").pointer(r.pointer).text(" (").dec(r.size);
+  m.text(" bytes) of allocator '").text(r.allocator).text("'\n");
+  m.write_to_stderr();
   std::abort();
 }
 

@@ -12,6 +12,10 @@
 // before its payload (its order, free or used, and its chunk), so free needs no size and sized
 // free stays right after an in-place reallocate. Requests no order can hold (over the top
 // block) get a chunk of their own from the memory source, given back when freed.
+//
+// Memory checkers (sanitizer.hpp): a free block is poisoned but for its tag and its list
+// links, which is all the heap reads of it (merging reads the buddy's tag only); push() does
+// it, take() unpoisons the block it hands out.
 #pragma once
 #include <algorithm>
 #include <array>
@@ -21,10 +25,11 @@
 
 #include "chunk_store.hpp"
 #include "guarded_source.hpp"
-#include "hardened_list.hpp"
 #include "heap_layer.hpp"
 #include "linked_free_list.hpp"
 #include "reallocate.hpp"
+#include "report_error.hpp"
+#include "sanitizer.hpp"
 #include "spare_chunk.hpp"
 
 namespace alloy::detail {
@@ -51,7 +56,7 @@ class buddy_heap {
  public:
   /// Bytes from a block's start to its payload: room for the tag, keeping payloads aligned.
   static constexpr std::size_t header = std::max<std::size_t>(alignment, sizeof(tag));
-  static constexpr std::size_t min_block = std::max(MinBlock, std::bit_ceil(header + list_type::node_bytes));
+  static constexpr std::size_t min_block = std::max(MinBlock, std::bit_ceil(header + list_type::link_bytes));
   static constexpr unsigned min_order = log2_floor(min_block);
   static constexpr unsigned max_order = log2_floor(MaxBlock);
   using config = Config;  // the design, seen by every layer stacked above
@@ -196,11 +201,15 @@ class buddy_heap {
   list_type& list(unsigned k) noexcept { return lists_[k - min_order]; }
   const list_type& list(unsigned k) const noexcept { return lists_[k - min_order]; }
 
+  /// The free block of order `k` at `block` onto its list: tag and links written (they may lie
+  /// in poisoned memory: a fresh chunk, a split block), the rest of it poisoned.
   void push(std::byte* block, unsigned k, chunk_header* h) noexcept {
     void* payload = block + header;
+    unpoison(tag_of(payload), sizeof(tag) + list_type::link_bytes);
     *tag_of(payload) = tag{h, k, state::free};
     list(k).push_front(payload, codec_);
     nonempty_ |= std::uint64_t{1} << k;
+    poison_free(payload, (std::size_t{1} << k) - header, list_type::link_bytes);
   }
   void unlink(void* payload, unsigned k) noexcept {
     list(k).remove(payload, codec_);
@@ -223,6 +232,7 @@ class buddy_heap {
       push(block + (std::size_t{1} << j), j, h);
     }
     *t = tag{h, k, state::used};
+    unpoison(payload, (std::size_t{1} << k) - header);  // handed out, links included (read for the last time above)
     return payload;
   }
 
@@ -254,13 +264,13 @@ class buddy_heap {
   ALLOY_SLOW_PATH void* grow_and_take(unsigned k) noexcept {
     unsigned top = max_order;
     chunk_header* h = nullptr;
-    while ((h = store_.take(std::size_t{1} << top, alignment)) == nullptr) {
+    // Free-list links may point into this chunk from now on: the codec admits it.
+    while ((h = store_.take(std::size_t{1} << top, alignment, codec_)) == nullptr) {
       if (top == k) return nullptr;
       --top;
     }
     h->kind = top;
     h->block_size = std::size_t{1} << top;
-    codec_.admit(h->base, h->bytes);  // free-list links may point into this chunk from now on
     push(h->payload, top, h);
     return take(k);
   }
@@ -282,6 +292,7 @@ class buddy_heap {
     if (h == nullptr) return nullptr;
     h->kind = large_kind;
     h->block_size = size;
+    make_defined(h->payload, store_type::payload_bytes_of(h));  // handed out whole, as the source gave it
     void* p = h->payload + prefix;
     *tag_of(p) = tag{h, 0, state::large};
     return p;

@@ -9,6 +9,11 @@
 //
 // A block whose alignment is at least the granule starts on a granule boundary; its header is
 // then written in the granule just before it (inside the same chunk), which the "p - 1" finds.
+//
+// Memory checkers (sanitizer.hpp): a chunk's payload is poisoned when the chunk is taken, so
+// no heap hands out or writes memory it has not carved; the heap unpoisons what it uses. The
+// payload is made accessible again when the chunk goes back to its source, whose next user
+// (an arena's next chunk, malloc, a new mapping at the same address) must not inherit it.
 #pragma once
 #include <algorithm>
 #include <cstddef>
@@ -17,6 +22,7 @@
 #include "address_set.hpp"
 #include "config.hpp"
 #include "math.hpp"
+#include "sanitizer.hpp"
 
 namespace alloy::detail {
 
@@ -51,7 +57,7 @@ class chunk_store {
   }
 
   /// A chunk whose payload holds `payload_bytes` at alignment `alignment`, or nullptr.
-  /// The caller fills `block_size` and `kind`.
+  /// The caller fills `block_size` and `kind`. The payload, up to the chunk's end, is poisoned.
   chunk_header* take(std::size_t payload_bytes, std::size_t alignment) noexcept {
     const bool huge_align = alignment >= Granule;
     const std::size_t chunk_align = huge_align ? alignment : Granule;
@@ -72,6 +78,17 @@ class chunk_store {
     head_ = h;
     reserved_ += bytes;
     peak_ = std::max(peak_, reserved_ + registry_.table_bytes());
+    poison(payload, payload_bytes_of(h));
+    return h;
+  }
+
+  /// As above, for a chunk that free-list links will point into: `links` (the heap's hardening
+  /// codec, or the index that holds it) admits the chunk before any link into it is written.
+  /// A chunk handed out whole (a large block) is taken without: no link may point there.
+  template <class Links>
+  chunk_header* take(std::size_t payload_bytes, std::size_t alignment, Links& links) noexcept {
+    chunk_header* h = take(payload_bytes, alignment);
+    if (h != nullptr) links.admit(h->base, h->bytes);
     return h;
   }
 
@@ -80,6 +97,7 @@ class chunk_store {
     if (h->next != nullptr) h->next->prev = h->prev;
     registry_.erase(addr(h));
     reserved_ -= h->bytes;
+    make_defined(h->payload, payload_bytes_of(h));
     source_.deallocate_chunk(h->base, h->bytes);
   }
 
@@ -114,6 +132,11 @@ class chunk_store {
   }
 
   Source& source() noexcept { return source_; }
+
+  /// The bytes from `h`'s payload to the end of its chunk.
+  static std::size_t payload_bytes_of(const chunk_header* h) noexcept {
+    return static_cast<std::size_t>(static_cast<std::byte*>(h->base) + h->bytes - h->payload);
+  }
 
  private:
   [[no_unique_address]] Source source_;

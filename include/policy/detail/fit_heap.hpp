@@ -20,6 +20,7 @@ class fit_index {
   using list_type = linked_free_list<Codec>;
   static constexpr complexity alloc_complexity = complexity::linear;
   static constexpr complexity free_complexity = complexity::linear;
+  static constexpr std::size_t link_bytes = list_type::link_bytes;
 
   ALLOY_FAST_PATH void* find(std::size_t need) noexcept { return choice_.choose(list_, codec_, need); }
 

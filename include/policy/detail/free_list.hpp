@@ -15,6 +15,9 @@ class free_list {
   };
 
  public:
+  /// Bytes at the start of a free block that the list reads and writes (kept unpoisoned).
+  static constexpr std::size_t link_bytes = sizeof(node);
+
   ALLOY_FAST_PATH bool empty() const noexcept { return head_ == nullptr; }
   /// The block the next pop returns (null when empty), read without decoding anything.
   ALLOY_FAST_PATH const void* front() const noexcept { return head_; }

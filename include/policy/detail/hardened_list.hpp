@@ -9,40 +9,22 @@
 //           decodes to a valid link is looked up in the list (cold) — only a block already free
 //           passes that test.
 //   carve : n fresh blocks onto a list, in address order or, randomized, in a shuffled one.
+//
+// Memory checkers (sanitizer.hpp) are told here too, so a heap built on these operations needs
+// no call of its own: a block pushed or carved is poisoned but for its link word, a block
+// popped is unpoisoned for its `bytes` (the block size the caller keeps the list for).
 #pragma once
-#include <unistd.h>
-
 #include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 
 #include "config.hpp"
 #include "free_list.hpp"
+#include "report_error.hpp"
+#include "sanitizer.hpp"
 
 namespace alloy::detail {
-
-/// Reports a heap-exploitation attempt on stderr and stops the program: continuing would hand
-/// out memory of the attacker's choosing. Writes with write(2): the heap may be the one broken.
-[[noreturn]] ALLOY_SLOW_PATH inline void hardening_abort(const char* what, const void* block, std::uintptr_t value) noexcept {
-  char message[256];
-  const int n = std::snprintf(message, sizeof message, "alloy hardening: %s (block %p, value %#zx); aborting\n", what,
-                              block, static_cast<std::size_t>(value));
-  const std::size_t length = n < 0 ? 0 : std::min(static_cast<std::size_t>(n), sizeof message - 1);
-  if (::write(2, message, length) < 0) std::abort();
-  std::abort();
-}
-
-[[noreturn]] ALLOY_SLOW_PATH inline void report_corrupt_link(const void* slot, std::uintptr_t decoded) noexcept {
-  hardening_abort("corrupted free-list link: it decodes to a misaligned address or one outside this heap's chunks",
-                  slot, decoded);
-}
-
-[[noreturn]] ALLOY_SLOW_PATH inline void report_double_free(const void* block) noexcept {
-  hardening_abort("double free: the block is already on its free list", block, reinterpret_cast<std::uintptr_t>(block));
-}
 
 template <class Hardening>
 struct hardened_list {
@@ -51,46 +33,59 @@ struct hardened_list {
   /// carve() shuffles at most this many blocks at a time.
   static constexpr std::size_t max_carve = 64;
 
-  ALLOY_FAST_PATH static void* pop(list_type& list, const codec_type& codec) noexcept {
+  /// The block at the head of `list` (not empty), handed out: accessible for its `bytes`.
+  ALLOY_FAST_PATH static void* pop(list_type& list, std::size_t bytes, const codec_type& codec) noexcept {
     void* block = list.pop(codec);
     if constexpr (Hardening::scans_double_free) *static_cast<void**>(block) = nullptr;
+    unpoison(block, bytes);
     return block;
   }
 
-  ALLOY_FAST_PATH static void push(list_type& list, void* block, const codec_type& codec) noexcept {
+  /// `block` (of `bytes`) is free again: onto `list`, poisoned but for its link.
+  ALLOY_FAST_PATH static void push(list_type& list, void* block, std::size_t bytes, const codec_type& codec) noexcept {
     if constexpr (Hardening::checks_double_free) {
       if (block == list.front()) [[unlikely]] report_double_free(block);
       if constexpr (Hardening::scans_double_free) {
         // A tail call: nothing stays live across it, so the fast path saves no registers.
-        if (codec.looks_free(block)) [[unlikely]] return push_suspect(list, block, codec);
+        if (codec.looks_free(block)) [[unlikely]] return push_suspect(list, block, bytes, codec);
       }
     }
     list.push(block, codec);
+    poison_free(block, bytes, list_type::link_bytes);
   }
 
   /// Puts the `n` blocks of `block_size` starting at `first` (n <= max_carve) on `list` but
-  /// one, which it returns. Unrandomized, later pops ascend through memory.
+  /// one, which it returns, accessible. Unrandomized, later pops ascend through memory.
+  /// The blocks are fresh chunk memory, poisoned or not: they are opened for their links first.
   static void* carve(list_type& list, std::byte* first, std::size_t n, std::size_t block_size, codec_type& codec) noexcept {
+    unpoison(first, n * block_size);
+    std::byte* given;
     if constexpr (Hardening::randomizes_placement) {
       std::array<std::uint8_t, max_carve> order;
       for (std::size_t i = 0; i < n; ++i) order[i] = static_cast<std::uint8_t>(i);
       for (std::size_t i = n; i > 1; --i) std::swap(order[i - 1], order[codec.random_below(i)]);  // Fisher-Yates
       for (std::size_t i = 1; i < n; ++i) list.push(first + order[i] * block_size, codec);
-      return first + order[0] * block_size;
+      given = first + order[0] * block_size;
     } else {
       for (std::size_t i = n; i-- > 1;) list.push(first + i * block_size, codec);
-      return first;
+      given = first;
     }
+    if constexpr (poisoning_active) {
+      for (std::size_t i = 0; i < n; ++i)
+        if (first + i * block_size != given) poison_free(first + i * block_size, block_size, list_type::link_bytes);
+    }
+    return given;
   }
 
  private:
   /// The block's first word decoded to a valid link: free, or user data that happens to look
   /// like one (about one chance in 2^60). Only the walk can tell.
-  ALLOY_SLOW_PATH static void push_suspect(list_type& list, void* block, const codec_type& codec) noexcept {
+  ALLOY_SLOW_PATH static void push_suspect(list_type& list, void* block, std::size_t bytes, const codec_type& codec) noexcept {
     bool found = false;
     list.for_each(codec, [&](void* b) { found = found || b == block; }, codec.max_links());
     if (found) report_double_free(block);
     list.push(block, codec);
+    poison_free(block, bytes, list_type::link_bytes);
   }
 };
 

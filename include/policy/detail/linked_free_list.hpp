@@ -17,8 +17,9 @@ class linked_free_list {
   static node* as_node(void* p) noexcept { return static_cast<node*>(p); }
 
  public:
-  /// Bytes a free block must offer for its links.
-  static constexpr std::size_t node_bytes = sizeof(node);
+  /// Bytes a free block must offer for its links: the start of the block that the list reads
+  /// and writes, which memory checkers must leave accessible (sanitizer.hpp's poison_free).
+  static constexpr std::size_t link_bytes = sizeof(node);
 
   ALLOY_FAST_PATH bool empty() const noexcept { return head_ == nullptr; }
   ALLOY_FAST_PATH void* front() const noexcept { return head_; }

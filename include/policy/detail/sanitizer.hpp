@@ -3,8 +3,17 @@
 // a use-after-free or overflow into free memory is then reported through Alloy as it would be
 // through malloc; under valgrind the same regions are marked with memcheck's client requests.
 //
-// Every heap calls `poison` where it takes a block back and `unpoison` where it hands one out.
-// Without either checker both are empty inline functions: zero instructions.
+// The calls live in the parts every heap shares, not in the heaps' own code:
+//   chunk_store      poisons a fresh chunk's payload when it is taken, and makes it
+//                    accessible again when the chunk goes back to its source;
+//   hardened_list    (segregated fit) and the tagged and buddy heaps' block push/pop: a block
+//                    that becomes free is poisoned but for the words the heap itself reads
+//                    (`poison_free`, keeping its list links), a block handed out is unpoisoned
+//                    for its usable size;
+//   thread caches    call `on_cached` / `on_uncached` around the blocks they hold.
+// Boundary tags and chunk headers are never poisoned: the heaps walk them (coalescing,
+// invariant(), metrics()). Without either checker every function here is empty: zero
+// instructions (bench/zero_overhead measures it).
 //
 // valgrind's client requests cost a few instructions even outside valgrind, so they are on
 // only in builds without NDEBUG when <valgrind/memcheck.h> is present; -DALLOY_VALGRIND=0/1
@@ -67,10 +76,56 @@ ALLOY_FAST_PATH void make_defined([[maybe_unused]] const void* p, [[maybe_unused
 #endif
 }
 
-/// Whether ASan considers any of the `n` bytes at `p` poisoned (false without ASan).
+/// The block of `bytes` at `p` became free: all of it is poisoned but its first `kept` bytes,
+/// the links the heap itself reads and writes while the block sits on a list.
+ALLOY_FAST_PATH void poison_free([[maybe_unused]] void* p, [[maybe_unused]] std::size_t bytes,
+                                 [[maybe_unused]] std::size_t kept) noexcept {
+  if constexpr (poisoning_active) {
+    if (bytes > kept) poison(static_cast<std::byte*>(p) + kept, bytes - kept);
+  }
+}
+
+/// Bytes at the start of a block that a thread cache keeps accessible while it holds the
+/// block: its chain link, and a parked chain head's second link.
+inline constexpr std::size_t cache_link_bytes = 2 * sizeof(void*);
+
+/// A thread cache took the block `p` (`usable` bytes, as the heap handed it out) into one of
+/// its own lists: poisoned but for its first `cache_link_bytes`, so a use-after-free of a
+/// cached block is reported as one of a heap's free block is.
+ALLOY_FAST_PATH void on_cached(void* p, std::size_t usable) noexcept { poison_free(p, usable, cache_link_bytes); }
+
+/// The block `p` leaves the thread cache, to a user or back to the heap: accessible in full.
+/// (The heap's own free path may read and write anywhere in a block it is given.)
+ALLOY_FAST_PATH void on_uncached(void* p, std::size_t usable) noexcept { unpoison(p, usable); }
+
+/// Whether this run can see poisoning (is_poisoned below): under ASan always; with the
+/// valgrind hooks only when the program runs under valgrind (elsewhere the client requests do
+/// nothing, as in a Debug build run on its own).
+inline bool poisoning_observable() noexcept {
+#if ALLOY_ASAN
+  return true;
+#elif ALLOY_VALGRIND
+  return RUNNING_ON_VALGRIND != 0;
+#else
+  return false;
+#endif
+}
+
+/// Whether any of the `n` bytes at `p` may not be touched: poisoned under ASan, or
+/// inaccessible under valgrind's memcheck (asked quietly, without reporting an error).
+/// False without a checker.
 inline bool is_poisoned([[maybe_unused]] const void* p, [[maybe_unused]] std::size_t n) noexcept {
 #if ALLOY_ASAN
   return __asan_region_is_poisoned(const_cast<void*>(p), n) != nullptr;
+#elif ALLOY_VALGRIND
+  if (!RUNNING_ON_VALGRIND) return false;
+  unsigned char vbits[256];
+  for (std::size_t done = 0; done < n; done += sizeof vbits) {
+    const std::size_t k = n - done < sizeof vbits ? n - done : sizeof vbits;
+    // 3: some byte of the range is not addressable (the other codes: all addressable, or misuse).
+    if (VALGRIND_GET_VBITS(static_cast<const unsigned char*>(p) + done, vbits, k) == 3) return true;
+  }
+  return false;
 #else
   return false;
 #endif

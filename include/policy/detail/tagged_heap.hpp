@@ -18,6 +18,11 @@
 // Chunks grow geometrically (each new one at least a quarter of all before it, halving on
 // refusal down to what the request needs), so a fixed arena fills completely and chunks stay few.
 // A chunk that becomes wholly free is kept if it is the largest such, otherwise given back.
+//
+// Memory checkers (sanitizer.hpp): a free block is poisoned but for its tag and its first
+// `Index::link_bytes` (the index's links), the only parts of it the heap reads, so coalescing,
+// metrics() and invariant() walk tags and links freely. The poisoning is done where blocks
+// change state (take, free_block, reallocate in place, grow), not by each index.
 #pragma once
 #include <algorithm>
 #include <cstddef>
@@ -28,9 +33,10 @@
 
 #include "chunk_store.hpp"
 #include "guarded_source.hpp"
-#include "hardened_list.hpp"
 #include "heap_layer.hpp"
 #include "reallocate.hpp"
+#include "report_error.hpp"
+#include "sanitizer.hpp"
 #include "spare_chunk.hpp"
 
 namespace alloy::detail {
@@ -81,6 +87,7 @@ concept tagged_index = requires(I& i, const I& ci, void* n, std::size_t s) {
   { i.admit(n, s) } noexcept;          // (chunk base, bytes): links may point into it (hardening)
   { I::alloc_complexity } -> std::convertible_to<complexity>;
   { I::free_complexity } -> std::convertible_to<complexity>;
+  { I::link_bytes } -> std::convertible_to<std::size_t>;  // bytes at a free payload's start the index reads
 };
 
 template <class Config, class Index, std::size_t ChunkBytes>
@@ -156,16 +163,19 @@ class tagged_heap {
       if (total - need >= min_block) {
         // The rest's tag may lie over the neighbour's links: relink first, then write the tag.
         block_tag* rest = tag_at(t, need);
+        open_free(next);  // the rest's tag and links may lie in the neighbour's poisoned part
         index_.replace(payload_of(next), next_size, payload_of(rest), total - need);
         rest->prev_size = need;
         rest->size_flags = (total - need) | block_tag::free_bit;
         next_tag(rest)->prev_size = total - need;
         t->set(need, false);
+        poison_free_block(rest);
       } else {
         index_.remove(payload_of(next), next_size);
         t->set(total, false);
         next_tag(t)->prev_size = total;
       }
+      unpoison(p, t->size() - tag_bytes);  // grown: the user's up to the next tag
       return p;
     }
     return reallocate_by_copy(*this, p, old_size, new_size, align);
@@ -251,6 +261,20 @@ class tagged_heap {
     return std::max(min_block, align_up(size + tag_bytes, unit));
   }
 
+  // Memory checkers (sanitizer.hpp); each compiles to nothing without one.
+  /// The free block `t` is complete (tag and links written): poison all but its tag and links.
+  ALLOY_FAST_PATH static void poison_free_block(block_tag* t) noexcept {
+    poison_free(payload_of(t), t->size() - tag_bytes, Index::link_bytes);
+  }
+  /// The free block `t` is about to be cut or merged into: its poisoned part becomes writable
+  /// for the tags and links the heap places there.
+  ALLOY_FAST_PATH static void open_free(block_tag* t) noexcept {
+    if constexpr (poisoning_active) {
+      auto* payload = static_cast<std::byte*>(payload_of(t));
+      unpoison(payload + Index::link_bytes, t->size() - tag_bytes - Index::link_bytes);
+    }
+  }
+
   /// Hands out the free block `n` (at least `need` bytes), splitting off the rest when it can
   /// stand as a block of its own; the rest takes `n`'s place in the index.
   ALLOY_FAST_PATH void* take(void* n, std::size_t need) noexcept {
@@ -259,15 +283,18 @@ class tagged_heap {
     if (t->is_first()) spare_.on_used(t->chunk());
     if (have - need >= min_block) {
       block_tag* rest = tag_at(t, need);
+      open_free(t);
       rest->prev_size = need;
       rest->size_flags = (have - need) | block_tag::free_bit;
       next_tag(rest)->prev_size = have - need;
       t->set(need, false);
       index_.replace(n, have, payload_of(rest), have - need);
+      poison_free_block(rest);
     } else {
       t->set(have, false);
       index_.remove(n, have);
     }
+    unpoison(n, t->size() - tag_bytes);  // handed out, links included (read for the last time above)
     return n;
   }
 
@@ -299,6 +326,7 @@ class tagged_heap {
       t->set(size, true);
       index_.insert(payload_of(t), size);
     }
+    poison_free_block(merged);  // the tags and links it swallowed included
     if (merged->is_first() && next_tag(merged)->size() == 0) [[unlikely]] on_chunk_empty(merged->chunk());
   }
 
@@ -316,21 +344,22 @@ class tagged_heap {
     const std::size_t least = need + unit;  // front pad + blocks + fence
     std::size_t want = std::max({chunk_bytes, least, store_.reserved_bytes() / 4});
     chunk_header* h = nullptr;
-    while ((h = store_.take(want, unit)) == nullptr) {
+    // Free-list links may point into this chunk from now on: the index's codec admits it.
+    while ((h = store_.take(want, unit, index_)) == nullptr) {
       if (want == least) return nullptr;
       want = std::max(want / 2, least);
     }
-    index_.admit(h->base, h->bytes);  // free-list links may point into this chunk from now on
-    const std::size_t room = static_cast<std::size_t>(static_cast<std::byte*>(h->base) + h->bytes - h->payload);
     h->kind = tagged_kind;
-    h->block_size = align_down(room - unit, unit);
+    h->block_size = align_down(store_type::payload_bytes_of(h) - unit, unit);
     block_tag* first = tag_of(bounds(h).first);
+    unpoison(first, h->block_size + tag_bytes);  // the store poisoned the payload: open the blocks and fence
     first->prev_size = reinterpret_cast<std::size_t>(h);
     first->size_flags = h->block_size | block_tag::free_bit | block_tag::first_bit;
     block_tag* fence = next_tag(first);
     fence->prev_size = h->block_size;
     fence->size_flags = 0;
     index_.insert(payload_of(first), h->block_size);
+    poison_free_block(first);
     return payload_of(first);
   }
 

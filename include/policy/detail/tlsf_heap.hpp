@@ -29,6 +29,7 @@ class tlsf_index {
   static constexpr unsigned sl_count = 1u << sl_log;
   static constexpr unsigned linear_log = sl_log + 4;  // below 2^8 = 256 bytes: 16-byte classes
   static constexpr unsigned fl_count = 64 - linear_log + 1;
+  static constexpr std::size_t link_bytes = linked_free_list<Codec>::link_bytes;
 
   struct class_index {
     unsigned fl;

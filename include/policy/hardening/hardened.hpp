@@ -30,7 +30,7 @@
 
 #include "../detail/config.hpp"
 #include "../detail/entropy.hpp"
-#include "../detail/hardened_list.hpp"
+#include "../detail/report_error.hpp"
 #include "concept.hpp"
 
 namespace alloy::policy {

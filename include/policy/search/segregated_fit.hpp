@@ -23,7 +23,7 @@
 #include "../detail/hardened_list.hpp"
 #include "../detail/heap_layer.hpp"
 #include "../detail/reallocate.hpp"
-#include "../detail/sanitizer.hpp"
+#include "../detail/sanitizer.hpp"  // only for large direct chunks: hardened_list poisons the class blocks
 #include "concept.hpp"
 
 namespace alloy {
@@ -74,14 +74,13 @@ class segregated_heap {
   static constexpr std::size_t chunk_bytes = granule;
 
   segregated_heap() = default;
-  ~segregated_heap() { unpoison_chunks(); }  // an arena inside the object must not stay poisoned
   segregated_heap(const segregated_heap&) = delete;
   segregated_heap& operator=(const segregated_heap&) = delete;
 
   ALLOY_FAST_PATH void* allocate(std::size_t size, std::size_t align) noexcept {
     if (align <= alignment && size <= classes::max_size) [[likely]] {
       const std::size_t c = classes::class_of(size);
-      if (!lists_[c].empty()) [[likely]] return handed_out(links::pop(lists_[c], codec_), c);
+      if (!lists_[c].empty()) [[likely]] return links::pop(lists_[c], block_size_of(c), codec_);
       return refill(c);
     }
     return allocate_unusual(size, align);
@@ -90,8 +89,7 @@ class segregated_heap {
   ALLOY_FAST_PATH void deallocate(void* p, std::size_t size, std::size_t align) noexcept {
     if (align <= alignment && size <= classes::max_size) [[likely]] {
       const std::size_t c = classes::class_of(size);
-      links::push(lists_[c], p, codec_);
-      taken_back(p, c);
+      links::push(lists_[c], p, block_size_of(c), codec_);
       return;
     }
     deallocate(p);  // over-aligned or large: the chunk header knows where the block starts
@@ -104,8 +102,7 @@ class segregated_heap {
     chunk_header* h = store_type::header_of(p);
     if (h->kind != large_kind) [[likely]] {
       std::byte* b = block_start(h, p);
-      links::push(lists_[h->kind], b, codec_);
-      taken_back(b, h->kind);
+      links::push(lists_[h->kind], b, h->block_size, codec_);
       return;
     }
     store_.give_back(h);
@@ -172,14 +169,13 @@ class segregated_heap {
     const std::size_t c = classes::class_of(size);
     while (!taken.empty()) {
       void* b = taken.pop(codec_);
-      lists_[c].push(b, codec_);
-      taken_back(b, c);
+      lists_[c].push(b, codec_);  // not links::push: the double-free scan would walk the list for each
+      poison_free(b, block_size_of(c), free_list<codec_type>::link_bytes);
     }
     return got == count;
   }
 
   void release() noexcept {
-    unpoison_chunks();
     store_.release();
     for (auto& l : lists_) l.clear();
     bumps_.fill({});
@@ -228,24 +224,6 @@ class segregated_heap {
     std::byte* end = nullptr;
   };
 
-  // Sanitizer hooks (policy/detail/sanitizer.hpp), empty without ASan or valgrind: a free block
-  // is poisoned but for its first word (the free-list link the heap reads), unused chunk
-  // memory is poisoned, a block handed out is accessible in full.
-  ALLOY_FAST_PATH static void* handed_out(void* b, std::size_t c) noexcept {
-    unpoison(b, block_size_of(c));
-    return b;
-  }
-  ALLOY_FAST_PATH static void taken_back(void* b, std::size_t c) noexcept {
-    poison(static_cast<std::byte*>(b) + sizeof(void*), block_size_of(c) - sizeof(void*));
-  }
-  void unpoison_chunks() noexcept {
-    if constexpr (poisoning_active) {
-      store_.for_each([](chunk_header* h) {
-        make_defined(h->payload, static_cast<std::size_t>(static_cast<std::byte*>(h->base) + h->bytes - h->payload));
-      });
-    }
-  }
-
   /// The block `p` points into: its offset in the chunk divided by the block size with one
   /// multiply by the chunk's magic, ceil(2^64 / block_size) — exact for 32-bit offsets
   /// (Lemire, Kaser and Kurz, "Faster remainder by direct computation", 2019) — instead of a
@@ -263,26 +241,19 @@ class segregated_heap {
     const std::size_t bs = block_size_of(c);
     bump_region& bump = bumps_[c];
     if (bump.next == bump.end) {
-      chunk_header* h = store_.take(granule - align_up(store_type::header_bytes, alignment), alignment);
+      // Free-list links may point into this chunk from now on: the codec admits it.
+      chunk_header* h = store_.take(granule - align_up(store_type::header_bytes, alignment), alignment, codec_);
       if (h == nullptr) return nullptr;
       h->kind = static_cast<std::uint32_t>(c);
       h->block_size = bs;
       h->block_magic = magic_for(bs);
-      codec_.admit(h->base, h->bytes);  // free-list links may point into this chunk from now on
-      const std::size_t room = static_cast<std::size_t>(static_cast<std::byte*>(h->base) + h->bytes - h->payload);
+      const std::size_t room = store_type::payload_bytes_of(h);
       bump = {h->payload, h->payload + room / bs * bs};
-      poison(h->payload, room);
     }
     std::byte* first = bump.next;
     const std::size_t n = std::min(refill_batch, static_cast<std::size_t>(bump.end - first) / bs);
     bump.next += n * bs;
-    unpoison(first, n * bs);  // carving writes the links
-    void* given = links::carve(lists_[c], first, n, bs, codec_);  // ascending pops, or shuffled when randomized
-    if constexpr (poisoning_active) {
-      for (std::size_t i = 0; i < n; ++i)
-        if (first + i * bs != given) taken_back(first + i * bs, c);
-    }
-    return given;
+    return links::carve(lists_[c], first, n, bs, codec_);  // ascending pops, or shuffled when randomized
   }
 
   ALLOY_SLOW_PATH void* allocate_unusual(std::size_t size, std::size_t align) noexcept {
@@ -290,7 +261,7 @@ class segregated_heap {
     if (size <= classes::max_size && align - alignment <= classes::max_size - size) {
       // Over-aligned but small: a block with room to slide the start up to the alignment.
       const std::size_t c = classes::class_of(size + align - alignment);
-      void* b = lists_[c].empty() ? refill(c) : handed_out(links::pop(lists_[c], codec_), c);
+      void* b = lists_[c].empty() ? refill(c) : links::pop(lists_[c], block_size_of(c), codec_);
       return b == nullptr ? nullptr : ptr(align_up(addr(b), align));
     }
     if constexpr (has_large_heap) return large_.allocate(size, align);
@@ -298,6 +269,9 @@ class segregated_heap {
     if (h == nullptr) return nullptr;
     h->kind = large_kind;
     h->block_size = size;
+    // Handed out whole; defined, not just accessible: its bytes are what the source gave
+    // (fresh pages are zeros, which calloc relies on: malloc_override's fresh_zeroed_above).
+    make_defined(h->payload, store_type::payload_bytes_of(h));
     return h->payload;
   }
 
