@@ -63,6 +63,7 @@
 #include "../detail/heap_layer.hpp"
 #include "../detail/math.hpp"
 #include "../detail/reallocate.hpp"
+#include "../detail/sanitizer.hpp"
 #include "concept.hpp"
 #include "locked.hpp"
 #include "spin_mutex.hpp"
@@ -92,22 +93,26 @@ class thread_cache_layer {
   /// The heap can name a block's class without its lock (see the header comment).
   static constexpr bool lock_free_lookup = requires(const Inner& heap, const void* p) { heap.cached_lookup(p); };
 
-  /// A bin counts down the room it has left, so the free path tests one decrement.
+  /// A bin counts down the room it has left, so the free path tests one decrement. Under a
+  /// memory checker a cached block is poisoned but for its links (detail/sanitizer.hpp), like
+  /// a heap's free block; without one the hooks are empty.
   struct bin {
     void* head = nullptr;
     std::uint32_t room = 0;   // blocks it may still take before it gives a batch back
     std::uint32_t limit = 0;  // room when empty
 
-    ALLOY_FAST_PATH void* pop() noexcept {
+    ALLOY_FAST_PATH void* pop(std::size_t block) noexcept {
       void* b = head;
       head = *static_cast<void**>(b);
       ++room;
+      on_uncached(b, block);
       return b;
     }
-    ALLOY_FAST_PATH void push(void* b) noexcept {
+    ALLOY_FAST_PATH void push(void* b, std::size_t block) noexcept {
       *static_cast<void**>(b) = head;
       head = b;
       --room;
+      on_cached(b, block);
     }
     std::uint32_t count() const noexcept { return limit - room; }
   };
@@ -162,8 +167,9 @@ class thread_cache_layer {
 
   ALLOY_FAST_PATH void* allocate(std::size_t size, std::size_t align) noexcept {
     if (cacheable(size, align) && current_.id == id_) [[likely]] {
-      bin& b = current_.caches->bins[classes::class_of(size)];
-      if (b.head != nullptr) return b.pop();
+      const std::size_t index = classes::class_of(size);
+      bin& b = current_.caches->bins[index];
+      if (b.head != nullptr) return b.pop(block_size(index));
     }
     return allocate_slow(size, align);
   }
@@ -311,7 +317,7 @@ class thread_cache_layer {
   ALLOY_FAST_PATH void cache_free(void* p, std::size_t index) noexcept {
     if (current_.id == id_) [[likely]] {
       bin& b = current_.caches->bins[index];
-      b.push(p);
+      b.push(p, block_size(index));
       if (b.room == 0) [[unlikely]] flush(b, index);
       return;
     }
@@ -334,14 +340,14 @@ class thread_cache_layer {
     if (c == nullptr) return back_end_.allocate(block_size(index), alignment);
     bin& b = c->bins[index];
     if (b.head == nullptr) refill(b, index);
-    return b.head == nullptr ? nullptr : b.pop();
+    return b.head == nullptr ? nullptr : b.pop(block_size(index));
   }
 
   ALLOY_SLOW_PATH void free_slow(void* p, std::size_t index) noexcept {
     cache* c = current_or_new_cache();
     if (c == nullptr) return back_end_.deallocate(p, block_size(index), alignment);
     bin& b = c->bins[index];
-    b.push(p);
+    b.push(p, block_size(index));
     if (b.room == 0) flush(b, index);
   }
 
@@ -359,7 +365,7 @@ class thread_cache_layer {
       for (std::size_t i = 0; i < n; ++i) {
         void* block = heap.allocate(block_size(index), alignment);
         if (block == nullptr) break;
-        b.push(block);
+        b.push(block, block_size(index));
       }
     });
   }
@@ -385,6 +391,7 @@ class thread_cache_layer {
       }
       for (void* p = chain; p != nullptr;) {
         void* next = *static_cast<void**>(p);
+        on_uncached(p, block_size(index));
         heap.deallocate(p, block_size(index), alignment);
         p = next;
       }
@@ -398,7 +405,7 @@ class thread_cache_layer {
   static void give_back(Inner& heap, cache& c) noexcept {
     for (std::size_t i = 0; i < bin_count; ++i) {
       bin& b = c.bins[i];
-      while (b.head != nullptr) heap.deallocate(b.pop(), block_size(i), alignment);
+      while (b.head != nullptr) heap.deallocate(b.pop(block_size(i)), block_size(i), alignment);
     }
   }
 
@@ -409,6 +416,7 @@ class thread_cache_layer {
       while (t.count != 0)
         for (void* p = t.take(); p != nullptr;) {
           void* next = *static_cast<void**>(p);
+          on_uncached(p, block_size(i));
           heap.deallocate(p, block_size(i), alignment);
           p = next;
         }
