@@ -10,7 +10,7 @@
 #pragma once
 #include <array>
 #include <cstdint>
-#include <policy/size_class/concept.hpp>
+#include <policy/size_classes/concept.hpp>
 #include <string>
 
 namespace example {
@@ -58,7 +58,7 @@ struct fibonacci_classes {
 };
 
 // The laws every size-class map obeys, proven for this one at compile time.
-static_assert(alloy::size_class_map<fibonacci_classes<16, 4096>>);
+static_assert(alloy::size_classes_policy<fibonacci_classes<16, 4096>>);
 static_assert(alloy::size_class_laws<fibonacci_classes<16, 4096>>());
 
 }  // namespace example

@@ -13,7 +13,7 @@
 #include "../policy/faults/no_faults.hpp"
 #include "../policy/hardening/no_hardening.hpp"
 #include "../policy/search/segregated_fit.hpp"
-#include "../policy/size_class/geometric_classes.hpp"
+#include "../policy/size_classes/geometric_classes.hpp"
 #include "../policy/source/system_pages.hpp"
 #include "../policy/stats/no_stats.hpp"
 #include "../policy/threading/single_thread.hpp"

@@ -10,6 +10,8 @@
 #include <string_view>
 #include <type_traits>
 
+#include "detail/complexity.hpp"
+
 namespace alloy {
 
 /// One tag per axis. A policy says which axis it sits on with `using axis = alloy::axis::X;`.
@@ -93,18 +95,6 @@ template <class Axis>
 using axis_row_t = boost::mp11::mp_at<axis_table, boost::mp11::mp_find_if_q<axis_table, row_of_axis<Axis>>>;
 
 }  // namespace detail
-
-/// Worst-case cost of an operation, published by search and threading policies.
-enum class complexity { constant, logarithmic, linear };
-
-constexpr std::string_view to_string(complexity c) noexcept {
-  switch (c) {
-    case complexity::constant: return "O(1)";
-    case complexity::logarithmic: return "O(log n)";
-    case complexity::linear: return "O(n)";
-  }
-  return "?";
-}
 
 /// Anything that names its axis is a policy; whether it is a *good* one is each axis's concept.
 template <class P>

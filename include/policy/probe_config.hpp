@@ -5,7 +5,7 @@
 #pragma once
 #include "detail/heap_layer.hpp"
 #include "hardening/no_hardening.hpp"
-#include "size_class/pow2_classes.hpp"
+#include "size_classes/pow2_classes.hpp"
 #include "source/system_pages.hpp"
 
 namespace alloy::detail {

@@ -1,10 +1,10 @@
 // Umbrella header of the size-class axis, with the laws proven for the maps shipped as examples
 // and defaults (compile time, namespace scope: a broken map cannot be built).
 #pragma once
-#include "size_class/concept.hpp"
-#include "size_class/geometric_classes.hpp"
-#include "size_class/linear_classes.hpp"
-#include "size_class/pow2_classes.hpp"
+#include "size_classes/concept.hpp"
+#include "size_classes/geometric_classes.hpp"
+#include "size_classes/linear_classes.hpp"
+#include "size_classes/pow2_classes.hpp"
 
 namespace alloy::detail {
 static_assert(size_class_laws<policy::pow2_classes<8, 256>>());

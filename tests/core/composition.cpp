@@ -49,16 +49,16 @@ TEST_CASE("a composition derives its properties from its policies", "[compositio
 TEST_CASE("every axis concept accepts the shipped policies and rejects strangers", "[composition]") {
   STATIC_REQUIRE(alloy::search_policy<P::segregated_fit>);
   STATIC_REQUIRE(alloy::search_policy<P::segregated_fit::with<4096>>);
-  STATIC_REQUIRE(alloy::memory_source<P::system_pages>);
-  STATIC_REQUIRE(alloy::memory_source<P::system_malloc>);
-  STATIC_REQUIRE(alloy::memory_source<P::static_arena<4096>>);
+  STATIC_REQUIRE(alloy::source_policy<P::system_pages>);
+  STATIC_REQUIRE(alloy::source_policy<P::system_malloc>);
+  STATIC_REQUIRE(alloy::source_policy<P::static_arena<4096>>);
   STATIC_REQUIRE(alloy::threading_policy<P::single_thread>);
   STATIC_REQUIRE(alloy::stats_policy<P::stats>);
   STATIC_REQUIRE(alloy::stats_policy<P::no_stats>);
   STATIC_REQUIRE(alloy::alignment_policy<P::align<8>>);
   STATIC_REQUIRE_FALSE(alloy::search_policy<P::single_thread>);
-  STATIC_REQUIRE_FALSE(alloy::memory_source<P::segregated_fit>);
-  STATIC_REQUIRE_FALSE(alloy::size_class_map<int>);
+  STATIC_REQUIRE_FALSE(alloy::source_policy<P::segregated_fit>);
+  STATIC_REQUIRE_FALSE(alloy::size_classes_policy<int>);
   STATIC_REQUIRE_FALSE(alloy::threading_policy<P::stats>);
 }
 
@@ -216,7 +216,7 @@ TEST_CASE("a size-class map that breaks a law is refused, naming the law and the
   STATIC_REQUIRE(first_size_class_fault<laws::faulty_classes<3072>>().at == 3072);
   STATIC_REQUIRE(first_size_class_fault<laws::faulty_classes<4096>>().law == size_class_law::round_trip);
   STATIC_REQUIRE(first_size_class_fault<laws::faulty_classes<4096>>().at == 8);  // the class of 4096 B
-  STATIC_REQUIRE(alloy::size_class_map<laws::faulty_classes<3072>>);  // the members are all there...
+  STATIC_REQUIRE(alloy::size_classes_policy<laws::faulty_classes<3072>>);  // the members are all there...
   STATIC_REQUIRE_FALSE(alloy::bench::valid_composition<boost::mp11::mp_list<laws::faulty_classes<3072>>>);  // ...not the laws
   STATIC_REQUIRE(alloy::bench::valid_composition<boost::mp11::mp_list<laws::faulty_classes<0>>>);
 }

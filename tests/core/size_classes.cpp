@@ -16,7 +16,7 @@ using maps = boost::mp11::mp_list<P::pow2_classes<8, 256>, P::pow2_classes<16, 6
 
 TEMPLATE_LIST_TEST_CASE("size-class maps obey their laws for every size", "[size_class]", maps) {
   using M = TestType;
-  STATIC_REQUIRE(alloy::size_class_map<M>);
+  STATIC_REQUIRE(alloy::size_classes_policy<M>);
   for (std::size_t n = 1; n <= M::max_size; ++n) {
     const std::size_t c = M::class_of(n);
     REQUIRE(c < M::count);
@@ -59,6 +59,6 @@ struct skewed {  // class_of is not the tightest class: size 1 maps to class 1
 };
 
 TEST_CASE("a map that breaks its laws is caught", "[size_class]") {
-  STATIC_REQUIRE(alloy::size_class_map<skewed>);
+  STATIC_REQUIRE(alloy::size_classes_policy<skewed>);
   STATIC_REQUIRE_FALSE(alloy::size_class_laws<skewed>());
 }

@@ -20,7 +20,7 @@
 #include "../../policy/faults/concept.hpp"
 #include "../../policy/hardening/concept.hpp"
 #include "../../policy/search/concept.hpp"
-#include "../../policy/size_class/concept.hpp"
+#include "../../policy/size_classes/concept.hpp"
 #include "../../policy/source/concept.hpp"
 #include "../../policy/stats/concept.hpp"
 #include "../../policy/threading/concept.hpp"

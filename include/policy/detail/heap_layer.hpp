@@ -7,7 +7,7 @@
 #include <concepts>
 #include <cstddef>
 
-#include "../axis.hpp"
+#include "complexity.hpp"
 
 namespace alloy {
 

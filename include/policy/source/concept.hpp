@@ -26,7 +26,7 @@ concept source_publishes_sizes = requires {
 } && detail::is_pow2(P::granule) && detail::is_pow2(P::preferred_chunk_bytes);
 
 template <class P>
-concept memory_source = std::same_as<typename P::axis, axis::source> && named_policy<P> &&
+concept source_policy = std::same_as<typename P::axis, axis::source> && named_policy<P> &&
                         source_hands_out_chunks<P> && source_publishes_sizes<P>;
 
 /// Optional capabilities a source may publish as `static constexpr bool` (absent means false);
@@ -44,7 +44,7 @@ inline constexpr bool source_zeroes_fresh_chunks = requires { requires S::zeroes
 template <>
 struct axis_info<axis::source> {
   static constexpr std::string_view name = "source";
-  template <class P> static constexpr bool satisfied = memory_source<P>;
+  template <class P> static constexpr bool satisfied = source_policy<P>;
   template <class P> static consteval bool diagnose() {
     if constexpr (!named_policy<P>) {
       return detail::diagnose_name<P>();

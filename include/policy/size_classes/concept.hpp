@@ -20,7 +20,7 @@ concept size_class_members = requires(std::size_t n) {
 };
 
 template <class P>
-concept size_class_map = std::same_as<typename P::axis, axis::size_classes> && named_policy<P> &&
+concept size_classes_policy = std::same_as<typename P::axis, axis::size_classes> && named_policy<P> &&
                          size_class_members<P> && (P::count > 0) && (P::size_of(P::count - 1) == P::max_size);
 
 /// The laws every size-class map obeys, each named so a failure can say which.
@@ -39,7 +39,7 @@ struct size_class_fault {
   std::size_t at = 0;
 };
 
-template <size_class_map M>
+template <size_classes_policy M>
 constexpr size_class_fault first_size_class_fault() {
   for (std::size_t c = 0; c < M::count; ++c) {
     if (M::class_of(M::size_of(c)) != c) return {size_class_law::round_trip, c};
@@ -55,7 +55,7 @@ constexpr size_class_fault first_size_class_fault() {
 
 /// True when every law holds (`static_assert(size_class_laws<M>())` beside each shipped map,
 /// and in tests). The composition checks it too, naming the law and the size at fault.
-template <size_class_map M>
+template <size_classes_policy M>
 constexpr bool size_class_laws() {
   return first_size_class_fault<M>().law == size_class_law::none;
 }
@@ -88,7 +88,7 @@ struct axis_info<axis::size_classes> {
   static constexpr std::string_view name = "size_classes";
   template <class P>
   static consteval bool lawful() {
-    if constexpr (size_class_map<P>) return size_class_laws<P>();
+    if constexpr (size_classes_policy<P>) return size_class_laws<P>();
     else return false;
   }
   /// The concept and its laws: a map that breaks one does not compose.
@@ -103,8 +103,8 @@ struct axis_info<axis::size_classes> {
                                            "count, max_size, `std::size_t class_of(std::size_t) noexcept`, "
                                            "`std::size_t size_of(std::size_t) noexcept`");
       return false;
-    } else if constexpr (!size_class_map<P>) {
-      static_assert(size_class_map<P>, "alloy: the size-class map `P` (note below) needs count > 0 and "
+    } else if constexpr (!size_classes_policy<P>) {
+      static_assert(size_classes_policy<P>, "alloy: the size-class map `P` (note below) needs count > 0 and "
                                        "size_of(count - 1) == max_size");
       return false;
     } else {

@@ -1,0 +1,275 @@
+// The heap behind segregated_fit (policy/search/segregated_fit.hpp): one free list per size
+// class, each class carved from chunks of its own whose header every block finds by masking its
+// address; large blocks in chunks of their own, or in a general heap named by LargeSearch.
+// The design, its costs and its tuned forms are described in the policy's header.
+#pragma once
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <type_traits>
+
+#include "chunk_store.hpp"
+#include "free_list.hpp"
+#include "guarded_source.hpp"
+#include "hardened_list.hpp"
+#include "heap_layer.hpp"
+#include "reallocate.hpp"
+#include "sanitizer.hpp"  // only for large direct chunks: hardened_list poisons the class blocks
+
+namespace alloy::detail {
+
+
+/// The heap that serves segregated_fit's large blocks: none (direct chunks), or a search policy's.
+struct direct_chunks {};
+template <class LargeSearch, class Config>
+struct large_heap_of {
+  using type = typename LargeSearch::template heap<Config>;
+};
+template <class Config>
+struct large_heap_of<void, Config> {
+  using type = direct_chunks;
+};
+
+template <class Config, std::size_t ChunkBytes, class LargeSearch = void>
+class segregated_heap {
+  using source_type = typename Config::source;
+  using classes = typename Config::classes;
+  using hardening = typename Config::hardening;
+  using codec_type = typename hardening::link_codec;
+  using links = hardened_list<hardening>;  // every push and pop goes through the hardening policy
+  static constexpr std::size_t alignment = Config::alignment;
+  static constexpr std::size_t block_size_of(std::size_t c) noexcept { return align_up(classes::size_of(c), alignment); }
+  static constexpr std::size_t max_block = block_size_of(classes::count - 1);
+  // A chunk holds at least four of the largest blocks, so no class wastes most of its chunk.
+  static constexpr std::size_t granule =
+      std::max({ChunkBytes == 0 ? source_type::preferred_chunk_bytes : ChunkBytes, source_type::granule,
+                std::bit_ceil(align_up(64, alignment) + 4 * max_block)});
+  using store_type = chunk_store<maybe_guarded_source<source_type, hardening::guards_pages>, granule>;
+  static constexpr std::uint32_t large_kind = ~std::uint32_t{0};
+  static constexpr std::size_t refill_batch = 32;
+  static_assert(refill_batch <= hardened_list<hardening>::max_carve);
+  static constexpr bool has_large_heap = !std::is_void_v<LargeSearch>;
+  using large_heap_type = typename large_heap_of<LargeSearch, Config>::type;
+  static constexpr complexity large_cost(bool alloc) noexcept {
+    if constexpr (has_large_heap) return alloc ? large_heap_type::alloc_complexity : large_heap_type::free_complexity;
+    else return complexity::constant;
+  }
+
+ public:
+  using config = Config;  // the design, seen by every layer stacked above
+  static constexpr bool is_thread_safe = false;
+  static constexpr complexity alloc_complexity = std::max(complexity::constant, large_cost(true));
+  static constexpr complexity free_complexity = std::max(complexity::constant, large_cost(false));
+  static constexpr std::size_t max_class_size = classes::max_size;
+  static constexpr std::size_t chunk_bytes = granule;
+
+  segregated_heap() = default;
+  segregated_heap(const segregated_heap&) = delete;
+  segregated_heap& operator=(const segregated_heap&) = delete;
+
+  ALLOY_FAST_PATH void* allocate(std::size_t size, std::size_t align) noexcept {
+    if (align <= alignment && size <= classes::max_size) [[likely]] {
+      const std::size_t c = classes::class_of(size);
+      if (!lists_[c].empty()) [[likely]] return links::pop(lists_[c], block_size_of(c), codec_);
+      return refill(c);
+    }
+    return allocate_unusual(size, align);
+  }
+
+  ALLOY_FAST_PATH void deallocate(void* p, std::size_t size, std::size_t align) noexcept {
+    if (align <= alignment && size <= classes::max_size) [[likely]] {
+      const std::size_t c = classes::class_of(size);
+      links::push(lists_[c], p, block_size_of(c), codec_);
+      return;
+    }
+    deallocate(p);  // over-aligned or large: the chunk header knows where the block starts
+  }
+
+  void deallocate(void* p) noexcept {
+    if constexpr (has_large_heap) {
+      if (!store_.owns(p)) [[unlikely]] return large_.deallocate(p);  // not in a class chunk: a large block
+    }
+    chunk_header* h = store_type::header_of(p);
+    if (h->kind != large_kind) [[likely]] {
+      std::byte* b = block_start(h, p);
+      links::push(lists_[h->kind], b, h->block_size, codec_);
+      return;
+    }
+    store_.give_back(h);
+  }
+
+  /// A block's start and class, without the heap's lock: the class store's registry answers
+  /// lock-free (detail/address_set.hpp), and the chunk header found by masking was written when
+  /// the chunk was taken and stays fixed while it lives. `size_class` is `classes::count` or
+  /// more for anything else — a large block, or a pointer this heap never handed out.
+  struct lookup_result {
+    void* block;
+    std::size_t size_class;
+  };
+  ALLOY_FAST_PATH lookup_result cached_lookup(const void* p) const noexcept {
+    if (!store_.owns(p)) [[unlikely]] return {const_cast<void*>(p), ~std::size_t{0}};
+    const chunk_header* h = store_type::header_of(p);
+    if (h->kind == large_kind) [[unlikely]] return {const_cast<void*>(p), ~std::size_t{0}};
+    return {block_start(h, p), h->kind};
+  }
+
+  void* reallocate(void* p, std::size_t old_size, std::size_t new_size, std::size_t align) noexcept {
+    if constexpr (has_large_heap) {
+      if (!store_.owns(p)) {  // a large block: in place in the large heap while it stays large
+        return new_size > classes::max_size ? large_.reallocate(p, old_size, new_size, align)
+                                            : reallocate_by_copy(*this, p, old_size, new_size, align);
+      }
+    }
+    const chunk_header* h = store_type::header_of(p);
+    const bool stays = h->kind == large_kind ? new_size > classes::max_size && new_size <= usable_size(p)
+                       : align <= alignment  ? new_size <= classes::max_size && classes::class_of(new_size) == h->kind
+                                             : new_size <= usable_size(p);
+    // Staying put keeps sized free correct: the new size still maps to this very block.
+    return stays ? p : reallocate_by_copy(*this, p, old_size, new_size, align);
+  }
+
+  bool owns(const void* p) const noexcept {
+    if constexpr (has_large_heap) return store_.owns(p) || large_.owns(p);
+    else return store_.owns(p);
+  }
+
+  std::size_t usable_size(const void* p) const noexcept {
+    if constexpr (has_large_heap) {
+      if (!store_.owns(p)) return large_.usable_size(p);
+    }
+    const chunk_header* h = store_type::header_of(p);
+    const auto* b = static_cast<const std::byte*>(p);
+    if (h->kind == large_kind) return static_cast<std::size_t>(static_cast<const std::byte*>(h->base) + h->bytes - b);
+    return static_cast<std::size_t>(block_start(h, p) + h->block_size - b);
+  }
+
+  /// Pre-allocation (the seed's cure for cold starts): `count` blocks of `size` carved now.
+  bool reserve(std::size_t size, std::size_t count) noexcept {
+    if constexpr (has_large_heap) {
+      if (size > classes::max_size) return large_.reserve(size, count);
+    }
+    if (size == 0 || size > classes::max_size) return size == 0;
+    free_list<codec_type> taken;
+    std::size_t got = 0;
+    for (; got < count; ++got) {
+      void* b = allocate(size, alignment);
+      if (b == nullptr) break;
+      taken.push(b, codec_);
+    }
+    const std::size_t c = classes::class_of(size);
+    while (!taken.empty()) {
+      void* b = taken.pop(codec_);
+      lists_[c].push(b, codec_);  // not links::push: the double-free scan would walk the list for each
+      poison_free(b, block_size_of(c), free_list<codec_type>::link_bytes);
+    }
+    return got == count;
+  }
+
+  void release() noexcept {
+    store_.release();
+    for (auto& l : lists_) l.clear();
+    bumps_.fill({});
+    if constexpr (has_large_heap) large_.release();
+  }
+
+  heap_metrics metrics() const noexcept {
+    heap_metrics m{store_.reserved_bytes(), store_.peak_reserved_bytes(), 0, 0};
+    for (std::size_t c = 0; c < classes::count; ++c) {
+      const std::size_t bs = block_size_of(c);
+      const std::size_t n = lists_[c].for_each(codec_, [](void*) {}) +
+                            static_cast<std::size_t>(bumps_[c].end - bumps_[c].next) / bs;
+      m.free_bytes += n * bs;
+      if (n > 0) m.largest_free_block = std::max(m.largest_free_block, bs);
+    }
+    if constexpr (has_large_heap) {  // peak: the sum of both peaks, an upper bound
+      const heap_metrics l = large_.metrics();
+      m.reserved_bytes += l.reserved_bytes;
+      m.peak_reserved_bytes += l.peak_reserved_bytes;
+      m.free_bytes += l.free_bytes;
+      m.largest_free_block = std::max(m.largest_free_block, l.largest_free_block);
+    }
+    return m;
+  }
+
+  bool invariant() const noexcept {
+    if (!store_.invariant()) return false;
+    if constexpr (has_large_heap) {
+      if (!large_.invariant()) return false;
+    }
+    const std::size_t limit = store_.reserved_bytes() / sizeof(void*) + 1;  // more links than that means a cycle
+    for (std::size_t c = 0; c < classes::count; ++c) {
+      bool ok = true;
+      const std::size_t n = lists_[c].for_each(codec_, [&](void* b) {
+        const chunk_header* h = store_type::header_of(b);
+        ok = ok && store_.owns(b) && h->kind == c && block_start(h, b) == b;
+      }, limit);
+      if (!ok || n == limit) return false;
+    }
+    return true;
+  }
+
+ private:
+  struct bump_region {
+    std::byte* next = nullptr;
+    std::byte* end = nullptr;
+  };
+
+  /// The block `p` points into: its offset in the chunk divided by the block size with one
+  /// multiply by the chunk's magic, ceil(2^64 / block_size) — exact for 32-bit offsets
+  /// (Lemire, Kaser and Kurz, "Faster remainder by direct computation", 2019) — instead of a
+  /// division of 20-40 cycles on the unsized free path.
+  ALLOY_FAST_PATH static std::byte* block_start(const chunk_header* h, const void* p) noexcept {
+    const auto offset = static_cast<std::uint64_t>(static_cast<const std::byte*>(p) - h->payload);
+    const auto index = static_cast<std::uint64_t>((static_cast<__uint128_t>(h->block_magic) * offset) >> 64);
+    return h->payload + index * h->block_size;
+  }
+  static constexpr std::uint64_t magic_for(std::size_t block_size) noexcept { return ~std::uint64_t{0} / block_size + 1; }
+  static_assert(granule <= (std::size_t{1} << 32), "block_start divides 32-bit offsets: class chunks stay under 4 GiB");
+
+  /// The list of class `c` is empty: carve a batch from its chunk, taking a new chunk if needed.
+  ALLOY_SLOW_PATH void* refill(std::size_t c) noexcept {
+    const std::size_t bs = block_size_of(c);
+    bump_region& bump = bumps_[c];
+    if (bump.next == bump.end) {
+      // Free-list links may point into this chunk from now on: the codec admits it.
+      chunk_header* h = store_.take(granule - align_up(store_type::header_bytes, alignment), alignment, codec_);
+      if (h == nullptr) return nullptr;
+      h->kind = static_cast<std::uint32_t>(c);
+      h->block_size = bs;
+      h->block_magic = magic_for(bs);
+      const std::size_t room = store_type::payload_bytes_of(h);
+      bump = {h->payload, h->payload + room / bs * bs};
+    }
+    std::byte* first = bump.next;
+    const std::size_t n = std::min(refill_batch, static_cast<std::size_t>(bump.end - first) / bs);
+    bump.next += n * bs;
+    return links::carve(lists_[c], first, n, bs, codec_);  // ascending pops, or shuffled when randomized
+  }
+
+  ALLOY_SLOW_PATH void* allocate_unusual(std::size_t size, std::size_t align) noexcept {
+    align = std::max(align, alignment);
+    if (size <= classes::max_size && align - alignment <= classes::max_size - size) {
+      // Over-aligned but small: a block with room to slide the start up to the alignment.
+      const std::size_t c = classes::class_of(size + align - alignment);
+      void* b = lists_[c].empty() ? refill(c) : links::pop(lists_[c], block_size_of(c), codec_);
+      return b == nullptr ? nullptr : ptr(align_up(addr(b), align));
+    }
+    if constexpr (has_large_heap) return large_.allocate(size, align);
+    chunk_header* h = store_.take(size, align);
+    if (h == nullptr) return nullptr;
+    h->kind = large_kind;
+    h->block_size = size;
+    // Handed out whole; defined, not just accessible: its bytes are what the source gave
+    // (fresh pages are zeros, which calloc relies on: malloc_override's fresh_zeroed_above).
+    make_defined(h->payload, store_type::payload_bytes_of(h));
+    return h->payload;
+  }
+
+  std::array<free_list<codec_type>, classes::count> lists_{};  // hot: the fast path touches only these
+  [[no_unique_address]] codec_type codec_{};
+  std::array<bump_region, classes::count> bumps_{};
+  store_type store_;
+  [[no_unique_address]] large_heap_type large_;
+};
+
+}  // namespace alloy::detail
