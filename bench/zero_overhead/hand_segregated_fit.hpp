@@ -57,14 +57,15 @@ class hand_segregated_fit {
     return allocate_outside_classes(size);
   }
 
+  // The contract Alloy's allocators keep: freeing a null pointer, sized or not, does nothing.
   [[gnu::always_inline]] void deallocate(void* p, std::size_t size) noexcept {
-    if (size - 1 < largest) [[likely]] {
+    if (size - 1 < largest && p != nullptr) [[likely]] {
       const std::size_t c = class_of(size);
       static_cast<block*>(p)->next = free_[c];
       free_[c] = static_cast<block*>(p);
       return;
     }
-    deallocate(p);  // size 0 or large: the chunk header knows
+    if (p != nullptr) deallocate(p);  // size 0 or large: the chunk header knows
   }
 
   void deallocate(void* p) noexcept {

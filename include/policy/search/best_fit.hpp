@@ -14,6 +14,7 @@
 
 #include "../detail/fit_heap.hpp"
 #include "concept.hpp"
+#include "tagged_spelling.hpp"
 
 namespace alloy {
 namespace detail {

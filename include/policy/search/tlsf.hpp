@@ -17,6 +17,7 @@
 
 #include "../detail/tlsf_heap.hpp"
 #include "concept.hpp"
+#include "tagged_spelling.hpp"
 
 namespace alloy::policy {
 
