@@ -56,9 +56,7 @@ class hand_buddy {
   }
 
   /// The tag knows the order: sized and unsized free are one.
-  [[gnu::always_inline]] void deallocate(void* p, std::size_t) noexcept {
-    if (p != nullptr) deallocate(p);  // freeing null does nothing, sized or not
-  }
+  [[gnu::always_inline]] void deallocate(void* p, std::size_t) noexcept { deallocate(p); }
 
   [[gnu::always_inline]] void deallocate(void* p) noexcept {
     tag* t = tag_of(p);

@@ -51,9 +51,7 @@ class hand_first_fit {
 
   /// The tags know the size: sized and unsized free are one.
   [[gnu::always_inline]] void deallocate(void* p, std::size_t) noexcept { deallocate(p); }
-  void deallocate(void* p) noexcept {
-    if (p != nullptr) free_block(tag_of(p));  // freeing null does nothing, sized or not
-  }
+  void deallocate(void* p) noexcept { free_block(tag_of(p)); }
 
   bool owns(const void* p) const noexcept {
     const auto a = reinterpret_cast<std::uintptr_t>(p);

@@ -6,6 +6,7 @@
 // Pages::page). It is what makes owns() exact without touching memory that may be unmapped.
 #pragma once
 #include <atomic>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 
@@ -83,7 +84,7 @@ class hand_registry {
     return (sizeof(table) + capacity * sizeof(std::uintptr_t) + Pages::page - 1) & ~(Pages::page - 1);
   }
   table* rebuild(Pages& pages, table* old) noexcept {
-    std::size_t capacity = old == nullptr ? 256 : old->capacity;
+    std::size_t capacity = old == nullptr ? std::bit_floor((Pages::page - sizeof(table)) / sizeof(std::uintptr_t)) : old->capacity;
     while ((size_ + 1) * 2 > capacity) capacity *= 2;
     table* t = spare_ != nullptr && spare_->capacity == capacity ? spare_ : nullptr;
     if (t != nullptr) {

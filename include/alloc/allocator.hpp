@@ -75,12 +75,12 @@ class basic_allocator {
   /// Sized free, the fast path: `size` (and `align`) as given to allocate. A null `p` is
   /// ignored, as by the unsized form: the cleanup after a failed allocate may free what it got.
   ALLOY_FAST_PATH void deallocate(void* p, std::size_t size) noexcept {
-    if (size - 1 < fast_sizes && p != nullptr) [[likely]] return impl_.deallocate(p, size, alignment);
+    if (p != nullptr && size - 1 < fast_sizes) [[likely]] return impl_.deallocate(p, size, alignment);
     deallocate_edge(p, size, alignment);
   }
   ALLOY_FAST_PATH void deallocate(void* p, std::size_t size, std::size_t align) noexcept {
     align = align < alignment ? alignment : align;
-    if (size - 1 < fast_sizes && p != nullptr) [[likely]] return impl_.deallocate(p, size, align);
+    if (p != nullptr && size - 1 < fast_sizes) [[likely]] return impl_.deallocate(p, size, align);
     deallocate_edge(p, size, align);
   }
   /// Unsized free: works for every block of this allocator; a null pointer is ignored.
