@@ -56,6 +56,19 @@ inline std::vector<preload_library> preload_libraries(const std::vector<std::str
   return libs;
 }
 
+/// The libraries to compare, or an empty list after saying why there is nothing to measure
+/// (no Alloy library given, or a path that does not exist).
+inline std::vector<preload_library> checked_preload_libraries(const std::vector<std::string>& under_test) {
+  auto libs = preload_libraries(under_test);
+  if (under_test.empty() || std::any_of(libs.begin(), libs.end(), [](const preload_library& l) {
+        return !l.path.empty() && !std::filesystem::exists(l.path);
+      })) {
+    std::fprintf(stderr, "--alloy: path to an existing liballoy_malloc.so needed\n");
+    return {};
+  }
+  return libs;
+}
+
 struct run_result {
   int status = 0;  ///< wait status: 0 when the program exited with 0
   double wall_ms = 0;

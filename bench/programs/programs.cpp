@@ -134,13 +134,8 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  const auto libs = preload_libraries(under_test);
-  if (under_test.empty() || std::any_of(libs.begin(), libs.end(), [](const preload_library& l) {
-        return !l.path.empty() && !fs::exists(l.path);
-      })) {
-    std::fprintf(stderr, "--alloy: path to an existing liballoy_malloc.so needed\n");
-    return 2;
-  }
+  const auto libs = checked_preload_libraries(under_test);
+  if (libs.empty()) return 2;
   char pattern[] = "/tmp/alloy-programs-XXXXXX";
   const fs::path work = mkdtemp(pattern);
   make_inputs(work, quick);
