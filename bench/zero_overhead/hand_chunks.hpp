@@ -1,6 +1,7 @@
 // The chunk bookkeeping both hand-written heaps share: every chunk starts with a header, the
-// chunks form a doubly linked list (so release() finds them all), their addresses sit in a hash
-// set (so owns() is exact), and the bytes they hold are counted. `Pages` (take / give, in units
+// chunks form a doubly linked list (so release() finds them all), their addresses sit in a page
+// map over mapped pages or else a hash set (so owns() is exact), and the bytes they hold are
+// counted. `Pages` (take / give, in units
 // of Pages::page) is where chunks and the set's table come from: mmap, or a fixed arena.
 #pragma once
 #include <sys/mman.h>
@@ -8,7 +9,9 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
+#include "hand_page_map.hpp"
 #include "hand_registry.hpp"
 
 namespace zero_overhead {
@@ -80,7 +83,7 @@ class hand_chunks {
   std::size_t peak_reserved_bytes() const noexcept { return peak_; }
 
  private:
-  hand_registry<Pages> registry_;
+  std::conditional_t<std::is_same_v<Pages, mapped_pages>, hand_page_map, hand_registry<Pages>> registry_;
   hand_chunk* head_ = nullptr;
   std::size_t reserved_ = 0;
   std::size_t peak_ = 0;

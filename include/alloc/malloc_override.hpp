@@ -25,9 +25,10 @@
 // (through the program's libstdc++: the library itself needs none, see "C++" below).
 //
 // Cost: malloc is the threading layer's allocate (thread_local_cache: a thread-local pop, no
-// lock). free must check ownership, which reads the heap's chunk registry, so it takes the
-// threading layer's lock once (owns and free in one critical section); sized operator delete
-// skips the check and takes the lock-free sized path.
+// lock). free must check ownership: through a thread cache over segregated fit, the class
+// store's page map answers without a lock and the block joins the thread's bin; anything else
+// (a large block, a foreign pointer) is decided under the threading layer's lock, owns and free
+// in one critical section. Sized operator delete skips the check.
 #pragma once
 #include <dlfcn.h>
 #include <errno.h>
@@ -83,6 +84,10 @@ class process_heap {
     if (state_.load(std::memory_order_acquire) == ready) [[likely]] return *instance();
     return construct();
   }
+  /// The instance if it is built, else nullptr: free() needs no heap that has handed out nothing.
+  ALLOY_FAST_PATH static Allocator* built() noexcept {
+    return state_.load(std::memory_order_acquire) == ready ? instance() : nullptr;
+  }
 
  private:
   static constexpr unsigned char empty = 0, building = 1, ready = 2;
@@ -116,17 +121,33 @@ struct malloc_functions {
 
   static std::size_t page_size() noexcept { return static_cast<std::size_t>(::sysconf(_SC_PAGESIZE)); }
 
+  // The fast paths below call out of line for everything else (building the heap, failure),
+  // so they need no saved registers: malloc(64) + free through a thread cache over segregated
+  // fit is a TLS pop and push, a page-map lookup and no lock (bench/malloc counts them).
   ALLOY_FAST_PATH static void* malloc(std::size_t size) noexcept {
-    void* p = heap().allocate(size);
-    if (p == nullptr) [[unlikely]] errno = ENOMEM;
-    return p;
+    if (Allocator* h = process_heap<Allocator>::built()) [[likely]] {
+      if (void* p = h->allocate(size)) [[likely]] return p;
+      return out_of_memory();
+    }
+    return first_malloc(size);
   }
 
   ALLOY_FAST_PATH static void free(void* p) noexcept {
     // A block Alloy never handed out (ld.so's, from before the preload took effect) is left
     // where it is: nobody here can give it back. Through a thread cache over segregated fit a
-    // small block's free takes no lock: the class store's registry is read lock-free.
-    if (p != nullptr) heap().try_deallocate(p);
+    // small block's free takes no lock: the class store's page map is read lock-free.
+    Allocator* h = process_heap<Allocator>::built();
+    if (p == nullptr || h == nullptr) [[unlikely]] return;
+    h->try_deallocate(p);
+  }
+
+  ALLOY_SLOW_PATH static void* out_of_memory() noexcept {
+    errno = ENOMEM;
+    return nullptr;
+  }
+  ALLOY_SLOW_PATH static void* first_malloc(std::size_t size) noexcept {
+    void* p = heap().allocate(size);
+    return p != nullptr ? p : out_of_memory();
   }
 
   static void* calloc(std::size_t count, std::size_t size) noexcept {

@@ -18,8 +18,11 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
+#include "../source/concept.hpp"
 #include "address_set.hpp"
+#include "chunk_map.hpp"
 #include "config.hpp"
 #include "math.hpp"
 #include "sanitizer.hpp"
@@ -101,11 +104,14 @@ class chunk_store {
     source_.deallocate_chunk(h->base, h->bytes);
   }
 
+  /// Whether `h` (a header_of() answer) heads one of this store's chunks; lock-free.
+  ALLOY_FAST_PATH bool registered(const chunk_header* h) const noexcept { return registry_.contains(addr(h)); }
+
   /// Exact: true only for pointers into the payload of one of this store's chunks.
   bool owns(const void* p) const noexcept {
     if (p == nullptr) return false;
     chunk_header* h = header_of(p);
-    return registry_.contains(addr(h)) && p >= h->payload && addr(p) < addr(h->base) + h->bytes;
+    return registered(h) && p >= h->payload && addr(p) < addr(h->base) + h->bytes;
   }
 
   template <class F>
@@ -140,7 +146,9 @@ class chunk_store {
 
  private:
   [[no_unique_address]] Source source_;
-  address_set<Source> registry_;
+  // The registry of chunk headers that makes owns() exact: a page map where the source is the
+  // kernel's pages (two loads, no loop), else a hash set whose tables are the source's chunks.
+  std::conditional_t<source_kernel_pages<Source>, chunk_map<Granule>, address_set<Source>> registry_;
   chunk_header* head_ = nullptr;
   std::size_t reserved_ = 0;
   std::size_t peak_ = 0;

@@ -13,6 +13,7 @@
 #include <string>
 #include <type_traits>
 
+#include "../source/concept.hpp"
 #include "math.hpp"
 
 namespace alloy::detail {
@@ -29,6 +30,7 @@ class guarded_source {
   static constexpr std::size_t granule = Source::granule;
   static constexpr std::size_t preferred_chunk_bytes = Source::preferred_chunk_bytes;
   static constexpr bool is_thread_safe = Source::is_thread_safe;
+  static constexpr bool kernel_pages = source_kernel_pages<Source>;  // a guard changes no page's owner
 
   void* allocate_chunk(std::size_t bytes, std::size_t alignment) noexcept {
     if (bytes > max_request) return nullptr;

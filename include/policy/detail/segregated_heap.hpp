@@ -99,17 +99,20 @@ class segregated_heap {
   }
 
   /// A block's start and class, without the heap's lock: the class store's registry answers
-  /// lock-free (detail/address_set.hpp), and the chunk header found by masking was written when
-  /// the chunk was taken and stays fixed while it lives. `size_class` is `classes::count` or
-  /// more for anything else — a large block, or a pointer this heap never handed out.
+  /// lock-free (detail/chunk_map.hpp, or detail/address_set.hpp over sources that are not the
+  /// kernel's pages), and the chunk header found by masking was written when the chunk was
+  /// taken and stays fixed while it lives. `size_class` is `classes::count` or more for
+  /// anything else — a large block, or a pointer this heap never handed out.
   struct lookup_result {
     void* block;
     std::size_t size_class;
   };
   ALLOY_FAST_PATH lookup_result cached_lookup(const void* p) const noexcept {
-    if (!store_.owns(p)) [[unlikely]] return {const_cast<void*>(p), ~std::size_t{0}};
     const chunk_header* h = store_type::header_of(p);
-    if (h->kind == large_kind) [[unlikely]] return {const_cast<void*>(p), ~std::size_t{0}};
+    // A registered header makes the rest of the test cheap: a class chunk spans its whole
+    // granule, so a pointer past the header is inside it; a large chunk's kind is above every
+    // class, so it is not answered here (its bounds are checked under the lock).
+    if (!store_.registered(h) || p < h->payload) [[unlikely]] return {const_cast<void*>(p), ~std::size_t{0}};
     return {block_start(h, p), h->kind};
   }
 
@@ -219,7 +222,7 @@ class segregated_heap {
   /// (Lemire, Kaser and Kurz, "Faster remainder by direct computation", 2019) — instead of a
   /// division of 20-40 cycles on the unsized free path.
   ALLOY_FAST_PATH static std::byte* block_start(const chunk_header* h, const void* p) noexcept {
-    const auto offset = static_cast<std::uint64_t>(static_cast<const std::byte*>(p) - h->payload);
+    const std::uint64_t offset = addr(p) - addr(h->payload);  // unsigned: p is past the payload's start
     const auto index = static_cast<std::uint64_t>((static_cast<__uint128_t>(h->block_magic) * offset) >> 64);
     return h->payload + index * h->block_size;
   }

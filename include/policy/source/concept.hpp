@@ -36,10 +36,15 @@ concept source_policy = std::same_as<typename P::axis, axis::source> && named_po
 ///                          change (a static arena lives inside the allocator object; malloc'd
 ///                          chunks share pages with malloc's own data)
 ///   `zeroes_fresh_chunks`  a chunk it hands out reads as zeros
+///   `kernel_pages`         its chunks are the kernel's anonymous pages, so the heap may reserve
+///                          address space beside them (chunk_store's page map, detail/chunk_map.hpp)
+///                          that costs memory only where it is touched
 template <class S>
 inline constexpr bool source_protects_pages = requires { requires S::protects_pages; };
 template <class S>
 inline constexpr bool source_zeroes_fresh_chunks = requires { requires S::zeroes_fresh_chunks; };
+template <class S>
+inline constexpr bool source_kernel_pages = requires { requires S::kernel_pages; };
 
 template <>
 struct axis_info<axis::source> {

@@ -17,9 +17,11 @@ struct system_pages {
   static constexpr std::size_t preferred_chunk_bytes = std::size_t{1} << 16;
   static constexpr bool is_thread_safe = true;  // the kernel serialises mmap
   // Capabilities: each chunk is whole pages of its own mapping, which mprotect may change (guard
-  // pages), and a freshly mapped chunk is anonymous memory, zero-filled by the kernel.
+  // pages), and a freshly mapped chunk is anonymous memory, zero-filled by the kernel, as is any
+  // address space the heap reserves beside it (its page map).
   static constexpr bool protects_pages = true;
   static constexpr bool zeroes_fresh_chunks = true;
+  static constexpr bool kernel_pages = true;
 
   void* allocate_chunk(std::size_t bytes, std::size_t alignment) noexcept {
     if (bytes > detail::max_request || alignment > detail::max_request) return nullptr;

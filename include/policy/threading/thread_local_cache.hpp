@@ -191,7 +191,7 @@ class thread_cache_layer {
 
   /// Frees `p` if this instance handed it out: one lookup where owns() and deallocate() make
   /// two. A class block goes to the thread's bin with no lock; the rest is decided under it.
-  bool try_deallocate(void* p) noexcept {
+  ALLOY_FAST_PATH bool try_deallocate(void* p) noexcept {
     if constexpr (lock_free_lookup) {
       const auto found = back_end_.unlocked().cached_lookup(p);
       if (found.size_class < bin_count) [[likely]] {
@@ -199,7 +199,7 @@ class thread_cache_layer {
         return true;
       }
     }
-    return back_end_.try_deallocate(p);
+    return try_deallocate_locked(p);
   }
 
   void* reallocate(void* p, std::size_t old_size, std::size_t new_size, std::size_t align) noexcept {
@@ -332,6 +332,9 @@ class thread_cache_layer {
   static constexpr std::size_t batch_of(std::size_t c) noexcept {
     return std::max<std::size_t>(1, std::min<std::size_t>(Batch, limit_of(c) / 2));
   }
+
+  /// Out of line, so the fast path above needs no saved registers.
+  ALLOY_SLOW_PATH bool try_deallocate_locked(void* p) noexcept { return back_end_.try_deallocate(p); }
 
   ALLOY_SLOW_PATH void* allocate_slow(std::size_t size, std::size_t align) noexcept {
     if (!cacheable(size, align)) return back_end_.allocate(size, align);
