@@ -117,18 +117,19 @@ class segregated_heap {
   }
 
   void* reallocate(void* p, std::size_t old_size, std::size_t new_size, std::size_t align) noexcept {
+    return resize_in_place(p, old_size, new_size, align) ? p : reallocate_by_copy(*this, p, old_size, new_size, align);
+  }
+  /// The in-place half of reallocate: a large block grows or shrinks where it lies when its heap
+  /// can; a class block stays only while the new size maps to its very class, which keeps sized
+  /// free correct (the new size still finds this block's list).
+  bool resize_in_place(void* p, std::size_t old_size, std::size_t new_size, std::size_t align) noexcept {
     if constexpr (has_large_heap) {
-      if (!store_.owns(p)) {  // a large block: in place in the large heap while it stays large
-        return new_size > classes::max_size ? large_.reallocate(p, old_size, new_size, align)
-                                            : reallocate_by_copy(*this, p, old_size, new_size, align);
-      }
+      if (!store_.owns(p)) return new_size > classes::max_size && large_.resize_in_place(p, old_size, new_size, align);
     }
     const chunk_header* h = store_type::header_of(p);
-    const bool stays = h->kind == large_kind ? new_size > classes::max_size && new_size <= usable_size(p)
-                       : align <= alignment  ? new_size <= classes::max_size && classes::class_of(new_size) == h->kind
-                                             : new_size <= usable_size(p);
-    // Staying put keeps sized free correct: the new size still maps to this very block.
-    return stays ? p : reallocate_by_copy(*this, p, old_size, new_size, align);
+    return h->kind == large_kind ? new_size > classes::max_size && new_size <= usable_size(p)
+           : align <= alignment  ? new_size <= classes::max_size && classes::class_of(new_size) == h->kind
+                                 : new_size <= usable_size(p);
   }
 
   bool owns(const void* p) const noexcept {

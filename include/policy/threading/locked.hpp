@@ -6,7 +6,9 @@
 // need no synchronisation of their own. Contended, threads queue on the lock: use
 // thread_local_cache when many threads allocate at once.
 #pragma once
+#include <algorithm>
 #include <concepts>
+#include <cstring>
 #include <mutex>
 #include <string>
 #include <type_traits>
@@ -70,9 +72,25 @@ class locked_layer {
     inner_.deallocate(p);
     return true;
   }
+  /// A heap that can say whether a block resizes in place gets its copies made outside the
+  /// lock: a large realloc copies megabytes, which no other thread should wait for.
   void* reallocate(void* p, std::size_t old_size, std::size_t new_size, std::size_t align) noexcept {
-    std::lock_guard guard(mutex_);
-    return inner_.reallocate(p, old_size, new_size, align);
+    if constexpr (requires { inner_.resize_in_place(p, old_size, new_size, align); }) {
+      void* fresh;
+      {
+        std::lock_guard guard(mutex_);
+        if (inner_.resize_in_place(p, old_size, new_size, align)) return p;
+        fresh = inner_.allocate(new_size, align);
+      }
+      if (fresh == nullptr) return nullptr;
+      std::memcpy(fresh, p, std::min(old_size, new_size));
+      std::lock_guard guard(mutex_);
+      inner_.deallocate(p, old_size, align);
+      return fresh;
+    } else {
+      std::lock_guard guard(mutex_);
+      return inner_.reallocate(p, old_size, new_size, align);
+    }
   }
   // Reads lock too: a heap may rewrite a live block's neighbour headers, chunk tables, ...
   bool owns(const void* p) const noexcept {
