@@ -25,6 +25,7 @@ using single_heap = threading_design<P::single_thread>;
 using mutex_heap = threading_design<P::locked<std::mutex>>;
 using spin_heap = threading_design<P::locked<alloy::spin_mutex>>;
 using cached_heap = threading_design<P::thread_local_cache>;
+using percpu_heap = threading_design<P::per_cpu_cache>;
 
 /// Console output as usual, plus every run's throughput kept for the summary.
 class scaling_reporter : public benchmark::ConsoleReporter {

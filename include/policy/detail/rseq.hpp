@@ -131,7 +131,8 @@ static_assert(sizeof(slab_header) == 8);
 // `ud1 0x53053053(%rip), %edi` so disassemblers stay in step — in __rseq_failure; it restarts
 // the whole section, including the store of the descriptor's address (the kernel clears
 // `rseq_cs` when it aborts). Labels: 1 start, 2 end of the commit, 4 abort, 5 retry.
-#  define ALLOY_RSEQ_SECTION_BEGIN                              \
+// `region` and `cur` name the two scratch registers (64-bit spelling).
+#  define ALLOY_RSEQ_SECTION_BEGIN(region, cur)                 \
     ".pushsection __rseq_cs, \"aw\"\n\t"                        \
     ".balign 32\n\t"                                            \
     ".Lalloy_rseq_cs%=:\n\t"                                    \
@@ -145,17 +146,17 @@ static_assert(sizeof(slab_header) == 8);
     "jmp 5f\n\t"                                                \
     ".popsection\n\t"                                           \
     "5:\n\t"                                                    \
-    "leaq .Lalloy_rseq_cs%=(%%rip), %[region]\n\t"              \
-    "movq %[region], %%fs:8(%[area])\n\t"                       \
+    "leaq .Lalloy_rseq_cs%=(%%rip), " region "\n\t"             \
+    "movq " region ", %%fs:8(%[area])\n\t"                      \
     "1:\n\t"                                                    \
-    "movslq %%fs:4(%[area]), %[cur]\n\t"                        \
-    "movq (%[table], %[cur], 8), %[region]\n\t"
+    "movslq %%fs:4(%[area]), " cur "\n\t"                       \
+    "movq (%[table], " cur ", 8), " region "\n\t"
 
 // Pop: empty when current == begin; else the slot below current, then current - 1 (commit).
 // The outcome leaves in the zero flag (set: empty): `lea` and `mov` keep the flags of the
 // compare. (Not `asm goto` with outputs: g++ 12.2 miscompiles the goto path's value.)
 #  define ALLOY_RSEQ_POP(current, begin)                        \
-    ALLOY_RSEQ_SECTION_BEGIN                                    \
+    ALLOY_RSEQ_SECTION_BEGIN("%[region]", "%[cur]")             \
     "movzwl " current ", %k[cur]\n\t"                           \
     "cmpw " begin ", %w[cur]\n\t"                               \
     "je 2f\n\t"                                                 \
@@ -165,24 +166,27 @@ static_assert(sizeof(slab_header) == 8);
     "2:\n\t"
 
 // Push: full when current == end; else the block into slot current, then current + 1 (commit).
+// No outputs, so `asm goto` may leave straight for the caller's slow path (one branch); the
+// scratch registers are fixed and clobbered: %rdx the region, %rcx the index.
 #  define ALLOY_RSEQ_PUSH(current, end)                         \
-    ALLOY_RSEQ_SECTION_BEGIN                                    \
-    "movzwl " current ", %k[cur]\n\t"                           \
-    "cmpw " end ", %w[cur]\n\t"                                 \
-    "je 2f\n\t"                                                 \
-    "movq %[block], (%[region], %q[cur], 8)\n\t"                \
-    "leal 1(%q[cur]), %k[cur]\n\t"                              \
-    "movw %w[cur], " current "\n\t"                             \
+    ALLOY_RSEQ_SECTION_BEGIN("%%rdx", "%%rcx")                  \
+    "movzwl " current ", %%ecx\n\t"                             \
+    "cmpw " end ", %%cx\n\t"                                    \
+    "je %l[full]\n\t"                                           \
+    "movq %[block], (%%rdx, %%rcx, 8)\n\t"                      \
+    "incl %%ecx\n\t"                                            \
+    "movw %%cx, " current "\n\t"                                \
     "2:\n\t"
 #endif
 
 /// Pops a block of the class whose header is at byte `header` of the calling thread's CPU's
-/// region; null when that stack is empty, the CPU has no region, or the thread no rseq.
-/// `table` is indexed by CPU number and valid from index -2.
-ALLOY_FAST_PATH void* slab_pop([[maybe_unused]] void* const* table, [[maybe_unused]] std::size_t header) noexcept {
+/// region into `out`; false when that stack is empty, the CPU has no region, or the thread no
+/// rseq. `table` is indexed by CPU number and valid from index -2. (The answer is the flag,
+/// not a null `out`: the caller then branches once, on the flag the compare left.)
+ALLOY_FAST_PATH bool slab_pop([[maybe_unused]] void* const* table, [[maybe_unused]] std::size_t header,
+                              [[maybe_unused]] void*& out) noexcept {
 #if ALLOY_RSEQ
   const std::ptrdiff_t area = __rseq_offset;
-  void* out;
   std::uintptr_t region, cur;
   bool empty;
 #  if defined(__GNUC__) && !defined(__clang__)
@@ -194,16 +198,16 @@ ALLOY_FAST_PATH void* slab_pop([[maybe_unused]] void* const* table, [[maybe_unus
                  : [out] "=&r"(out), [region] "=&r"(region), [cur] "=&r"(cur), "=@ccz"(empty)
                  : [area] "r"(area), [table] "r"(table), [h] "i"(header), [h2] "i"(header + 2)
                  : "memory");
-    return empty ? nullptr : out;
+    return !empty;
   }
 #  endif
   asm volatile(ALLOY_RSEQ_POP("(%[region], %[h])", "2(%[region], %[h])")
                : [out] "=&r"(out), [region] "=&r"(region), [cur] "=&r"(cur), "=@ccz"(empty)
                : [area] "r"(area), [table] "r"(table), [h] "r"(header)
                : "memory");
-  return empty ? nullptr : out;
+  return !empty;
 #else
-  return nullptr;
+  return false;
 #endif
 }
 
@@ -213,22 +217,24 @@ ALLOY_FAST_PATH bool slab_push([[maybe_unused]] void* const* table, [[maybe_unus
                                [[maybe_unused]] void* block) noexcept {
 #if ALLOY_RSEQ
   const std::ptrdiff_t area = __rseq_offset;
-  std::uintptr_t region, cur;
-  bool full;
 #  if defined(__GNUC__) && !defined(__clang__)
   if (__builtin_constant_p(header)) {
-    asm volatile(ALLOY_RSEQ_PUSH("%c[h](%[region])", "%c[h4](%[region])")
-                 : [region] "=&r"(region), [cur] "=&r"(cur), "=@ccz"(full)
-                 : [area] "r"(area), [table] "r"(table), [block] "r"(block), [h] "i"(header), [h4] "i"(header + 4)
-                 : "memory");
-    return !full;
+    asm volatile goto(ALLOY_RSEQ_PUSH("%c[h](%%rdx)", "%c[h4](%%rdx)")
+                      :
+                      : [area] "r"(area), [table] "r"(table), [block] "r"(block), [h] "i"(header), [h4] "i"(header + 4)
+                      : "rcx", "rdx", "cc", "memory"
+                      : full);
+    return true;
   }
 #  endif
-  asm volatile(ALLOY_RSEQ_PUSH("(%[region], %[h])", "4(%[region], %[h])")
-               : [region] "=&r"(region), [cur] "=&r"(cur), "=@ccz"(full)
-               : [area] "r"(area), [table] "r"(table), [block] "r"(block), [h] "r"(header)
-               : "memory");
-  return !full;
+  asm volatile goto(ALLOY_RSEQ_PUSH("(%%rdx, %[h])", "4(%%rdx, %[h])")
+                    :
+                    : [area] "r"(area), [table] "r"(table), [block] "r"(block), [h] "r"(header)
+                    : "rcx", "rdx", "cc", "memory"
+                    : full);
+  return true;
+full:
+  return false;
 #else
   return false;
 #endif

@@ -196,7 +196,8 @@ class per_cpu_cache_layer {
     if constexpr (per_cpu_built) {
       if (cacheable(size, align)) [[likely]] {
         const std::size_t index = classes::class_of(size);
-        if (void* b = slab_pop(table(), header_of(index))) [[likely]] {
+        void* b;
+        if (slab_pop(table(), header_of(index), b)) [[likely]] {
           unpoison(b, block_size(index));
           return b;
         }
@@ -361,7 +362,7 @@ class per_cpu_cache_layer {
       void* const* t = ready_table();
       if (t == nullptr) return threads_.allocate(size, align);  // no rseq here: the thread cache
       // The stack may have been refilled since (another thread on this CPU, or a migration).
-      if (void* b = slab_pop(t, header_of(index))) {
+      if (void* b; slab_pop(t, header_of(index), b)) {
         unpoison(b, block_size(index));
         return b;
       }
@@ -402,8 +403,8 @@ class per_cpu_cache_layer {
     blocks[0] = p;
     std::size_t n = 1;
     for (; n < batch_of(index); ++n) {
-      void* b = slab_pop(t, header_of(index));
-      if (b == nullptr) break;
+      void* b;
+      if (!slab_pop(t, header_of(index), b)) break;
       unpoison(b, block_size(index));
       blocks[n] = b;
     }
@@ -419,8 +420,9 @@ class per_cpu_cache_layer {
   /// The region table, with a region for the calling thread's CPU; null when this thread is
   /// to use its thread cache (no rseq registration, or no table or region could be made).
   void* const* ready_table() noexcept {
+    // glibc writes -2 here for a thread it did not register, so the sign alone says.
     const int cpu = rseq_cpu();
-    if (cpu < 0 || !rseq_registered_by_libc() || setup_ == setup::impossible) return nullptr;
+    if (cpu < 0 || setup_ == setup::impossible) return nullptr;
     void* const* t = table_.load(std::memory_order_acquire);
     if (setup_ == setup::done &&
         std::atomic_ref<void*>(const_cast<void*&>(t[cpu])).load(std::memory_order_acquire) != idle_region)
