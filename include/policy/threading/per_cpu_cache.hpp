@@ -9,8 +9,8 @@
 // -------------------
 // tcmalloc's per-CPU slabs: each CPU owns a region holding, per size class, a stack of block
 // pointers in a fixed slot array. Push and pop are restartable sequences (detail/rseq.hpp):
-// read this CPU's number, find its region, move one pointer, and commit with one 16-bit store
-// of the stack's top; the kernel restarts the sequence if the thread is preempted, migrated
+// read this CPU's number, find its region, move one pointer, and commit with one store of
+// the stack's top; the kernel restarts the sequence if the thread is preempted, migrated
 // or signalled before the commit, so two threads never interleave on one CPU's stacks. A
 // thread cache (thread_local_cache) needs no kernel help but caches per thread: 64 threads on
 // 2 cores hold 64 caches; here they share 2 regions. The stacks are arrays, not lists through
@@ -169,7 +169,7 @@ class per_cpu_cache_layer {
     for (std::size_t c = 0; c < bin_count; ++c) bytes += capacity(c) * block_size(c);
     return bytes;
   }
-  static_assert(begin_of(bin_count) <= 0xffff, "per_cpu_cache: a region's word indexes must fit the 16-bit headers");
+  static_assert(begin_of(bin_count) <= 0xffff, "per_cpu_cache: a region's word indexes must fit its 16-bit bounds");
   static_assert(bin_count <= max_region_classes, "per_cpu_cache: more size classes than a region header table covers");
   static_assert(cached_bytes_limit() <= BytesPerCpu);
   static constexpr std::size_t header_of(std::size_t c) noexcept { return c * sizeof(slab_header); }
@@ -313,8 +313,8 @@ class per_cpu_cache_layer {
           if (regions_[cpu] == nullptr) continue;
           auto* headers = static_cast<slab_header*>(regions_[cpu]);
           for (std::size_t c = 0; c < bin_count; ++c) {
-            // Another CPU may be committing to it: one 16-bit read of a value it stores whole.
-            const std::uint16_t top = std::atomic_ref<std::uint16_t>(headers[c].current).load(std::memory_order_relaxed);
+            // Another CPU may be committing to it: one read of a value it stores whole.
+            const std::uint32_t top = std::atomic_ref<std::uint32_t>(headers[c].current).load(std::memory_order_relaxed);
             bytes += static_cast<std::size_t>(top - headers[c].begin) * block_size(c);
           }
         }
@@ -436,7 +436,7 @@ class per_cpu_cache_layer {
         auto* headers = static_cast<slab_header*>(region);
         for (std::size_t c = 0; c < bin_count; ++c) {
           const auto begin = static_cast<std::uint16_t>(begin_of(c));
-          headers[c] = {begin, begin, static_cast<std::uint16_t>(begin + capacity(c)), 0};
+          headers[c] = {begin, begin, static_cast<std::uint16_t>(begin + capacity(c))};
         }
         regions_[cpu] = region;
       }
