@@ -12,6 +12,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "../../bench/matrix/valid_composition.hpp"
+
 using namespace alloy::testing;
 
 namespace {
@@ -72,6 +74,17 @@ TEST_CASE("per_cpu_cache names itself, is thread safe, and reports the mode this
   std::thread([&] { other = h.layers().mode(); }).join();
   REQUIRE(other == P::per_cpu_cache::mode());
   WARN("per_cpu_cache runs in mode " << (per_cpu() ? "per_cpu (rseq)" : "thread_caches (fallback)"));
+}
+
+TEST_CASE("per_cpu_cache keeps freed blocks in stacks of its own: link hardening refuses it, as for a thread cache",
+          "[threading][per_cpu_cache]") {
+  using alloy::bench::valid_composition;
+  using boost::mp11::mp_list;
+  STATIC_REQUIRE(alloy::threading_caches_freed_blocks<P::per_cpu_cache>);
+  STATIC_REQUIRE_FALSE(valid_composition<mp_list<P::per_cpu_cache, P::hardened::with<P::encoded_links>>>);
+  STATIC_REQUIRE_FALSE(valid_composition<mp_list<P::per_cpu_cache, P::hardened::with<P::double_free_check>>>);
+  STATIC_REQUIRE(valid_composition<mp_list<P::per_cpu_cache, P::hardened::with<P::guard_pages>>>);
+  STATIC_REQUIRE(valid_composition<mp_list<P::per_cpu_cache, P::tlsf, P::static_arena<(1 << 20)>>>);
 }
 
 TEST_CASE("64 threads on few cores: contents intact, no thread caches under rseq, caches bounded by CPUs x limit",
@@ -256,4 +269,19 @@ TEMPLATE_LIST_TEST_CASE("every search policy behind per_cpu_cache: 16 threads ch
     producer_consumer(heap, 8, 8, w, r);
     require_clean(heap, r);
   }
+}
+
+TEST_CASE("over a static arena the regions and their table come from the arena too", "[threading][per_cpu_cache]") {
+  static alloy::allocator<P::segregated_fit, P::geometric_classes<16, 4096, 4>, P::per_cpu_cache,
+                          P::static_arena<(1 << 24)>, P::stats>
+      heap;
+  run_result r;
+  workload w;
+  w.objects = 600;
+  w.large_every = 0;
+  churn(heap, 16, w, r);
+  // Before require_clean: its invariant() and stats() read the heap's figures, which take the
+  // regions' blocks back.
+  if (expected_mode() == alloy::per_cpu_mode::per_cpu) REQUIRE(heap.layers().cached_bytes() > 0);
+  require_clean(heap, r);
 }
