@@ -9,6 +9,10 @@
 //     fallback alone.
 #include "threading_support.hpp"
 
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+
 #include <cstdlib>
 #include <cstring>
 
@@ -284,4 +288,153 @@ TEST_CASE("over a static arena the regions and their table come from the arena t
   // regions' blocks back.
   if (expected_mode() == alloy::per_cpu_mode::per_cpu) REQUIRE(heap.layers().cached_bytes() > 0);
   require_clean(heap, r);
+}
+
+TEST_CASE("threads that move between CPUs mid-stream, preempted inside their sequences: no block handed out twice",
+          "[threading][per_cpu_cache]") {
+  percpu_heap<7> heap;
+  const unsigned cpus = std::max(1u, std::thread::hardware_concurrency());
+  std::atomic<std::size_t> damaged{0}, moves{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 24; ++t)
+    threads.emplace_back([&, t] {
+      std::mt19937 rng(static_cast<std::uint32_t>(t + 7));
+      std::vector<handed_block> live;
+      for (int i = 0; i < 20000; ++i) {
+        if (i % 64 == 0) {
+          // Each thread hops to another CPU (where the system lets it) and yields, so the
+          // kernel both migrates threads and preempts them inside the sequences.
+          cpu_set_t set;
+          CPU_ZERO(&set);
+          CPU_SET(static_cast<unsigned>(t + i / 64) % cpus, &set);
+          if (pthread_setaffinity_np(pthread_self(), sizeof set, &set) == 0) ++moves;
+          std::this_thread::yield();
+        }
+        // A fill unique to (thread, step): a block handed to two owners at once shows.
+        handed_block b{nullptr, 16 + rng() % 112, 0, static_cast<unsigned char>(t * 31 + i)};
+        if (allocate_block(heap, b)) live.push_back(b);
+        if (live.size() > 8 || (i % 3 == 0 && !live.empty())) {
+          const std::size_t k = rng() % live.size();
+          damaged += !free_block(heap, live[k], rng);
+          live[k] = live.back();
+          live.pop_back();
+        }
+      }
+      for (const handed_block& b : live) damaged += !free_block(heap, b, rng);
+      cpu_set_t all;
+      CPU_ZERO(&all);
+      for (unsigned c = 0; c < cpus; ++c) CPU_SET(c, &all);
+      (void)pthread_setaffinity_np(pthread_self(), sizeof all, &all);
+    });
+  for (auto& t : threads) t.join();
+  WARN("affinity changes: " << moves.load());
+  REQUIRE(damaged == 0);
+  REQUIRE(heap.stats().live_bytes == 0);
+  REQUIRE(heap.invariant());
+}
+
+// ---- the slab operations alone (policy/detail/rseq.hpp) ------------------------------------
+
+namespace {
+
+/// Tokens pushed and popped on one class of every CPU's region by many threads, while a signal
+/// handler takes one off and puts it back on the next signal. Without the kernel's restart a
+/// signal (or a preemption) between a sequence's read of `current` and its commit loses or
+/// doubles a token; at the end each must be on exactly one stack.
+namespace slab_stress {
+constexpr std::size_t token_count = 1000;
+constexpr std::uint16_t slots = 2048;  // > token_count: no push ever finds a stack full
+int tokens[token_count];
+void* const* table = nullptr;
+std::atomic<std::size_t> failed_pushes{0};
+thread_local void* pocket = nullptr;  // the handler's token between two signals
+
+void on_signal(int) {
+  void* token;
+  if (pocket == nullptr) {
+    if (alloy::detail::slab_pop(table, 0, token)) pocket = token;
+  } else if (alloy::detail::slab_push(table, 0, pocket)) {
+    pocket = nullptr;
+  }
+}
+}  // namespace slab_stress
+
+}  // namespace
+
+TEST_CASE("slab push and pop under signals, preemption and migration: every token on exactly one stack",
+          "[threading][per_cpu_cache][rseq]") {
+  namespace s = slab_stress;
+  if (P::per_cpu_cache::mode() != alloy::per_cpu_mode::per_cpu) {
+    WARN("no rseq for this process: the slab operations are not exercised here");
+    return;
+  }
+  const std::size_t ids = alloy::detail::possible_cpu_ids();
+  REQUIRE(ids > 0);
+  std::vector<std::vector<std::uint64_t>> regions(ids, std::vector<std::uint64_t>(1 + s::slots));
+  std::vector<void*> table(2 + ids, alloy::detail::idle_region);
+  for (std::size_t cpu = 0; cpu < ids; ++cpu) {
+    *reinterpret_cast<alloy::detail::slab_header*>(regions[cpu].data()) = {1, 1, 1 + s::slots};
+    table[2 + cpu] = regions[cpu].data();
+  }
+  s::table = table.data() + 2;
+  for (int& token : s::tokens) REQUIRE(alloy::detail::slab_push(s::table, 0, &token));
+
+  struct sigaction action {};
+  action.sa_handler = s::on_signal;
+  sigemptyset(&action.sa_mask);
+  struct sigaction previous {};
+  REQUIRE(sigaction(SIGUSR1, &action, &previous) == 0);
+
+  constexpr int workers_count = 8;
+  std::atomic<bool> signalling_done{false};
+  std::atomic<int> working{workers_count};
+  std::vector<std::thread> workers;
+  const unsigned cpus = std::max(1u, std::thread::hardware_concurrency());
+  for (int w = 0; w < workers_count; ++w)
+    workers.emplace_back([&, w] {
+      for (int i = 0; i < 1000000; ++i) {
+        if (i % 4096 == 0) {  // hop CPUs now and then
+          cpu_set_t set;
+          CPU_ZERO(&set);
+          CPU_SET(static_cast<unsigned>(w + i / 4096) % cpus, &set);
+          (void)pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+        }
+        void* hand[4];
+        int n = 0;
+        while (n < 4 && alloy::detail::slab_pop(s::table, 0, hand[n])) ++n;
+        while (n > 0)
+          if (!alloy::detail::slab_push(s::table, 0, hand[--n])) ++s::failed_pushes;
+      }
+      --working;
+      while (!signalling_done.load()) std::this_thread::yield();  // signals may still come
+      sigset_t block;
+      sigemptyset(&block);
+      sigaddset(&block, SIGUSR1);
+      pthread_sigmask(SIG_BLOCK, &block, nullptr);
+      if (s::pocket != nullptr && !alloy::detail::slab_push(s::table, 0, s::pocket)) ++s::failed_pushes;
+      s::pocket = nullptr;
+    });
+  std::size_t signals = 0;
+  while (working.load() > 0)
+    for (auto& w : workers)
+      if (pthread_kill(w.native_handle(), SIGUSR1) == 0) ++signals;
+  signalling_done = true;
+  for (auto& w : workers) w.join();
+  REQUIRE(sigaction(SIGUSR1, &previous, nullptr) == 0);
+
+  std::vector<int> seen(s::token_count, 0);
+  std::size_t found = 0, foreign = 0;
+  for (auto& region : regions) {
+    const auto& h = *reinterpret_cast<const alloy::detail::slab_header*>(region.data());
+    for (std::size_t w = h.begin; w < h.current; ++w, ++found) {
+      const auto* token = reinterpret_cast<const int*>(region[w]);
+      if (token < s::tokens || token >= s::tokens + s::token_count) ++foreign;
+      else ++seen[static_cast<std::size_t>(token - s::tokens)];
+    }
+  }
+  WARN(signals << " signals sent");
+  REQUIRE(s::failed_pushes == 0);
+  REQUIRE(foreign == 0);
+  REQUIRE(found == s::token_count);
+  REQUIRE(std::count(seen.begin(), seen.end(), 1) == static_cast<std::ptrdiff_t>(s::token_count));
 }
