@@ -3,7 +3,8 @@
 // runs; allocate and free take no lock and no atomic instruction on their fast path.
 //
 //   CPU 0: region [hdr 16][hdr 32]...[slots 16: x x x . .][slots 32: x . . .]...  --+
-//   CPU 1: region ...                                                              --+--> batch, one lock --> heap
+//   CPU 1: region ...                                                              --+
+//                                                      batch, one lock --> heap <----+
 //
 // The design, and why
 // -------------------
@@ -26,8 +27,9 @@
 //
 // Memory: a CPU's region holds at most `BytesPerCpu` bytes of blocks (each class an equal
 // byte share, at most 128 blocks, what small classes leave shared among the larger; a class
-// too big for one block of its share is not cached and goes to the locked heap); regions are made on a CPU's first use, from the heap itself (over a
-// static_arena nothing calls the system), plus one table of the CPUs the kernel may report.
+// too big for one block of its share is not cached and goes to the locked heap). Regions are
+// made on a CPU's first use, from the heap itself (over a static_arena nothing calls the
+// system), and so is one table of the CPU numbers the kernel may report.
 // Blocks a CPU caches stay there when threads exit. `metrics()` and `invariant()` stop every
 // CPU's region with an rseq fence (membarrier, Linux >= 5.10) to give its blocks back or check
 // them; `cached_bytes()` says what the regions hold.
@@ -317,7 +319,8 @@ class per_cpu_cache_layer {
           auto* headers = static_cast<slab_header*>(regions_[cpu]);
           for (std::size_t c = 0; c < bin_count; ++c) {
             // Another CPU may be committing to it: one read of a value it stores whole.
-            const std::uint32_t top = std::atomic_ref<std::uint32_t>(headers[c].current).load(std::memory_order_relaxed);
+            const std::uint32_t top =
+                std::atomic_ref<std::uint32_t>(headers[c].current).load(std::memory_order_relaxed);
             bytes += static_cast<std::size_t>(top - headers[c].begin) * block_size(c);
           }
         }
@@ -444,19 +447,20 @@ class per_cpu_cache_layer {
         regions_[cpu] = region;
       }
       // Published after its headers: a fast path that finds it finds them written.
-      std::atomic_ref<void*>(table_.load(std::memory_order_relaxed)[cpu]).store(regions_[cpu], std::memory_order_release);
+      void** table = table_.load(std::memory_order_relaxed);
+      std::atomic_ref<void*>(table[cpu]).store(regions_[cpu], std::memory_order_release);
       return true;
     });
     return ready ? table_.load(std::memory_order_acquire) : nullptr;
   }
 
-  /// The table of regions, from the heap (the back end's lock held): -2 and -1, then one entry
-  /// per CPU number the kernel may report, then the regions themselves (unpublished while
-  /// stopped).
+  /// The table of regions, from the heap (the back end's lock held): entries -2 and -1, one
+  /// per CPU number the kernel may report, then each CPU's region again (`regions_`: kept while
+  /// its table entry is unpublished, and null until the region is made).
   void make_table(Inner& heap) noexcept {
     const std::size_t ids = possible_cpu_ids();
-    void** words = ids == 0 || ids > max_cpu_ids ? nullptr
-                                                 : static_cast<void**>(heap.allocate((2 + 2 * ids) * sizeof(void*), alignment));
+    const bool usable = ids != 0 && ids <= max_cpu_ids;
+    void** words = usable ? static_cast<void**>(heap.allocate((2 + 2 * ids) * sizeof(void*), alignment)) : nullptr;
     if (words == nullptr) {
       setup_ = setup::impossible;
       return;
