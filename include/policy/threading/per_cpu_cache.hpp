@@ -229,8 +229,9 @@ class per_cpu_cache_layer {
     threads_.deallocate(p);
   }
 
-  /// Frees `p` if this instance handed it out (one lookup where owns() and deallocate() make two).
-  bool try_deallocate(void* p) noexcept {
+  /// Frees `p` if this instance handed it out (one lookup where owns() and deallocate() make two);
+  /// a malloc replacement's free is this, so a class block takes the fast path.
+  ALLOY_FAST_PATH bool try_deallocate(void* p) noexcept {
     if constexpr (per_cpu_built && lock_free_lookup) {
       const auto found = heap_->cached_lookup(p);
       if (found.size_class < bin_count) [[likely]] {
@@ -238,7 +239,7 @@ class per_cpu_cache_layer {
         return true;
       }
     }
-    return threads_.try_deallocate(p);
+    return try_deallocate_elsewhere(p);
   }
 
   void* reallocate(void* p, std::size_t old_size, std::size_t new_size, std::size_t align) noexcept {
@@ -358,6 +359,9 @@ class per_cpu_cache_layer {
     if (slab_push(table(), header_of(index), p)) [[likely]] return;
     free_slow(p, index);
   }
+
+  /// Out of line, so the fast path above needs no saved registers.
+  ALLOY_SLOW_PATH bool try_deallocate_elsewhere(void* p) noexcept { return threads_.try_deallocate(p); }
 
   ALLOY_SLOW_PATH void* allocate_slow(std::size_t size, std::size_t align) noexcept {
     if constexpr (!per_cpu_built) {
