@@ -7,6 +7,8 @@
 //     ALLOY_EXPECT_PER_CPU_MODE=thread_caches: every thread falls back to its thread cache;
 //   - a ThreadSanitizer build has no rseq code (detail::rseq_built is false) and runs the
 //     fallback alone.
+// The last test drives the slab operations themselves under signals, preemption and migration:
+// it catches a section the kernel would not restart (checked by deleting its registration).
 #include "threading_support.hpp"
 
 #include <pthread.h>

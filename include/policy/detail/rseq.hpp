@@ -95,7 +95,7 @@ inline bool rseq_registered_by_libc() noexcept {
 /// kernel offers no such fence (then no region is ever worked on from another CPU).
 inline bool rseq_fence() noexcept {
 #if ALLOY_RSEQ
-  // Registered once per process; the answer is kept (a data race at worst repeats the call).
+  // The process registers for the fence once (a function-local static); the answer is kept.
   static const bool registered =
       syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ, 0, 0) == 0;
   return registered && syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ, 0, 0) == 0;
