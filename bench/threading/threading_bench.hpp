@@ -25,6 +25,7 @@ using single_heap = threading_design<P::single_thread>;
 using mutex_heap = threading_design<P::locked<std::mutex>>;
 using spin_heap = threading_design<P::locked<alloy::spin_mutex>>;
 using cached_heap = threading_design<P::thread_local_cache>;
+using percpu_heap = threading_design<P::per_cpu_cache>;
 
 /// Console output as usual, plus every run's throughput kept for the summary.
 class scaling_reporter : public benchmark::ConsoleReporter {
@@ -58,8 +59,8 @@ class scaling_reporter : public benchmark::ConsoleReporter {
   void print_summary(const char* what) const {
     std::printf("\n%s (this machine: %u hardware threads; runs above that count are oversubscribed)\n", what,
                 std::thread::hardware_concurrency());
-    std::printf("%-44s %10s %10s %9s %9s %9s %9s\n", "", "ns/item@1", "cpu ns@1", "wall 2/1", "wall 4/1",
-                "cpu 2/1", "cpu 4/1");
+    std::printf("%-44s %10s %10s %9s %9s %9s %9s %9s %9s %9s %9s\n", "", "ns/item@1", "cpu ns@1", "wall 2/1",
+                "wall 4/1", "wall 8/1", "wall 16/1", "cpu 2/1", "cpu 4/1", "cpu 8/1", "cpu 16/1");
     std::vector<std::string> seen;
     for (const std::string& f : order_) {
       if (std::find(seen.begin(), seen.end(), f) != seen.end()) continue;
@@ -78,8 +79,9 @@ class scaling_reporter : public benchmark::ConsoleReporter {
         return std::to_string(n * cpu->second.at(1) / cpu->second.at(n)).substr(0, 5);
       };
       const std::string cpu_one = has_cpu ? std::to_string(1e9 * cpu->second.at(1)).substr(0, 6) : "-";
-      std::printf("%-44s %10.2f %10s %9s %9s %9s %9s\n", f.c_str(), 1e9 / one->second, cpu_one.c_str(),
-                  ratio(2).c_str(), ratio(4).c_str(), cpu_ratio(2).c_str(), cpu_ratio(4).c_str());
+      std::printf("%-44s %10.2f %10s %9s %9s %9s %9s %9s %9s %9s %9s\n", f.c_str(), 1e9 / one->second,
+                  cpu_one.c_str(), ratio(2).c_str(), ratio(4).c_str(), ratio(8).c_str(), ratio(16).c_str(),
+                  cpu_ratio(2).c_str(), cpu_ratio(4).c_str(), cpu_ratio(8).c_str(), cpu_ratio(16).c_str());
     }
   }
 

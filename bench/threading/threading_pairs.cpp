@@ -237,6 +237,20 @@ void system_handover_concurrent(benchmark::State& state) {
 }
 
 void pair_threads(benchmark::internal::Benchmark* b) { b->Threads(1)->Threads(2)->Threads(4)->UseRealTime(); }
+/// The caches also at 8 and 16 threads: more threads than this machine's cores, where a thread
+/// cache per thread and a cache per CPU part ways.
+void pair_threads_wide(benchmark::internal::Benchmark* b) { pair_threads(b->Threads(8)->Threads(16)); }
+
+/// per_cpu_cache's pair, and after each run the bytes its CPUs' regions hold.
+void percpu_pair(benchmark::State& state) {
+  alloy_pair<percpu_heap>(state);
+  if (state.thread_index() == 0) {
+    state.counters["cached_bytes"] = static_cast<double>(shared_heap<percpu_heap>().layers().cached_bytes());
+    state.SetLabel(alloy::name_of<percpu_heap>() + (shared_heap<percpu_heap>().layers().mode() == alloy::per_cpu_mode::per_cpu
+                                                        ? " (rseq)"
+                                                        : " (fallback: thread caches)"));
+  }
+}
 void phased_batches(benchmark::internal::Benchmark* b) { b->Arg(1000)->Arg(10000)->UseManualTime(); }
 
 }  // namespace
@@ -244,7 +258,8 @@ void phased_batches(benchmark::internal::Benchmark* b) { b->Arg(1000)->Arg(10000
 BENCHMARK_TEMPLATE(alloy_pair, single_heap)->Name("pair/single_thread")->Threads(1)->UseRealTime();
 BENCHMARK_TEMPLATE(alloy_pair, mutex_heap)->Name("pair/locked<std::mutex>")->Apply(pair_threads);
 BENCHMARK_TEMPLATE(alloy_pair, spin_heap)->Name("pair/locked<alloy::spin_mutex>")->Apply(pair_threads);
-BENCHMARK_TEMPLATE(alloy_pair, cached_heap)->Name("pair/thread_local_cache")->Apply(pair_threads);
+BENCHMARK_TEMPLATE(alloy_pair, cached_heap)->Name("pair/thread_local_cache")->Apply(pair_threads_wide);
+BENCHMARK(percpu_pair)->Name("pair/per_cpu_cache")->Apply(pair_threads_wide);
 BENCHMARK_TEMPLATE(system_pair, 0)->Name("pair/glibc malloc")->Apply(pair_threads);
 BENCHMARK_TEMPLATE(system_pair, 1)->Name("pair/jemalloc")->Apply(pair_threads);
 BENCHMARK_TEMPLATE(system_pair, 2)->Name("pair/tcmalloc")->Apply(pair_threads);
@@ -253,6 +268,7 @@ BENCHMARK_TEMPLATE(system_pair, 3)->Name("pair/mimalloc")->Apply(pair_threads);
 BENCHMARK_TEMPLATE(alloy_handover, mutex_heap)->Name("handover/locked<std::mutex>")->Apply(phased_batches);
 BENCHMARK_TEMPLATE(alloy_handover, spin_heap)->Name("handover/locked<alloy::spin_mutex>")->Apply(phased_batches);
 BENCHMARK_TEMPLATE(alloy_handover, cached_heap)->Name("handover/thread_local_cache")->Apply(phased_batches);
+BENCHMARK_TEMPLATE(alloy_handover, percpu_heap)->Name("handover/per_cpu_cache")->Apply(phased_batches);
 BENCHMARK_TEMPLATE(system_handover, 0)->Name("handover/glibc malloc")->Apply(phased_batches);
 BENCHMARK_TEMPLATE(system_handover, 1)->Name("handover/jemalloc")->Apply(phased_batches);
 BENCHMARK_TEMPLATE(system_handover, 2)->Name("handover/tcmalloc")->Apply(phased_batches);
@@ -262,6 +278,7 @@ BENCHMARK(ring_only_concurrent)->Name("handover_concurrent/ring only (no allocat
 BENCHMARK_TEMPLATE(alloy_handover_concurrent, mutex_heap)->Name("handover_concurrent/locked<std::mutex>")->UseRealTime();
 BENCHMARK_TEMPLATE(alloy_handover_concurrent, spin_heap)->Name("handover_concurrent/locked<alloy::spin_mutex>")->UseRealTime();
 BENCHMARK_TEMPLATE(alloy_handover_concurrent, cached_heap)->Name("handover_concurrent/thread_local_cache")->UseRealTime();
+BENCHMARK_TEMPLATE(alloy_handover_concurrent, percpu_heap)->Name("handover_concurrent/per_cpu_cache")->UseRealTime();
 BENCHMARK_TEMPLATE(system_handover_concurrent, 0)->Name("handover_concurrent/glibc malloc")->UseRealTime();
 BENCHMARK_TEMPLATE(system_handover_concurrent, 1)->Name("handover_concurrent/jemalloc")->UseRealTime();
 BENCHMARK_TEMPLATE(system_handover_concurrent, 2)->Name("handover_concurrent/tcmalloc")->UseRealTime();
