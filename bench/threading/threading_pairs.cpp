@@ -10,6 +10,7 @@
 // wall time over all threads; the summary prints the scaling ratio N threads / 1 thread.
 #include <time.h>
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <functional>
@@ -204,6 +205,78 @@ void handover_phased(benchmark::State& state, Make make, Free release) {
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * handed_per_batch));
 }
 
+/// The handover: sizes 16-128 B (one of eight, cycling) and an unsized free, the way a
+/// program's free() meets them: the consumer's allocator must find each block's class itself.
+constexpr std::size_t mixed_size(std::size_t i) noexcept { return 16 * (1 + i % 8); }
+
+/// Ping-pong: the benchmark thread allocates a batch, the other thread frees it and allocates
+/// one back, which the benchmark thread frees: blocks flow both ways, so each side's bins fill
+/// from remote frees and drain into local allocations. Objects: both batches.
+template <class Make, class Free>
+void ping_pong_phased(benchmark::State& state, Make make, Free release) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  consumer_thread other;
+  std::vector<void*> there(n), back(n);
+  for (auto _ : state) {
+    double start = thread_cpu_seconds();
+    for (std::size_t i = 0; i < n; ++i) there[i] = make(i);
+    double spent = thread_cpu_seconds() - start;
+    spent += other.run([&] {
+      for (void* p : there) release(p);
+      for (std::size_t i = 0; i < n; ++i) back[i] = make(i);
+    });
+    start = thread_cpu_seconds();
+    for (void* p : back) release(p);
+    state.SetIterationTime(spent + thread_cpu_seconds() - start);
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * 2 * n));
+}
+
+/// One producer, three consumers: the batch is split three ways, each part freed by its own
+/// thread (one after another: the CPU time is what is compared, not the overlap).
+template <class Make, class Free>
+void fan_out_phased(benchmark::State& state, Make make, Free release) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  std::array<consumer_thread, 3> consumers;
+  std::vector<void*> batch(n);
+  for (auto _ : state) {
+    const double start = thread_cpu_seconds();
+    for (std::size_t i = 0; i < n; ++i) batch[i] = make(i);
+    double spent = thread_cpu_seconds() - start;
+    for (std::size_t c = 0; c < consumers.size(); ++c)
+      spent += consumers[c].run([&, c] {
+        for (std::size_t i = c; i < n; i += consumers.size()) release(batch[i]);
+      });
+    state.SetIterationTime(spent);
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * n));
+}
+
+/// A pattern over an Alloy heap or a system allocator, 16-128 B objects, unsized frees.
+template <class Heap, auto Pattern>
+void alloy_pattern(benchmark::State& state) {
+  Heap& heap = shared_heap<Heap>();
+  Pattern(state, [&](std::size_t i) { return heap.allocate(mixed_size(i)); }, [&](void* p) { heap.deallocate(p); });
+  state.SetLabel(alloy::name_of<Heap>());
+}
+template <int Baseline, auto Pattern>
+void system_pattern(benchmark::State& state) {
+  const baseline& b = baselines()[Baseline];
+  if (!b.available()) return state.SkipWithError(std::string(b.missing).c_str());
+  Pattern(state, [&](std::size_t i) { return b.allocate(mixed_size(i)); }, [&](void* p) { b.deallocate(p); });
+}
+/// The one-way handover of handover_phased with mixed sizes and unsized frees.
+template <class Make, class Free>
+void handover_mixed_phased(benchmark::State& state, Make make, Free release) {
+  std::size_t i = 0;
+  handover_phased(state, [&] { return make(i++); }, release);
+}
+
+// The patterns as values, so one template per allocator kind runs each of them.
+constexpr auto pattern_handover_mixed_phased = [](benchmark::State& s, auto make, auto release) { handover_mixed_phased(s, make, release); };
+constexpr auto pattern_ping_pong_phased = [](benchmark::State& s, auto make, auto release) { ping_pong_phased(s, make, release); };
+constexpr auto pattern_fan_out_phased = [](benchmark::State& s, auto make, auto release) { fan_out_phased(s, make, release); };
+
 void ring_only_concurrent(benchmark::State& state) {
   static std::size_t objects[handed_per_iteration][object_size / sizeof(std::size_t)];
   std::size_t next = 0;
@@ -273,6 +346,29 @@ BENCHMARK_TEMPLATE(system_handover, 0)->Name("handover/glibc malloc")->Apply(pha
 BENCHMARK_TEMPLATE(system_handover, 1)->Name("handover/jemalloc")->Apply(phased_batches);
 BENCHMARK_TEMPLATE(system_handover, 2)->Name("handover/tcmalloc")->Apply(phased_batches);
 BENCHMARK_TEMPLATE(system_handover, 3)->Name("handover/mimalloc")->Apply(phased_batches);
+
+// The three patterns of remote frees, 16-128 B objects, unsized frees (docs/policies/threading.md).
+BENCHMARK(alloy_pattern<spin_heap, pattern_handover_mixed_phased>)->Name("handover_unsized/locked<alloy::spin_mutex>")->Apply(phased_batches);
+BENCHMARK(alloy_pattern<cached_heap, pattern_handover_mixed_phased>)->Name("handover_unsized/thread_local_cache")->Apply(phased_batches);
+BENCHMARK(alloy_pattern<percpu_heap, pattern_handover_mixed_phased>)->Name("handover_unsized/per_cpu_cache")->Apply(phased_batches);
+BENCHMARK(system_pattern<0, pattern_handover_mixed_phased>)->Name("handover_unsized/glibc malloc")->Apply(phased_batches);
+BENCHMARK(system_pattern<1, pattern_handover_mixed_phased>)->Name("handover_unsized/jemalloc")->Apply(phased_batches);
+BENCHMARK(system_pattern<2, pattern_handover_mixed_phased>)->Name("handover_unsized/tcmalloc")->Apply(phased_batches);
+BENCHMARK(system_pattern<3, pattern_handover_mixed_phased>)->Name("handover_unsized/mimalloc")->Apply(phased_batches);
+BENCHMARK(alloy_pattern<spin_heap, pattern_ping_pong_phased>)->Name("ping_pong/locked<alloy::spin_mutex>")->Apply(phased_batches);
+BENCHMARK(alloy_pattern<cached_heap, pattern_ping_pong_phased>)->Name("ping_pong/thread_local_cache")->Apply(phased_batches);
+BENCHMARK(alloy_pattern<percpu_heap, pattern_ping_pong_phased>)->Name("ping_pong/per_cpu_cache")->Apply(phased_batches);
+BENCHMARK(system_pattern<0, pattern_ping_pong_phased>)->Name("ping_pong/glibc malloc")->Apply(phased_batches);
+BENCHMARK(system_pattern<1, pattern_ping_pong_phased>)->Name("ping_pong/jemalloc")->Apply(phased_batches);
+BENCHMARK(system_pattern<2, pattern_ping_pong_phased>)->Name("ping_pong/tcmalloc")->Apply(phased_batches);
+BENCHMARK(system_pattern<3, pattern_ping_pong_phased>)->Name("ping_pong/mimalloc")->Apply(phased_batches);
+BENCHMARK(alloy_pattern<spin_heap, pattern_fan_out_phased>)->Name("fan_out/locked<alloy::spin_mutex>")->Apply(phased_batches);
+BENCHMARK(alloy_pattern<cached_heap, pattern_fan_out_phased>)->Name("fan_out/thread_local_cache")->Apply(phased_batches);
+BENCHMARK(alloy_pattern<percpu_heap, pattern_fan_out_phased>)->Name("fan_out/per_cpu_cache")->Apply(phased_batches);
+BENCHMARK(system_pattern<0, pattern_fan_out_phased>)->Name("fan_out/glibc malloc")->Apply(phased_batches);
+BENCHMARK(system_pattern<1, pattern_fan_out_phased>)->Name("fan_out/jemalloc")->Apply(phased_batches);
+BENCHMARK(system_pattern<2, pattern_fan_out_phased>)->Name("fan_out/tcmalloc")->Apply(phased_batches);
+BENCHMARK(system_pattern<3, pattern_fan_out_phased>)->Name("fan_out/mimalloc")->Apply(phased_batches);
 
 BENCHMARK(ring_only_concurrent)->Name("handover_concurrent/ring only (no allocation)")->UseRealTime();
 BENCHMARK_TEMPLATE(alloy_handover_concurrent, mutex_heap)->Name("handover_concurrent/locked<std::mutex>")->UseRealTime();
