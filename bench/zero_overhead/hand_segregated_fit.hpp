@@ -128,7 +128,7 @@ class hand_segregated_fit {
       bump = {h->payload, h->payload + room / size * size};
     }
     std::byte* first = bump.next;
-    const std::size_t n = std::min(batch, static_cast<std::size_t>(bump.end - first) / size);
+    const std::size_t n = std::min({batch, std::max<std::size_t>(1, 4096 / size), static_cast<std::size_t>(bump.end - first) / size});
     bump.next += n * size;
     for (std::size_t i = n; i-- > 1;) {
       auto* b = reinterpret_cast<block*>(first + i * size);

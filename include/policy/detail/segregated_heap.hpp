@@ -47,6 +47,7 @@ class segregated_heap {
   using store_type = chunk_store<maybe_guarded_source<source_type, hardening::guards_pages>, granule>;
   static constexpr std::uint32_t large_kind = ~std::uint32_t{0};
   static constexpr std::size_t refill_batch = 32;
+  static constexpr std::size_t refill_bytes = 4096;
   static_assert(refill_batch <= hardened_list<hardening>::max_carve);
   static constexpr bool has_large_heap = !std::is_void_v<LargeSearch>;
   using large_heap_type = typename large_heap_of<LargeSearch, Config>::type;
@@ -245,7 +246,11 @@ class segregated_heap {
       bump = {h->payload, h->payload + room / bs * bs};
     }
     std::byte* first = bump.next;
-    const std::size_t n = std::min(refill_batch, static_cast<std::size_t>(bump.end - first) / bs);
+    // Carving writes a link into every block it carves, which makes its page resident: a refill
+    // touches about a page (refill_bytes), so a class of 16 KiB blocks used once costs one
+    // block's page, not 32 blocks' (mimalloc extends a page's free list the same way).
+    const std::size_t n = std::min({refill_batch, std::max<std::size_t>(1, refill_bytes / bs),
+                                    static_cast<std::size_t>(bump.end - first) / bs});
     bump.next += n * bs;
     return links::carve(lists_[c], first, n, bs, codec_);  // ascending pops, or shuffled when randomized
   }
