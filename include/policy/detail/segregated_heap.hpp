@@ -116,6 +116,10 @@ class segregated_heap {
     return {block_start(h, p), h->kind};
   }
 
+  /// The codec every class list's links go through: a thread cache above adopts its secret and
+  /// span under the heap's lock, so the blocks it holds are linked as the heap's own are.
+  const codec_type& link_codec() const noexcept { return codec_; }
+
   void* reallocate(void* p, std::size_t old_size, std::size_t new_size, std::size_t align) noexcept {
     if constexpr (has_large_heap) {
       if (!store_.owns(p)) {  // a large block: in place in the large heap while it stays large

@@ -75,12 +75,30 @@ class hardened_codec {
   }
 
   ALLOY_FAST_PATH void* decode(void* stored, void* slot) const noexcept {
+    return decode(stored, slot, [&]() noexcept -> void* { report_corrupt_link(slot, addr(stored) ^ mask(slot)); });
+  }
+
+  /// decode(), but a link outside the span this codec knows is handed to `outside()`, whose
+  /// result is returned: a thread cache's codec (see adopt) knows the heap's span as it was
+  /// when it last looked, so it asks the heap again before it calls the link corrupt.
+  template <class Outside>
+  ALLOY_FAST_PATH void* decode(void* stored, void* slot, Outside&& outside) const noexcept {
     if constexpr (EncodeLinks) {
       const std::uintptr_t next = addr(stored) ^ mask(slot);
-      if (!is_valid_link(next)) [[unlikely]] report_corrupt_link(slot, next);
+      if (!is_valid_link(next)) [[unlikely]] return outside();
       return ptr(next);
     } else {
       return stored;
+    }
+  }
+
+  /// This codec decodes the links `heap` encodes from now on: the same secret, and a span
+  /// that covers every chunk `heap` has admitted so far. A thread cache keeps such a copy per
+  /// thread, read with no lock; this call is made under the heap's lock.
+  void adopt(const hardened_codec& heap) noexcept {
+    if constexpr (EncodeLinks) {
+      key_ = heap.key_;
+      if (heap.span_words_ != 0) admit(ptr(heap.low_), heap.span_words_ * sizeof(void*));
     }
   }
 
