@@ -5,6 +5,7 @@
 #pragma once
 #include <concepts>
 #include <cstddef>
+#include <cstdint>
 
 #include "../axis.hpp"
 
@@ -12,7 +13,7 @@ namespace alloy {
 namespace detail {
 /// What a thread cache's codec does with a link outside the span it knows (the concept's probe).
 struct link_outside_span {
-  void* operator()() const noexcept { return nullptr; }
+  void* operator()(void*, void*, std::uintptr_t) const noexcept { return nullptr; }
 };
 }  // namespace detail
 
@@ -34,7 +35,7 @@ concept hardening_policy =
     }) &&
     (!P::encodes_links || requires(const typename P::link_codec& c, typename P::link_codec& copy, void* p,
                                     detail::link_outside_span outside) {
-      { c.decode(p, p, outside) } noexcept -> std::same_as<void*>;  // a link outside the known span goes to `outside()`
+      { c.decode(p, p, outside) } noexcept -> std::same_as<void*>;  // a link outside the known span: outside(stored, slot, decoded)
       { copy.adopt(c) } noexcept;  // decodes c's links from now on (a thread cache's copy, see thread_local_cache)
     }) &&
     (!(P::scans_double_free && P::encodes_links) || requires(const typename P::link_codec& c, const void* p) {

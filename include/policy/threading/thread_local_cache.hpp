@@ -122,7 +122,12 @@ class thread_cache_layer {
    public:
     ALLOY_FAST_PATH void* encode(void* next, void* slot) const noexcept { return own_.encode(next, slot); }
     ALLOY_FAST_PATH void* decode(void* stored, void* slot) const noexcept {
-      return own_.decode(stored, slot, [&]() noexcept { return decode_again(stored, slot); });
+      return own_.decode(stored, slot, *this);  // outside the copy's span: operator() below
+    }
+    /// A link outside the copy's span: look at the heap's span again (cold).
+    ALLOY_SLOW_PATH void* operator()(void* stored, void* slot, std::uintptr_t) const noexcept {
+      if (!lock_held_) owner_->back_end_.with_lock([&](Inner& heap) noexcept { own_.adopt(links_of(heap)); });
+      return own_.decode(stored, slot);  // reports a link outside the heap's own span
     }
     bool looks_free(const void* block) const noexcept
       requires hardening::scans_double_free
@@ -149,10 +154,6 @@ class thread_cache_layer {
     void unhold() noexcept { lock_held_ = false; }
 
    private:
-    ALLOY_SLOW_PATH void* decode_again(void* stored, void* slot) const noexcept {
-      if (!lock_held_) owner_->back_end_.with_lock([&](Inner& heap) noexcept { own_.adopt(links_of(heap)); });
-      return own_.decode(stored, slot);  // reports a link outside the heap's own span
-    }
     mutable heap_codec own_;
     thread_cache_layer* owner_ = nullptr;
     bool lock_held_ = false;
