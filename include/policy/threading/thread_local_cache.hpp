@@ -132,9 +132,11 @@ class thread_cache_layer {
     ALLOY_FAST_PATH void* decode(void* stored, void* slot) const noexcept {
       return own_.decode(stored, slot, *this);  // outside the copy's span: operator() below
     }
-    /// A link outside the copy's span: look at the heap's span again (cold).
+    /// A link outside the copy's span: look at the heap's span again (cold), under the back
+    /// end's lock — taken here unless this thread holds it already.
     ALLOY_SLOW_PATH void* operator()(void* stored, void* slot, std::uintptr_t) const noexcept {
-      if (!lock_held_) owner_->back_end_.with_lock([&](Inner& heap) noexcept { own_.adopt(links_of(heap)); });
+      if (lock_held_) own_.adopt(links_of(owner_->back_end_.unlocked()));
+      else owner_->back_end_.with_lock([&](Inner& heap) noexcept { own_.adopt(links_of(heap)); });
       return own_.decode(stored, slot);  // reports a link outside the heap's own span
     }
     bool looks_free(const void* block) const noexcept
@@ -153,12 +155,9 @@ class thread_cache_layer {
       owner_ = &owner;
       owner.back_end_.with_lock([&](Inner& heap) noexcept { own_.adopt(links_of(heap)); });
     }
-    /// The back end's lock is held: up to date with the heap now, and a link still outside
-    /// is corrupt (asking the heap again would take the lock twice).
-    void hold(const Inner& heap) noexcept {
-      own_.adopt(links_of(heap));
-      lock_held_ = true;
-    }
+    /// This thread holds the back end's lock from now on (until unhold): a second look at
+    /// the heap's span must not take it again.
+    void hold() noexcept { lock_held_ = true; }
     void unhold() noexcept { lock_held_ = false; }
 
    private:
@@ -441,7 +440,7 @@ class thread_cache_layer {
         b.room -= static_cast<std::uint32_t>(n);
         return;
       }
-      const fresh_codec fresh(c, heap);
+      const codec_under_lock held(c);
       for (std::size_t i = 0; i < n; ++i) {
         void* block = heap.allocate(block_size(index), alignment);
         if (block == nullptr) break;
@@ -469,17 +468,16 @@ class thread_cache_layer {
     });
   }
 
-  /// While it lives (the back end's lock held) a cache's codec is up to date with the heap's,
-  /// and a link it cannot decode is corrupt.
-  struct fresh_codec {
-    fresh_codec(cache& c, const Inner& heap) noexcept : c_(c) {
-      if constexpr (encodes_links) c_.codec.hold(heap);
+  /// While it lives, the thread holds the back end's lock and the cache's codec knows it.
+  struct codec_under_lock {
+    explicit codec_under_lock(cache& c) noexcept : c_(c) {
+      if constexpr (encodes_links) c_.codec.hold();
     }
-    ~fresh_codec() {
+    ~codec_under_lock() {
       if constexpr (encodes_links) c_.codec.unhold();
     }
-    fresh_codec(const fresh_codec&) = delete;
-    fresh_codec& operator=(const fresh_codec&) = delete;
+    codec_under_lock(const codec_under_lock&) = delete;
+    codec_under_lock& operator=(const codec_under_lock&) = delete;
     cache& c_;
   };
 
@@ -488,7 +486,7 @@ class thread_cache_layer {
     back_end_.with_lock([&](Inner& heap) noexcept { give_back(heap, c); });
   }
   static void give_back(Inner& heap, cache& c) noexcept {
-    const fresh_codec fresh(c, heap);
+    const codec_under_lock held(c);
     for (std::size_t i = 0; i < bin_count; ++i) {
       bin& b = c.bins[i];
       while (!b.list.empty()) heap.deallocate(b.pop(block_size(i), c.codec), block_size(i), alignment);
