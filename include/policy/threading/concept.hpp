@@ -10,8 +10,9 @@ concept threading_policy = wrapping_policy<P, axis::threading>;
 
 /// Optional capability a threading policy may publish as `static constexpr bool` (absent means
 /// false), asked by the compatibility rules (alloc/detail/compatibility.hpp):
-///   `caches_freed_blocks`  it keeps freed blocks in lists of its own (a thread cache), with
-///                          plain links the heap and its hardening never see
+///   `caches_freed_blocks`  it keeps freed blocks in lists of its own (a thread cache), linked
+///                          through the heap's codec: encoded links need a search policy that
+///                          shares it (`shares_link_codec`)
 template <class P>
 inline constexpr bool threading_caches_freed_blocks = requires { requires P::caches_freed_blocks; };
 
