@@ -203,6 +203,15 @@ int main(int argc, char** argv) {
                     geomean(ratio_wall[a]) / geomean(ratio_wall[m]), geomean(ratio_cpu[a]) / geomean(ratio_cpu[m]),
                     geomean(ratio_rss[a]) / geomean(ratio_rss[m]));
   }
+  // Every further Alloy library against the first (the hardened one against the default).
+  const auto first_alloy = std::find_if(libs.begin(), libs.end(), [](const auto& l) { return !l.is_system; });
+  for (auto l = first_alloy; l != libs.end(); ++l) {
+    const auto a = static_cast<std::size_t>(l - libs.begin()), f = static_cast<std::size_t>(first_alloy - libs.begin());
+    if (l != first_alloy && !l->is_system)
+      std::printf("%s vs %s: geomean wall %.3f, CPU %.3f, peak RSS %.3f\n", l->name.c_str(), first_alloy->name.c_str(),
+                  geomean(ratio_wall[a]) / geomean(ratio_wall[f]), geomean(ratio_cpu[a]) / geomean(ratio_cpu[f]),
+                  geomean(ratio_rss[a]) / geomean(ratio_rss[f]));
+  }
   fs::remove_all(work);
   if (!same_output) std::printf("OUTPUT DIFFERED between allocators (see above)\n");
   return same_output ? 0 : 1;

@@ -63,6 +63,8 @@ void pretend_cpu_zero_if_unregistered() {
   std::printf("no rseq registration: per_cpu_cache counted on a pretended CPU 0\n");
 #endif
 }
+[[gnu::noinline]] void measure_hardened_single_thread(hardened_single_heap& h, std::size_t n) { pairs(h, n); }
+[[gnu::noinline]] void measure_hardened_thread_local_cache(hardened_cached_heap& h, std::size_t n) { pairs(h, n); }
 [[gnu::noinline]] void measure_glibc(std::size_t n) { system_pairs(baselines()[0], n); }
 [[gnu::noinline]] void measure_jemalloc(std::size_t n) { system_pairs(baselines()[1], n); }
 [[gnu::noinline]] void measure_tcmalloc(std::size_t n) { system_pairs(baselines()[2], n); }
@@ -80,6 +82,8 @@ int main(int argc, char** argv) {
   warm_and_measure<cached_heap>(measure_thread_local_cache, count);
   pretend_cpu_zero_if_unregistered();
   warm_and_measure<percpu_heap>(measure_per_cpu_cache, count);
+  warm_and_measure<hardened_single_heap>(measure_hardened_single_thread, count);
+  warm_and_measure<hardened_cached_heap>(measure_hardened_thread_local_cache, count);
   void (*system[])(std::size_t) = {measure_glibc, measure_jemalloc, measure_tcmalloc, measure_mimalloc};
   for (int i = 0; i < 4; ++i) {
     if (!baselines()[i].available()) continue;

@@ -25,7 +25,8 @@ foreach(file alloy-config.cmake alloy-config-version.cmake alloy-targets.cmake A
   expect_file(${cmake_dir}/${file} ${file})
 endforeach()
 if(tools IN_LIST COMPONENTS)
-  foreach(file lib/liballoy_malloc.so lib/liballoy_trace.so bin/alloy-trace lib/cmake/alloy/alloy-tools-targets.cmake)
+  foreach(file lib/liballoy_malloc.so lib/liballoy_malloc_hardened.so lib/liballoy_trace.so bin/alloy-trace
+               lib/cmake/alloy/alloy-tools-targets.cmake)
     expect_file(${PREFIX}/${file} "${file} (component tools)")
   endforeach()
 endif()

@@ -1,6 +1,9 @@
 // The attacks an exploit tries on a heap, run against unhardened and hardened compositions:
 // the unhardened heap is shown to fall for each one, the hardened heap to stop the program
-// (in a forked child) with a report on stderr or a fault.
+// (in a forked child) with a report on stderr or a fault. Each runs on the single-threaded
+// heap and on the same design behind thread_local_cache (`cached<...>`), whose bins hold the
+// freed blocks; the attacks that need threads (a block freed by another thread, a chain
+// handed between threads) come after.
 #include <catch2/catch.hpp>
 
 #include <alloc/alloy.hpp>
@@ -8,6 +11,8 @@
 #include <cstring>
 #include <policy/hardening.hpp>
 #include <set>
+#include <thread>
+#include <vector>
 
 #include "child_process.hpp"
 
@@ -24,6 +29,14 @@ using guards_only = alloy::allocator<P::segregated_fit, P::pow2_classes<16, 256>
                                      P::hardened::with<P::guard_pages>>;
 using random_only = alloy::allocator<P::segregated_fit, P::pow2_classes<16, 256>, P::align<16>,
                                      P::hardened::with<P::randomized_placement>>;
+
+/// The same design behind a thread cache (named: Catch2's type lists split on commas).
+template <class... Hardening>
+using cached = alloy::allocator<P::segregated_fit, P::pow2_classes<16, 256>, P::align<16>, P::thread_local_cache,
+                                Hardening...>;
+using cached_scanning = cached<P::hardened::with<P::encoded_links, P::double_free_scan>>;
+using cached_scanning_all =
+    cached<P::hardened::with<P::encoded_links, P::guard_pages, P::randomized_placement, P::double_free_scan>>;
 
 namespace {
 
@@ -49,16 +62,16 @@ void* follow_forged_link(Heap& heap, void* forged) {
 
 }  // namespace
 
-TEST_CASE("an overwritten free-list link makes the unhardened heap return the attacker's address",
-          "[hardening][links]") {
-  unhardened heap;
+TEMPLATE_TEST_CASE("an overwritten free-list link makes the unhardened heap return the attacker's address",
+                   "[hardening][links]", unhardened, cached<>) {
+  TestType heap;
   void* got = follow_forged_link(heap, attacker_target);
   CHECK(got == static_cast<void*>(attacker_target));  // the exploit works: the heap hands out foreign memory
   CHECK_FALSE(heap.owns(got));
 }
 
 TEMPLATE_TEST_CASE("an overwritten free-list link stops a heap with encoded links", "[hardening][links]",
-                   fully_hardened, links_only) {
+                   fully_hardened, links_only, cached<P::hardened>, cached<P::hardened::with<P::encoded_links>>) {
   const auto outcome = run_in_child([] {
     TestType heap;
     void* got = follow_forged_link(heap, attacker_target);
@@ -115,8 +128,9 @@ TEST_CASE("a link forged with the secret still must point into the heap's chunks
   }
 }
 
-TEST_CASE("a double free makes the unhardened heap hand one block out twice", "[hardening][double_free]") {
-  unhardened heap;
+TEMPLATE_TEST_CASE("a double free makes the unhardened heap hand one block out twice", "[hardening][double_free]",
+                   unhardened, cached<>) {
+  TestType heap;
   void* p = heap.allocate(48);
   heap.deallocate(p, 48);
   heap.deallocate(p, 48);
@@ -130,7 +144,9 @@ using scanning_all = alloy::allocator<P::segregated_fit, P::pow2_classes<16, 256
                                                         P::double_free_scan>>;
 
 TEMPLATE_TEST_CASE("freeing the block just freed stops a heap that checks double frees", "[hardening][double_free]",
-                   fully_hardened, double_free_only, scanning_all) {
+                   fully_hardened, double_free_only, scanning_all, cached<P::hardened>,
+                   cached<P::hardened::with<P::double_free_check>>,
+                   cached_scanning_all) {
   const auto outcome = run_in_child([] {
     TestType heap;
     void* p = heap.allocate(48);
@@ -145,9 +161,10 @@ TEMPLATE_TEST_CASE("freeing the block just freed stops a heap that checks double
 using scanning = alloy::allocator<P::segregated_fit, P::pow2_classes<16, 256>, P::align<16>,
                                   P::hardened::with<P::encoded_links, P::double_free_scan>>;
 
-TEST_CASE("with the double-free scan, a double free of any block on its list is caught", "[hardening][double_free]") {
+TEMPLATE_TEST_CASE("with the double-free scan, a double free of any block on its list is caught",
+                   "[hardening][double_free]", scanning, cached_scanning) {
   const auto outcome = run_in_child([] {
-    scanning heap;
+    TestType heap;
     void* a = heap.allocate(64);
     void* b = heap.allocate(64);
     void* c = heap.allocate(64);
@@ -161,8 +178,9 @@ TEST_CASE("with the double-free scan, a double free of any block on its list is 
   CHECK_THAT(outcome.err, Catch::Contains("alloy hardening: double free"));
 }
 
-TEST_CASE("legitimate reuse is never mistaken for a double free", "[hardening][double_free]") {
-  scanning heap;
+TEMPLATE_TEST_CASE("legitimate reuse is never mistaken for a double free", "[hardening][double_free]", scanning,
+                   cached_scanning) {
+  TestType heap;
   std::vector<void*> blocks;
   for (int round = 0; round < 50; ++round) {
     for (int i = 0; i < 100; ++i) blocks.push_back(heap.allocate(16 + static_cast<std::size_t>(i % 8) * 16));
@@ -174,7 +192,7 @@ TEST_CASE("legitimate reuse is never mistaken for a double free", "[hardening][d
 }
 
 TEMPLATE_TEST_CASE("a linear overflow off a large block faults on its guard page", "[hardening][guard_pages]",
-                   fully_hardened, guards_only) {
+                   fully_hardened, guards_only, cached<P::hardened>) {
   TestType heap;
   auto* p = static_cast<unsigned char*>(heap.allocate(100000));
   REQUIRE(p != nullptr);
@@ -194,7 +212,7 @@ TEMPLATE_TEST_CASE("a linear overflow off a large block faults on its guard page
 }
 
 TEMPLATE_TEST_CASE("a linear overflow off a size-class chunk faults on its guard page", "[hardening][guard_pages]",
-                   fully_hardened, guards_only) {
+                   fully_hardened, guards_only, cached<P::hardened>) {
   TestType heap;
   auto* p = static_cast<unsigned char*>(heap.allocate(256));
   REQUIRE(p != nullptr);
@@ -227,7 +245,9 @@ TEST_CASE("randomized placement hands blocks out in an unpredictable order", "[h
   CHECK(plain == allocation_order<unhardened>());
   CHECK(std::is_sorted(plain.begin(), plain.end()));  // predictable: ascending addresses
 
-  for (auto order : {allocation_order<random_only>(), allocation_order<fully_hardened>()}) {
+  // Behind a thread cache the first 32 blocks come from one shuffled batch too (in the bin's order).
+  for (auto order : {allocation_order<random_only>(), allocation_order<fully_hardened>(),
+                     allocation_order<cached<P::hardened>>()}) {
     CHECK(order != plain);
     CHECK(order != allocation_order<random_only>());  // two heaps, two layouts (equal: 1 in 32!)
     std::sort(order.begin(), order.end());
@@ -247,4 +267,120 @@ TEST_CASE("hardening policies name themselves and are order-free", "[hardening][
   STATIC_REQUIRE(P::hardened::with<P::encoded_links, P::double_free_scan>::checks_double_free);
   STATIC_REQUIRE(!P::hardened::scans_double_free);
   STATIC_REQUIRE(sizeof(P::no_hardening::link_codec) == 1);  // and [[no_unique_address]] in the heap
+}
+
+// ---- Attacks through threads: blocks freed by another thread, chains handed between threads.
+
+TEST_CASE("links into a chunk another thread's refill took are followed, a forged one stops the cached heap",
+          "[hardening][links][threads]") {
+  // The freeing thread's copy of the codec learnt the heap's span before the other thread's
+  // chunk existed: a link into that chunk makes it ask the heap again (legitimate), a forged
+  // link fails that second look too.
+  const auto outcome = run_in_child([] {
+    cached<P::hardened> heap;
+    heap.deallocate(heap.allocate(200), 200);  // this thread's cache exists, its span is old
+    std::vector<void*> blocks;
+    std::thread([&] {
+      for (int i = 0; i < 40; ++i) blocks.push_back(heap.allocate(32));
+    }).join();
+    for (void* b : blocks) heap.deallocate(b, 32);  // into this thread's bin, links into the new chunk
+    for (int i = 0; i < 10; ++i) blocks[static_cast<std::size_t>(i)] = heap.allocate(32);  // fine so far
+    std::fprintf(stderr, "legitimate links followed\n");
+    void* forged = attacker_target;
+    heap.deallocate(blocks[9], 32);
+    std::memcpy(blocks[9], &forged, sizeof forged);  // write after free: blocks[9] heads the bin
+    void* first = heap.allocate(32);
+    void* second = heap.allocate(32);
+    std::fprintf(stderr, "not stopped: %p %p\n", first, second);
+  });
+  CHECK(outcome.signal == SIGABRT);
+  CHECK_THAT(outcome.err, Catch::Contains("legitimate links followed"));
+  CHECK_THAT(outcome.err, Catch::Contains("alloy hardening: corrupted free-list link"));
+  CHECK_THAT(outcome.err, !Catch::Contains("not stopped"));
+}
+
+/// Frees 96 blocks of 32 bytes on this thread: its bin (64 blocks) parks two chains of 32 —
+/// blocks [63..32] and [95..64], each chain's head its most recently freed block — and keeps
+/// [31..0]. Returns the blocks, in allocation order.
+template <class Heap>
+std::vector<void*> park_two_chains(Heap& heap) {
+  std::vector<void*> blocks;
+  for (int i = 0; i < 96; ++i) blocks.push_back(heap.allocate(32));
+  for (void* b : blocks) heap.deallocate(b, 32);
+  return blocks;
+}
+
+/// Other threads (more than this machine's cores) allocate 32 blocks each, then free them:
+/// the first to refill takes the chain parked last, the next the one before it.
+template <class Heap>
+void take_chains_on_threads(Heap& heap) {
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t)
+    threads.emplace_back([&] {
+      std::vector<void*> mine;
+      for (int i = 0; i < 32; ++i) mine.push_back(heap.allocate(32));
+      for (void* b : mine) heap.deallocate(b, 32);
+    });
+  for (auto& t : threads) t.join();
+}
+
+TEST_CASE("a forged link inside a parked chain stops the thread that takes the chain", "[hardening][links][threads]") {
+  const auto outcome = run_in_child([] {
+    cached<P::hardened> heap;
+    const auto blocks = park_two_chains(heap);
+    void* forged = attacker_target;
+    std::memcpy(blocks[94], &forged, sizeof forged);  // the second block of the chain parked last
+    take_chains_on_threads(heap);
+    std::fprintf(stderr, "not stopped\n");
+  });
+  CHECK(outcome.signal == SIGABRT);
+  CHECK_THAT(outcome.err, Catch::Contains("alloy hardening: corrupted free-list link"));
+  CHECK_THAT(outcome.err, !Catch::Contains("not stopped"));
+}
+
+TEST_CASE("a forged link between parked chains stops the thread that takes them", "[hardening][links][threads]") {
+  const auto outcome = run_in_child([] {
+    cached<P::hardened> heap;
+    const auto blocks = park_two_chains(heap);
+    void* forged = attacker_target;
+    std::memcpy(static_cast<void**>(blocks[95]) + 1, &forged, sizeof forged);  // the last chain's link to the first
+    take_chains_on_threads(heap);
+    std::fprintf(stderr, "not stopped\n");
+  });
+  CHECK(outcome.signal == SIGABRT);
+  CHECK_THAT(outcome.err, Catch::Contains("alloy hardening: corrupted free-list link"));
+  CHECK_THAT(outcome.err, !Catch::Contains("not stopped"));
+}
+
+TEST_CASE("unhardened, a forged link in a parked chain hands the attacker's address to another thread",
+          "[hardening][links][threads]") {
+  cached<> heap;
+  const auto blocks = park_two_chains(heap);
+  void* forged = attacker_target;
+  std::memcpy(blocks[94], &forged, sizeof forged);
+  bool handed_out = false;
+  std::thread([&] {
+    for (int i = 0; i < 3; ++i) handed_out = handed_out || heap.allocate(32) == static_cast<void*>(attacker_target);
+  }).join();
+  CHECK(handed_out);  // the attack works without hardening: the proof the test above can fail
+}
+
+TEST_CASE("a block freed twice by one thread stops the cached heap while other threads allocate",
+          "[hardening][double_free][threads]") {
+  const auto outcome = run_in_child([] {
+    cached<P::hardened> heap;
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 8; ++t)
+      threads.emplace_back([&] {
+        for (int i = 0; i < 1000; ++i) heap.deallocate(heap.allocate(48), 48);
+      });
+    void* p = heap.allocate(48);
+    heap.deallocate(p, 48);
+    heap.deallocate(p, 48);
+    std::fprintf(stderr, "not stopped\n");
+    for (auto& t : threads) t.join();
+  });
+  CHECK(outcome.signal == SIGABRT);
+  CHECK_THAT(outcome.err, Catch::Contains("alloy hardening: double free"));
+  CHECK_THAT(outcome.err, !Catch::Contains("not stopped"));
 }

@@ -25,6 +25,9 @@ using compositions = boost::mp11::mp_list<
     alloy::allocator<P::segregated_fit, P::pow2_classes<16, 256>, P::stats, P::locked<>, P::hardened>,
     alloy::allocator<P::segregated_fit, P::pow2_classes<16, 256>, P::stats, P::thread_local_cache,
                      P::hardened::with<P::guard_pages, P::randomized_placement>>,
+    alloy::allocator<P::segregated_fit, P::pow2_classes<16, 256>, P::stats, P::thread_local_cache, P::hardened>,
+    alloy::allocator<P::segregated_fit, P::geometric_classes<16, 4096, 4>, P::static_arena<1 << 20>, P::stats,
+                     P::thread_local_cache, P::hardened::with<P::encoded_links, P::double_free_scan>>,
     alloy::allocator<P::segregated_fit::with<4096>, P::pow2_classes<8, 512>, P::static_arena<1 << 20>, P::stats,
                      P::hardened::with<P::randomized_placement>>>;
 

@@ -186,14 +186,14 @@ TEST_CASE("the thread cache serves the composition's alignment from its classes"
   REQUIRE(heap.stats().live_bytes == 0);
 }
 
-TEST_CASE("a block parked in a thread cache is poisoned but for its links", "[threading][layers]") {
+TEST_CASE("a block parked in a thread cache is poisoned but for its link", "[threading][layers]") {
   if (!alloy::detail::poisoning_observable()) return;  // no memory checker in this build
   alloy::allocator<P::segregated_fit, P::thread_local_cache> heap;
   auto* p = static_cast<std::byte*>(heap.allocate(64));
   REQUIRE_FALSE(alloy::detail::is_poisoned(p, 64));
-  heap.deallocate(p, 64);  // into this thread's bin
-  REQUIRE_FALSE(alloy::detail::is_poisoned(p, 16));
-  REQUIRE(alloy::detail::is_poisoned(p + 16, 48));
+  heap.deallocate(p, 64);  // into this thread's bin: a heap free list, accessible only in its link
+  REQUIRE_FALSE(alloy::detail::is_poisoned(p, sizeof(void*)));
+  REQUIRE(alloy::detail::is_poisoned(p + sizeof(void*), 64 - sizeof(void*)));
   void* again = heap.allocate(64);
   REQUIRE(again == p);  // the bin hands the same block back, accessible in full
   REQUIRE_FALSE(alloy::detail::is_poisoned(p, 64));

@@ -86,7 +86,7 @@ TEST_CASE("per_cpu_cache keeps freed blocks in stacks of its own: link hardening
           "[threading][per_cpu_cache]") {
   using alloy::bench::valid_composition;
   using boost::mp11::mp_list;
-  STATIC_REQUIRE(alloy::threading_caches_freed_blocks<P::per_cpu_cache>);
+  STATIC_REQUIRE(alloy::threading_holds_bare_pointers<P::per_cpu_cache>);
   STATIC_REQUIRE_FALSE(valid_composition<mp_list<P::per_cpu_cache, P::hardened::with<P::encoded_links>>>);
   STATIC_REQUIRE_FALSE(valid_composition<mp_list<P::per_cpu_cache, P::hardened::with<P::double_free_check>>>);
   STATIC_REQUIRE(valid_composition<mp_list<P::per_cpu_cache, P::hardened::with<P::guard_pages>>>);

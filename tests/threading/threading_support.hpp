@@ -43,8 +43,13 @@ using thread_safe_policies = boost::mp11::mp_list<P::locked<>, P::locked<alloy::
 template <class Search, class Threading>
 using threaded_heap = alloy::allocator<Search, Threading, P::geometric_classes<16, 4096, 4>, P::stats>;
 
-/// Every threading policy over every search policy.
-using threaded_compositions = boost::mp11::mp_product<threaded_heap, threading_search_policies, thread_safe_policies>;
+/// Every threading policy over every search policy, and the thread cache hardened: its blocks
+/// cross threads in bins and parked chains whose links go through the heap's codec.
+using threaded_compositions = boost::mp11::mp_push_back<
+    boost::mp11::mp_product<threaded_heap, threading_search_policies, thread_safe_policies>,
+    alloy::allocator<P::segregated_fit, P::thread_local_cache, P::geometric_classes<16, 4096, 4>, P::stats, P::hardened>,
+    alloy::allocator<P::segregated_fit, P::thread_local_cache::with<4, 2>, P::geometric_classes<16, 4096, 4>, P::stats,
+                     P::hardened::with<P::encoded_links, P::double_free_scan>>>;
 
 /// A block handed between threads, with what its contents must be.
 struct handed_block {

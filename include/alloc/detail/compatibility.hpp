@@ -60,25 +60,42 @@ struct randomized_placement_needs_a_fresh_batch {
   };
 };
 
-/// A thread cache keeps freed blocks on lists of its own, with plain links.
-struct link_hardening_cannot_reach_a_thread_cache {
+/// A thread cache keeps freed blocks on lists of its own, linked through the heap's codec,
+/// which only a heap that shares it (segregated fit) offers.
+struct link_encoding_in_a_thread_cache_needs_the_heaps_codec {
   template <class Ps>
-  static constexpr bool broken =
-      (policy_on_axis<axis::hardening, Ps>::encodes_links || policy_on_axis<axis::hardening, Ps>::checks_double_free) &&
-      threading_caches_freed_blocks<policy_on_axis<axis::threading, Ps>>;
+  static constexpr bool broken = policy_on_axis<axis::hardening, Ps>::encodes_links &&
+                                 threading_caches_freed_blocks<policy_on_axis<axis::threading, Ps>> &&
+                                 !search_shares_link_codec<policy_on_axis<axis::search, Ps>>;
   template <class Ps>
   struct check {
-    static_assert(!broken<Ps>, "alloy::allocator<...>: encoded_links and double_free_check cannot guard the blocks a "
-                               "thread cache keeps in its own lists (caches_freed_blocks: thread_local_cache); use "
-                               "P::locked<> or P::single_thread with them, or P::hardened::with<P::guard_pages> (and "
-                               "randomized_placement) with the cache");
+    static_assert(!broken<Ps>, "alloy::allocator<...>: encoded_links in a thread cache need the heap's link codec "
+                               "(shares_link_codec: P::segregated_fit); this search policy keeps its codec to "
+                               "itself. Use P::segregated_fit, or P::locked<> with this search policy");
+  };
+};
+
+/// Per-CPU stacks hold bare block pointers: no codec encodes them and no double-free check sees
+/// them, so a hardening that promises either would be a promise broken for every cached block.
+struct bare_pointer_caches_refuse_link_hardening {
+  template <class Ps>
+  static constexpr bool broken = threading_holds_bare_pointers<policy_on_axis<axis::threading, Ps>> &&
+                                 (policy_on_axis<axis::hardening, Ps>::encodes_links ||
+                                  policy_on_axis<axis::hardening, Ps>::checks_double_free);
+  template <class Ps>
+  struct check {
+    static_assert(!broken<Ps>, "alloy::allocator<...>: per_cpu_cache keeps freed blocks as bare pointers in per-CPU "
+                               "stacks, out of reach of encoded_links and double_free_check. Use "
+                               "P::thread_local_cache (which links its bins through the heap's codec), or "
+                               "P::hardened::with<P::guard_pages>");
   };
 };
 
 /// Every rule, in the order they are reported (one message: the first broken rule).
 using compatibility_rules = boost::mp11::mp_list<guard_pages_need_protected_pages,
                                                  randomized_placement_needs_a_fresh_batch,
-                                                 link_hardening_cannot_reach_a_thread_cache>;
+                                                 link_encoding_in_a_thread_cache_needs_the_heaps_codec,
+                                                 bare_pointer_caches_refuse_link_hardening>;
 
 template <class Policies>
 struct is_broken_for {

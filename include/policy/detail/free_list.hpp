@@ -8,6 +8,14 @@
 
 namespace alloy::detail {
 
+/// The codec of unhardened links: a link is stored as the pointer itself (no_hardening's
+/// link_codec, and a thread cache's when the hardening encodes no link).
+struct plain_links {
+  ALLOY_FAST_PATH void* encode(void* next, void*) const noexcept { return next; }
+  ALLOY_FAST_PATH void* decode(void* stored, void*) const noexcept { return stored; }
+  ALLOY_FAST_PATH void admit(void*, std::size_t) noexcept {}
+};
+
 template <class Codec>
 class free_list {
   struct node {
@@ -44,6 +52,20 @@ class free_list {
   }
 
   void clear() noexcept { head_ = nullptr; }
+
+  /// Detaches the first `n` blocks (the list holds at least `n`) as a chain of their own,
+  /// ended by an encoded null: a thread cache hands such chains between threads whole.
+  void* cut(std::size_t n, const Codec& codec) noexcept {
+    node* first = head_;
+    node* last = first;
+    for (std::size_t i = 1; i < n; ++i) last = static_cast<node*>(codec.decode(last->next, &last->next));
+    head_ = static_cast<node*>(codec.decode(last->next, &last->next));
+    last->next = codec.encode(nullptr, &last->next);
+    return first;
+  }
+
+  /// An empty list takes a chain made by cut() (with a codec of the same secret) whole.
+  void splice(void* chain) noexcept { head_ = static_cast<node*>(chain); }
 
  private:
   node* head_ = nullptr;

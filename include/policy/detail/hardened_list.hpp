@@ -26,9 +26,10 @@
 
 namespace alloy::detail {
 
-template <class Hardening>
+/// `Codec` is the heap's link codec; a thread cache passes its own copy of it (thread_local_cache).
+template <class Hardening, class Codec = typename Hardening::link_codec>
 struct hardened_list {
-  using codec_type = typename Hardening::link_codec;
+  using codec_type = Codec;
   using list_type = free_list<codec_type>;
   /// carve() shuffles at most this many blocks at a time.
   static constexpr std::size_t max_carve = 64;

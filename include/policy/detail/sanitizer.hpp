@@ -10,7 +10,7 @@
 //                    that becomes free is poisoned but for the words the heap itself reads
 //                    (`poison_free`, keeping its list links), a block handed out is unpoisoned
 //                    for its usable size;
-//   thread caches    call `on_cached` / `on_uncached` around the blocks they hold.
+//   thread caches    keep their blocks on hardened_list's lists too (thread_local_cache).
 // Boundary tags and chunk headers are never poisoned: the heaps walk them (coalescing,
 // invariant(), metrics()). Without either checker every function here is empty: zero
 // instructions (bench/zero_overhead measures it).
@@ -85,18 +85,6 @@ ALLOY_FAST_PATH void poison_free([[maybe_unused]] void* p, [[maybe_unused]] std:
   }
 }
 
-/// Bytes at the start of a block that a thread cache keeps accessible while it holds the
-/// block: its chain link, and a parked chain head's second link.
-inline constexpr std::size_t cache_link_bytes = 2 * sizeof(void*);
-
-/// A thread cache took the block `p` (`usable` bytes, as the heap handed it out) into one of
-/// its own lists: poisoned but for its first `cache_link_bytes`, so a use-after-free of a
-/// cached block is reported as one of a heap's free block is.
-ALLOY_FAST_PATH void on_cached(void* p, std::size_t usable) noexcept { poison_free(p, usable, cache_link_bytes); }
-
-/// The block `p` leaves the thread cache, to a user or back to the heap: accessible in full.
-/// (The heap's own free path may read and write anywhere in a block it is given.)
-ALLOY_FAST_PATH void on_uncached(void* p, std::size_t usable) noexcept { unpoison(p, usable); }
 
 /// Whether this run can see poisoning (is_poisoned below): under ASan always; with the
 /// valgrind hooks only when the program runs under valgrind (elsewhere the client requests do

@@ -117,6 +117,10 @@ class segregated_heap {
     return {block_start(h, p), h->kind};
   }
 
+  /// The codec every class list's links go through: a thread cache above adopts its secret and
+  /// span under the heap's lock, so the blocks it holds are linked as the heap's own are.
+  const codec_type& link_codec() const noexcept { return codec_; }
+
   void* reallocate(void* p, std::size_t old_size, std::size_t new_size, std::size_t align) noexcept {
     return resize_in_place(p, old_size, new_size, align) ? p : reallocate_by_copy(*this, p, old_size, new_size, align);
   }

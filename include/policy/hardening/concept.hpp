@@ -5,10 +5,18 @@
 #pragma once
 #include <concepts>
 #include <cstddef>
+#include <cstdint>
 
 #include "../axis.hpp"
 
 namespace alloy {
+namespace detail {
+/// What a thread cache's codec does with a link outside the span it knows (the concept's probe).
+struct link_outside_span {
+  void* operator()(void*, void*, std::uintptr_t) const noexcept { return nullptr; }
+};
+}  // namespace detail
+
 template <class P>
 concept hardening_policy =
     std::same_as<typename P::axis, axis::hardening> && named_policy<P> &&
@@ -24,6 +32,11 @@ concept hardening_policy =
     } &&
     (!P::randomizes_placement || requires(typename P::link_codec& state, std::size_t n) {
       { state.random_below(n) } noexcept -> std::same_as<std::size_t>;  // per-heap generator, [0, n)
+    }) &&
+    (!P::encodes_links || requires(const typename P::link_codec& c, typename P::link_codec& copy, void* p,
+                                    detail::link_outside_span outside) {
+      { c.decode(p, p, outside) } noexcept -> std::same_as<void*>;  // a link outside the known span: outside(stored, slot, decoded)
+      { copy.adopt(c) } noexcept;  // decodes c's links from now on (a thread cache's copy, see thread_local_cache)
     }) &&
     (!(P::scans_double_free && P::encodes_links) || requires(const typename P::link_codec& c, const void* p) {
       { c.looks_free(p) } noexcept -> std::same_as<bool>;  // the block's first word decodes to a valid link

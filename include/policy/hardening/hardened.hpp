@@ -74,13 +74,31 @@ class hardened_codec {
     else return next;
   }
 
-  ALLOY_FAST_PATH void* decode(void* stored, void* slot) const noexcept {
+  ALLOY_FAST_PATH void* decode(void* stored, void* slot) const noexcept { return decode(stored, slot, report_outside{}); }
+
+  /// decode(), but a link outside the span this codec knows goes to `outside(stored, slot,
+  /// decoded)`, whose result is returned: a thread cache's codec (see adopt) knows the heap's
+  /// span as it was when it last looked, so it asks the heap again before it calls the link
+  /// corrupt. `outside` is taken by reference and called with values: no closure is built on
+  /// the fast path (a capturing lambda was, at the cost of four stores per pop).
+  template <class Outside>
+  ALLOY_FAST_PATH void* decode(void* stored, void* slot, const Outside& outside) const noexcept {
     if constexpr (EncodeLinks) {
       const std::uintptr_t next = addr(stored) ^ mask(slot);
-      if (!is_valid_link(next)) [[unlikely]] report_corrupt_link(slot, next);
+      if (!is_valid_link(next)) [[unlikely]] return outside(stored, slot, next);
       return ptr(next);
     } else {
       return stored;
+    }
+  }
+
+  /// This codec decodes the links `heap` encodes from now on: the same secret, and a span
+  /// that covers every chunk `heap` has admitted so far. A thread cache keeps such a copy per
+  /// thread, read with no lock; this call is made under the heap's lock.
+  void adopt(const hardened_codec& heap) noexcept {
+    if constexpr (EncodeLinks) {
+      key_ = heap.key_;
+      if (heap.span_words_ != 0) admit(ptr(heap.low_), heap.span_words_ * sizeof(void*));
     }
   }
 
@@ -126,6 +144,11 @@ class hardened_codec {
   }
   static constexpr int link_shift = std::countr_zero(sizeof(void*));
 
+  struct report_outside {
+    [[noreturn]] void* operator()(void*, void* slot, std::uintptr_t decoded) const noexcept {
+      report_corrupt_link(slot, decoded);
+    }
+  };
   struct no_generator {};
   std::uintptr_t key_ = 0;
   std::uintptr_t low_ = 0;

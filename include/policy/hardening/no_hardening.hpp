@@ -4,6 +4,7 @@
 #include <string>
 
 #include "../detail/config.hpp"
+#include "../detail/free_list.hpp"
 #include "concept.hpp"
 
 namespace alloy::policy {
@@ -15,11 +16,7 @@ struct no_hardening {
   static constexpr bool randomizes_placement = false;
   static constexpr bool checks_double_free = false;
   static constexpr bool scans_double_free = false;
-  struct link_codec {
-    ALLOY_FAST_PATH void* encode(void* next, void*) const noexcept { return next; }
-    ALLOY_FAST_PATH void* decode(void* stored, void*) const noexcept { return stored; }
-    ALLOY_FAST_PATH void admit(void*, std::size_t) noexcept {}
-  };
+  using link_codec = detail::plain_links;
   static std::string name() { return "no_hardening"; }
 };
 

@@ -41,6 +41,9 @@ struct segregated_fit {
     static constexpr bool shuffles_fresh_batch = std::is_void_v<LargeSearch>;
     // Capability: without a large heap, each block over the largest class is a chunk of its own.
     static constexpr bool fresh_chunks_above_classes = std::is_void_v<LargeSearch>;
+    // Capability: its heap publishes the codec of its class lists (link_codec()), so a thread
+    // cache can link the class blocks it holds as the heap does.
+    static constexpr bool shares_link_codec = true;
     template <class Config>
     using heap = detail::segregated_heap<Config, ChunkBytes, LargeSearch>;
     static std::string name() {
@@ -54,6 +57,7 @@ struct segregated_fit {
   using tuned = with<0>;
   static constexpr bool shuffles_fresh_batch = tuned::shuffles_fresh_batch;
   static constexpr bool fresh_chunks_above_classes = tuned::fresh_chunks_above_classes;
+  static constexpr bool shares_link_codec = tuned::shares_link_codec;
   template <class Config>
   using heap = tuned::heap<Config>;
   static std::string name() { return tuned::name(); }

@@ -10,10 +10,16 @@ concept threading_policy = wrapping_policy<P, axis::threading>;
 
 /// Optional capability a threading policy may publish as `static constexpr bool` (absent means
 /// false), asked by the compatibility rules (alloc/detail/compatibility.hpp):
-///   `caches_freed_blocks`  it keeps freed blocks in lists of its own (a thread cache), with
-///                          plain links the heap and its hardening never see
+///   `caches_freed_blocks`  it keeps freed blocks in lists of its own (a thread cache), linked
+///                          through the heap's codec: encoded links need a search policy that
+///                          shares it (`shares_link_codec`)
+///   `holds_bare_pointers`  it keeps freed blocks as bare pointers (per_cpu_cache's per-CPU
+///                          stacks) that no codec and no double-free check can see: link
+///                          encoding and double-free checks refuse it
 template <class P>
 inline constexpr bool threading_caches_freed_blocks = requires { requires P::caches_freed_blocks; };
+template <class P>
+inline constexpr bool threading_holds_bare_pointers = requires { requires P::holds_bare_pointers; };
 
 template <>
 struct axis_info<axis::threading> {

@@ -540,7 +540,7 @@ struct per_cpu_cache {
     static_assert(BytesPerCpu >= 1024 && Batch >= 1 && Batch <= 64,
                   "per_cpu_cache::with<BytesPerCpu, Batch>: need BytesPerCpu >= 1024 and 1 <= Batch <= 64");
     using axis = alloy::axis::threading;
-    static constexpr bool caches_freed_blocks = true;  // block pointers out of the hardening's reach
+    static constexpr bool holds_bare_pointers = true;  // block pointers out of the hardening's reach
     template <class Inner>
     using layer = detail::per_cpu_cache_layer<Inner, BytesPerCpu, Batch>;
     static std::string name() {
@@ -552,7 +552,7 @@ struct per_cpu_cache {
 
   /// The untuned spelling is the tuned form with the default arguments (one design, one type).
   using tuned = with<default_bytes_per_cpu, default_batch>;
-  static constexpr bool caches_freed_blocks = tuned::caches_freed_blocks;
+  static constexpr bool holds_bare_pointers = tuned::holds_bare_pointers;
   template <class Inner>
   using layer = typename tuned::template layer<Inner>;
   static std::string name() { return tuned::name(); }

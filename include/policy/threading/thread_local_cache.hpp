@@ -43,6 +43,14 @@
 // - Re-entry (a malloc replacement whose TLS setup calls malloc) and use from thread_local
 //   destructors after the slots are gone both fall back to the locked back end.
 //
+// Hardening: a bin's list is a heap free list (hardened_list over the composition's link
+// codec), so with P::hardened its links are encoded and checked, and double frees tested, as
+// the heap's are; parked chains are linked through the heap's own codec. Each thread keeps a
+// copy of that codec (its secret and the span of the heap's chunks, adopted under the lock),
+// so the fast path reads no shared state; a link outside the copy's span is checked against
+// the heap's span before it is reported. Needs a heap that publishes its codec
+// (shares_link_codec); unhardened, the codec is the identity and costs nothing.
+//
 // Unsized free: when the heap can tell a block's class from the block alone, without its lock
 // (segregated fit: the chunk header found by masking), an unsized free is a cached free too.
 // Everything else — over-aligned requests, sizes above the largest class, reallocate of
@@ -50,7 +58,7 @@
 //
 // Fast path: 21 instructions per allocate + free pair of a size known at compile time, loop
 // excluded (bench/threading counts them with callgrind; single_thread: 10, both including the
-// facade's null test of sized free).
+// facade's null test of sized free). Hardened: 34 (single_thread hardened: 23).
 #pragma once
 #include <algorithm>
 #include <array>
@@ -61,6 +69,8 @@
 #include <string>
 
 #include "../detail/config.hpp"
+#include "../detail/free_list.hpp"
+#include "../detail/hardened_list.hpp"
 #include "../detail/heap_layer.hpp"
 #include "../detail/math.hpp"
 #include "../detail/reallocate.hpp"
@@ -94,33 +104,95 @@ class thread_cache_layer {
   /// The heap can name a block's class without its lock (see the header comment).
   static constexpr bool lock_free_lookup = requires(const Inner& heap, const void* p) { heap.cached_lookup(p); };
 
-  /// A bin counts down the room it has left, so the free path tests one decrement. Under a
-  /// memory checker a cached block is poisoned but for its links (detail/sanitizer.hpp), like
-  /// a heap's free block; without one the hooks are empty.
+  // Hardening: the blocks a cache holds are linked as the heap links its own free blocks —
+  // through the composition's link codec, with hardened_list's double-free tests and poisoning
+  // — so every mitigation that guards the heap's lists guards the caches too.
+  using hardening = typename config::hardening;
+  static constexpr bool encodes_links = hardening::encodes_links;
+  /// The codec of links the heap reads (parked chains, blocks given back): the heap's own
+  /// (shares_link_codec, alloc/detail/compatibility.hpp) when links are encoded, else plain.
+  using heap_codec = std::conditional_t<encodes_links, typename hardening::link_codec, plain_links>;
+  static const heap_codec& links_of(const Inner& heap) noexcept {
+    if constexpr (encodes_links) {
+      return heap.link_codec();
+    } else {
+      static constexpr plain_links plain{};
+      return plain;
+    }
+  }
+
+  /// A thread's copy of the heap's codec, read with no lock: the heap's secret, and the span of
+  /// the heap's chunks as it was when the copy last looked (adopt, under the back end's lock).
+  /// A block another thread freed may come from a chunk taken since, so a link outside the
+  /// copy's span is checked again against the heap's before it is called corrupt — a cold
+  /// path, once per new chunk at most; a forged link fails both and stops the program.
+  class cache_codec {
+   public:
+    ALLOY_FAST_PATH void* encode(void* next, void* slot) const noexcept { return own_.encode(next, slot); }
+    ALLOY_FAST_PATH void* decode(void* stored, void* slot) const noexcept {
+      return own_.decode(stored, slot, *this);  // outside the copy's span: operator() below
+    }
+    /// A link outside the copy's span: look at the heap's span again (cold), under the back
+    /// end's lock — taken here unless this thread holds it already.
+    ALLOY_SLOW_PATH void* operator()(void* stored, void* slot, std::uintptr_t) const noexcept {
+      if (lock_held_) own_.adopt(links_of(owner_->back_end_.unlocked()));
+      else owner_->back_end_.with_lock([&](Inner& heap) noexcept { own_.adopt(links_of(heap)); });
+      return own_.decode(stored, slot);  // reports a link outside the heap's own span
+    }
+    bool looks_free(const void* block) const noexcept
+      requires hardening::scans_double_free
+    {
+      return own_.looks_free(block);
+    }
+    std::size_t max_links() const noexcept
+      requires hardening::scans_double_free
+    {
+      return own_.max_links();
+    }
+
+    /// Made for `owner`'s cache: the heap's secret before the first link is encoded.
+    void bind(thread_cache_layer& owner) noexcept {
+      owner_ = &owner;
+      owner.back_end_.with_lock([&](Inner& heap) noexcept { own_.adopt(links_of(heap)); });
+    }
+    /// This thread holds the back end's lock from now on (until unhold): a second look at
+    /// the heap's span must not take it again.
+    void hold() noexcept { lock_held_ = true; }
+    void unhold() noexcept { lock_held_ = false; }
+
+   private:
+    mutable heap_codec own_;
+    thread_cache_layer* owner_ = nullptr;
+    bool lock_held_ = false;
+  };
+  /// The codec of the bins' links: no bytes and no instructions unless links are encoded.
+  using bin_codec = std::conditional_t<encodes_links, cache_codec, plain_links>;
+  using bin_links = hardened_list<hardening, bin_codec>;
+  using chain_links = hardened_list<hardening, heap_codec>;
+
+  /// A bin counts down the room it has left, so the free path tests one decrement. Its list is
+  /// a heap free list (hardened_list): under a memory checker a cached block is poisoned but
+  /// for its link, like a heap's free block; without one the hooks are empty.
   struct bin {
-    void* head = nullptr;
+    typename bin_links::list_type list;
     std::uint32_t room = 0;   // blocks it may still take before it gives a batch back
     std::uint32_t limit = 0;  // room when empty
 
-    ALLOY_FAST_PATH void* pop(std::size_t block) noexcept {
-      void* b = head;
-      head = *static_cast<void**>(b);
+    ALLOY_FAST_PATH void* pop(std::size_t block, const bin_codec& codec) noexcept {
       ++room;
-      on_uncached(b, block);
-      return b;
+      return bin_links::pop(list, block, codec);
     }
-    ALLOY_FAST_PATH void push(void* b, std::size_t block) noexcept {
-      *static_cast<void**>(b) = head;
-      head = b;
+    ALLOY_FAST_PATH void push(void* b, std::size_t block, const bin_codec& codec) noexcept {
+      bin_links::push(list, b, block, codec);
       --room;
-      on_cached(b, block);
     }
     std::uint32_t count() const noexcept { return limit - room; }
   };
 
-  /// One thread's cache for one instance: a block of the instance's own heap. Bins first: the
-  /// fast path touches only them.
+  /// One thread's cache for one instance: a block of the instance's own heap. The codec (empty
+  /// unless links are encoded) and the bins first: the fast path touches only them.
   struct cache {
+    [[no_unique_address]] bin_codec codec;
     std::array<bin, bin_count == 0 ? 1 : bin_count> bins{};
     cache* prev = nullptr;  // in the instance's list of caches (under instances_mutex_)
     cache* next = nullptr;
@@ -169,8 +241,9 @@ class thread_cache_layer {
   ALLOY_FAST_PATH void* allocate(std::size_t size, std::size_t align) noexcept {
     if (cacheable(size, align) && current_.id == id_) [[likely]] {
       const std::size_t index = classes::class_of(size);
-      bin& b = current_.caches->bins[index];
-      if (b.head != nullptr) return b.pop(block_size(index));
+      cache* c = current_.caches;
+      bin& b = c->bins[index];
+      if (!b.list.empty()) return b.pop(block_size(index), c->codec);
     }
     return allocate_slow(size, align);
   }
@@ -263,11 +336,12 @@ class thread_cache_layer {
         const transfer_slot& t = transfers_[i];
         if (t.count > max_parked(i)) return false;
         std::size_t chains = 0;
-        for (void* chain = t.chains; chain != nullptr && chains <= t.count; chain = transfer_slot::next_chain(chain), ++chains) {
-          std::size_t n = 0;
-          for (void* p = chain; p != nullptr && n <= batch_of(i); p = *static_cast<void**>(p), ++n)
-            if (!heap.owns(p)) return false;
-          if (n != batch_of(i)) return false;
+        for (void* chain = t.chains; chain != nullptr && chains <= t.count; chain = t.next_chain(chain, links_of(heap)), ++chains) {
+          typename chain_links::list_type blocks;
+          blocks.splice(chain);
+          bool owned = true;
+          const std::size_t n = blocks.for_each(links_of(heap), [&](void* p) { owned = owned && heap.owns(p); }, batch_of(i) + 1);
+          if (!owned || n != batch_of(i)) return false;
         }
         if (chains != t.count) return false;
       }
@@ -277,10 +351,9 @@ class thread_cache_layer {
     const cache* c = const_cast<thread_cache_layer*>(this)->find_cache();
     if (c == nullptr) return true;
     for (const bin& b : c->bins) {
-      std::uint32_t n = 0;
-      for (void* p = b.head; p != nullptr && n <= b.limit; p = *static_cast<void**>(p), ++n)
-        if (!back_end_.owns(p)) return false;
-      if (n != b.count() || b.room > b.limit) return false;
+      bool owned = true;
+      const std::size_t n = b.list.for_each(c->codec, [&](void* p) { owned = owned && back_end_.owns(p); }, b.limit + 1);
+      if (!owned || n != b.count() || b.room > b.limit) return false;
     }
     return true;
   }
@@ -317,9 +390,10 @@ class thread_cache_layer {
 
   ALLOY_FAST_PATH void cache_free(void* p, std::size_t index) noexcept {
     if (current_.id == id_) [[likely]] {
-      bin& b = current_.caches->bins[index];
-      b.push(p, block_size(index));
-      if (b.room == 0) [[unlikely]] flush(b, index);
+      cache* c = current_.caches;
+      bin& b = c->bins[index];
+      b.push(p, block_size(index), c->codec);
+      if (b.room == 0) [[unlikely]] flush(*c, b, index);
       return;
     }
     free_slow(p, index);
@@ -343,33 +417,34 @@ class thread_cache_layer {
     // Uncached, a block is still taken as its class's block: any thread's cache may get it back.
     if (c == nullptr) return back_end_.allocate(block_size(index), alignment);
     bin& b = c->bins[index];
-    if (b.head == nullptr) refill(b, index);
-    return b.head == nullptr ? nullptr : b.pop(block_size(index));
+    if (b.list.empty()) refill(*c, b, index);
+    return b.list.empty() ? nullptr : b.pop(block_size(index), c->codec);
   }
 
   ALLOY_SLOW_PATH void free_slow(void* p, std::size_t index) noexcept {
     cache* c = current_or_new_cache();
     if (c == nullptr) return back_end_.deallocate(p, block_size(index), alignment);
     bin& b = c->bins[index];
-    b.push(p, block_size(index));
-    if (b.room == 0) flush(b, index);
+    b.push(p, block_size(index), c->codec);
+    if (b.room == 0) flush(*c, b, index);
   }
 
   /// One lock for a batch of blocks: a whole chain another thread gave back when there is
   /// one (no block touched), else carved one by one from the heap.
-  void refill(bin& b, std::size_t index) noexcept {
+  void refill(cache& c, bin& b, std::size_t index) noexcept {
     const std::size_t n = batch_of(index);
     back_end_.with_lock([&](Inner& heap) noexcept {
       transfer_slot& t = transfers_[index];
       if (t.count != 0) {
-        b.head = t.take();
+        b.list.splice(t.take(links_of(heap)));
         b.room -= static_cast<std::uint32_t>(n);
         return;
       }
+      const codec_under_lock held(c);
       for (std::size_t i = 0; i < n; ++i) {
         void* block = heap.allocate(block_size(index), alignment);
         if (block == nullptr) break;
-        b.push(block, block_size(index));
+        b.push(block, block_size(index), c.codec);
       }
     });
   }
@@ -379,51 +454,58 @@ class thread_cache_layer {
   /// thread — so a producer/consumer pair trades chains, not blocks. Parking is bounded, and
   /// needs a second word in the chain's first block; past the bound, or for blocks of one
   /// word, the blocks go back to the heap.
-  ALLOY_SLOW_PATH void flush(bin& b, std::size_t index) noexcept {
+  ALLOY_SLOW_PATH void flush(cache& c, bin& b, std::size_t index) noexcept {
     const std::size_t n = batch_of(index);
-    void* chain = b.head;
-    void* last = chain;
-    for (std::size_t i = 1; i < n; ++i) last = *static_cast<void**>(last);
-    b.head = *static_cast<void**>(last);
-    *static_cast<void**>(last) = nullptr;
+    void* chain = b.list.cut(n, c.codec);
     b.room += static_cast<std::uint32_t>(n);
     back_end_.with_lock([&](Inner& heap) noexcept {
       transfer_slot& t = transfers_[index];
       if (block_size(index) >= 2 * sizeof(void*) && t.count < max_parked(index)) {
-        t.park(chain);
+        t.park(chain, links_of(heap));
         return;
       }
-      for (void* p = chain; p != nullptr;) {
-        void* next = *static_cast<void**>(p);
-        on_uncached(p, block_size(index));
-        heap.deallocate(p, block_size(index), alignment);
-        p = next;
-      }
+      give_chain_back(heap, chain, index);
     });
   }
+
+  /// While it lives, the thread holds the back end's lock and the cache's codec knows it.
+  struct codec_under_lock {
+    explicit codec_under_lock(cache& c) noexcept : c_(c) {
+      if constexpr (encodes_links) c_.codec.hold();
+    }
+    ~codec_under_lock() {
+      if constexpr (encodes_links) c_.codec.unhold();
+    }
+    codec_under_lock(const codec_under_lock&) = delete;
+    codec_under_lock& operator=(const codec_under_lock&) = delete;
+    cache& c_;
+  };
 
   /// Every block of a cache back to the heap (the back end's lock held).
   void flush_all(cache& c) noexcept {
     back_end_.with_lock([&](Inner& heap) noexcept { give_back(heap, c); });
   }
   static void give_back(Inner& heap, cache& c) noexcept {
+    const codec_under_lock held(c);
     for (std::size_t i = 0; i < bin_count; ++i) {
       bin& b = c.bins[i];
-      while (b.head != nullptr) heap.deallocate(b.pop(block_size(i)), block_size(i), alignment);
+      while (!b.list.empty()) heap.deallocate(b.pop(block_size(i), c.codec), block_size(i), alignment);
     }
+  }
+
+  /// A chain's blocks back to the heap (the back end's lock held).
+  static void give_chain_back(Inner& heap, void* chain, std::size_t index) noexcept {
+    typename chain_links::list_type blocks;
+    blocks.splice(chain);
+    while (!blocks.empty())
+      heap.deallocate(chain_links::pop(blocks, block_size(index), links_of(heap)), block_size(index), alignment);
   }
 
   /// Parked chains back to the heap (the back end's lock held), so its figures see them free.
   void drain_transfers(Inner& heap) noexcept {
     for (std::size_t i = 0; i < bin_count; ++i) {
       transfer_slot& t = transfers_[i];
-      while (t.count != 0)
-        for (void* p = t.take(); p != nullptr;) {
-          void* next = *static_cast<void**>(p);
-          on_uncached(p, block_size(i));
-          heap.deallocate(p, block_size(i), alignment);
-          p = next;
-        }
+      while (t.count != 0) give_chain_back(heap, t.take(links_of(heap)), i);
     }
   }
 
@@ -456,6 +538,7 @@ class thread_cache_layer {
     void* raw = back_end_.allocate(sizeof(cache), alignof(cache) > alignment ? alignof(cache) : alignment);
     if (raw == nullptr) return nullptr;
     cache* c = ::new (raw) cache{};
+    if constexpr (encodes_links) c->codec.bind(*this);
     for (std::size_t i = 0; i < bin_count; ++i) c->bins[i].limit = c->bins[i].room = limit_of(i);
     slot* free_slot = nullptr;
     for (slot& s : slots_) {
@@ -538,20 +621,25 @@ class thread_cache_layer {
 
   /// Chains parked by flushes for the next refill of their bin; under the back end's lock.
   /// Each chain holds batch_of(bin) blocks linked through their first word; the chains are
-  /// stacked through the second word of their first block.
+  /// stacked through the second word of their first block. Both links go through the heap's
+  /// codec, so a parked chain is guarded as a heap list is.
   struct transfer_slot {
     void* chains = nullptr;
     std::size_t count = 0;
 
-    static void*& next_chain(void* chain) noexcept { return static_cast<void**>(chain)[1]; }
-    void park(void* chain) noexcept {
-      next_chain(chain) = chains;
+    static void** second_word(void* chain) noexcept { return static_cast<void**>(chain) + 1; }
+    void* next_chain(void* chain, const heap_codec& codec) const noexcept {
+      return codec.decode(*second_word(chain), second_word(chain));
+    }
+    void park(void* chain, const heap_codec& codec) noexcept {
+      unpoison(second_word(chain), sizeof(void*));  // the bin's list poisoned all but the first word
+      *second_word(chain) = codec.encode(chains, second_word(chain));
       chains = chain;
       ++count;
     }
-    void* take() noexcept {
+    void* take(const heap_codec& codec) noexcept {
       void* chain = chains;
-      chains = next_chain(chain);
+      chains = next_chain(chain, codec);
       --count;
       return chain;
     }
@@ -585,7 +673,7 @@ struct thread_local_cache {
                   "thread_local_cache::with<BlocksPerClass, Batch>: need BlocksPerClass >= 2 and 1 <= Batch <= "
                   "BlocksPerClass");
     using axis = alloy::axis::threading;
-    static constexpr bool caches_freed_blocks = true;  // plain links, out of the hardening's reach
+    static constexpr bool caches_freed_blocks = true;  // linked through the heap's codec (shares_link_codec)
     template <class Inner>
     using layer = detail::thread_cache_layer<Inner, BlocksPerClass, Batch>;
     static std::string name() {

@@ -1,0 +1,28 @@
+// The composition behind liballoy_malloc_hardened.so: the default malloc's design
+// (default_heap.hpp) with every mitigation P::hardened offers, for programs that parse what an
+// attacker sends them.
+//
+// - P::hardened: free-list links encoded with a per-process secret and checked on every pop
+//   (the thread caches' bins and parked chains included), a double free of the block just
+//   freed stops the program, blocks carved from a fresh chunk are handed out in a shuffled
+//   order, and every chunk ends with a guard page.
+// - segregated_fit *without* the tlsf large heap: randomized placement needs a heap that carves
+//   batches (a tlsf heap places by size; the composition refuses the pair), and without it each
+//   block above 128 KiB is a chunk of its own, so the guard page sits right after the block —
+//   a linear overflow off any large block faults. The price is an mmap and a munmap per large
+//   block, which the default library avoids; bench/programs measures what it costs real
+//   programs (docs/policies/hardening.md).
+// - Everything else as default_heap.hpp argues: geometric_classes<16, 128 KiB, 4>, system_pages
+//   (this heap is malloc), align<16> (glibc's guarantee), thread_local_cache (no lock on the
+//   fast paths).
+#pragma once
+#include <alloc/allocator.hpp>
+#include <policy/all.hpp>
+
+namespace alloy {
+
+namespace P = alloy::policy;
+using hardened_malloc_heap = allocator<P::segregated_fit, P::geometric_classes<16, (1 << 17), 4>, P::system_pages,
+                                       P::align<16>, P::thread_local_cache, P::hardened>;
+
+}  // namespace alloy
