@@ -155,7 +155,7 @@ TEST_CASE("the matrix's filter and alloy::allocator give one answer over the who
   constexpr auto counts = product::tally<product::all>();
   // 7 search x 3 threading x 3 sources x 7 hardening x 2 checks.
   STATIC_REQUIRE(boost::mp11::mp_size<product::all>::value == 882);
-  // Every rule refuses some cells, each cell once: pinned, so a capability gained or lost (or a
+  // Every rule but the last refuses some cells, each cell once: pinned, so a capability gained or lost (or a
   // rule changed) shows here. Guard pages over the two sources that cannot protect pages; then
   // randomized placement over the six searches that carve no batch; then encoded links under
   // the thread cache over the five searches whose heap keeps its codec to itself (60: the two
