@@ -111,8 +111,8 @@ struct workload_scale {
   std::size_t small_live = 10000;
   std::size_t large_live = 100000;
   std::size_t frag_blocks = 2048;
-  std::size_t phased_blocks = 16384;  // memory_over_time: about 29 MB at its peak
-  std::size_t quiet_ms = 300;         // memory_over_time: the quiet phase of the memory run
+  std::size_t phased_blocks = 4096;  // memory_over_time: about 7 MB at its peak
+  std::size_t quiet_ms = 150;        // memory_over_time: the quiet phase of the memory run
   static workload_scale smoke() { return {256, 256, 1000, 4000, 256, 1024, 10}; }
 };
 

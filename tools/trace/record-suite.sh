@@ -7,14 +7,14 @@
 #   programs: python3 (JSON, regular expressions, counters), sqlite3 (load, index, query),
 #             g++ -fsyntax-only (the standard library's headers), perl (word counts), xz -T2
 #             (two compressing threads), redis-server (I/O threads) under redis-benchmark on loopback
-#   ALLOY_SUITE_LIMIT=N   records per trace (default 150000; --smoke 15000)
+#   ALLOY_SUITE_LIMIT=N   records per trace (default 40000; --smoke 15000)
 set -euo pipefail
 lib=$(realpath "${1:?usage: record-suite.sh LIBALLOY_TRACE.so ALLOY-TRACE OUT [--smoke]}")
 dump=$(realpath "${2:?alloy-trace (the checker) is needed}")
 out=${3:?an output folder is needed}
 smoke=0; [ "${4:-}" = "--smoke" ] && smoke=1
-limit=${ALLOY_SUITE_LIMIT:-$((smoke ? 15000 : 150000))}
-scale=$((smoke ? 1 : 4))
+limit=${ALLOY_SUITE_LIMIT:-$((smoke ? 15000 : 40000))}
+scale=$((smoke ? 1 : 2))
 here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$out"
 out=$(realpath "$out")
