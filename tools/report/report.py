@@ -72,6 +72,10 @@ def load(paths):
                                                                        "family_index", "per_family_instance_index",
                                                                        "repetitions", "repetition_index", "threads"):
                         record[key] = float(value)
+                # A system allocator that served the whole run from memory an earlier cell left it
+                # grew by nothing: a retained footprint of 0 is no figure (shown as –, ranked last).
+                if record.get("retained_ratio") == 0.0:
+                    del record["retained_ratio"]
             if workload not in results:
                 results[workload] = {}
                 order.append(workload)
