@@ -14,7 +14,8 @@ packages=(
   gnuplot-nox jq                          # report plots
   valgrind                                # callgrind instruction counts
   python3 xz-utils coreutils              # real programs the malloc tests preload into
-  sqlite3 perl                            # real programs bench/programs times
+  sqlite3 perl                            # real programs bench/programs times and the trace suite records
+  redis-server redis-tools                # the trace suite's server, and its load (redis-benchmark)
 )
 missing=()
 for p in "${packages[@]}"; do

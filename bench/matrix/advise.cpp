@@ -1,9 +1,16 @@
 // alloy-advise TRACE: replays a recorded program (liballoy_trace.so) on every cell of the
-// default matrix and prints the compositions that suit it best — fastest, smallest, best tail
-// latency — as C++ declarations ready to paste, with their figures beside the system allocators'.
+// default matrix and prints the compositions that suit it best — fastest, smallest, balanced,
+// best tail latency — as C++ declarations ready to paste, with the system allocators' figures on
+// the same replay. A trace of several threads is replayed with its threads (bench/matrix/
+// workloads.hpp, trace_replay_workload) on thread-safe compositions only.
 //
-//   alloy-advise my_program.trace            (--smoke: a quick pass; other options: bench_matrix --help)
+//   alloy-advise my_program.trace [--smoke] [--emit-preload DIR] [bench_matrix options]
+//
+// --emit-preload DIR writes a CMake project that builds the fastest thread-safe composition as a
+// preload library (alloy_add_malloc_library): cmake -S DIR -B DIR/build && cmake --build DIR/build.
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -11,78 +18,150 @@
 
 namespace {
 
+using alloy::bench::cell_info;
 using alloy::bench::cell_result;
 
-const cell_result* best_by(const std::vector<const cell_result*>& cells, double (*key)(const cell_result&)) {
-  const cell_result* best = nullptr;
-  for (const cell_result* c : cells) {
-    if (key(*c) < 0) continue;  // not measured
-    if (best == nullptr || key(*c) < key(*best)) best = c;
+struct candidate {
+  const cell_result* result;
+  const cell_info* info;
+};
+
+using key_fn = double (*)(const cell_result&);
+
+const candidate* best_by(const std::vector<candidate>& cells, key_fn key) {
+  const candidate* best = nullptr;
+  for (const candidate& c : cells) {
+    if (key(*c.result) < 0) continue;  // not measured
+    if (best == nullptr || key(*c.result) < key(*best->result)) best = &c;
   }
   return best;
 }
 
 std::string figures(const cell_result& r) {
   char buf[256];
-  std::snprintf(buf, sizeof buf, "%.2f ns per pair, p99 %.0f ns, max %.0f ns, memory %.3fx peak live", r.ns_per_pair,
-                r.counter("p99_ns"), r.counter("max_ns"), r.counter("memory_ratio"));
+  std::snprintf(buf, sizeof buf, "%.2f ns per op pair, p99 %.1f ns per op, max %.0f ns, memory %.3fx peak live",
+                r.ns_per_pair, r.counter("p99_ns"), r.counter("max_ns"), r.counter("memory_ratio"));
   return buf;
+}
+
+/// The preload library's project: the composition as a header, and one alloy_add_malloc_library.
+bool emit_preload(const std::string& dir, const std::string& declaration, const std::string& trace) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  std::ofstream header(dir + "/advised_heap.hpp");
+  header << "// Written by alloy-advise for " << trace << ": its fastest thread-safe composition.\n"
+         << "#pragma once\n#include <alloc/allocator.hpp>\n#include <policy/all.hpp>\nnamespace P = alloy::policy;\n\n"
+         << "using advised_heap = " << declaration << ";\n";
+  std::ofstream cmake(dir + "/CMakeLists.txt");
+  cmake << "# Written by alloy-advise: cmake -S . -B build && cmake --build build -> build/libadvised_malloc.so\n"
+        << "cmake_minimum_required(VERSION 3.25)\nproject(advised_malloc CXX)\n"
+        << "find_package(alloy 0.1 QUIET)\nif(NOT alloy_FOUND)\n"
+        << "  add_subdirectory(\"" << ALLOY_SOURCE_DIR << "\" alloy EXCLUDE_FROM_ALL)\nendif()\n"
+        << "alloy_add_malloc_library(advised_malloc TYPE advised_heap HEADER advised_heap.hpp)\n";
+  return static_cast<bool>(header) && static_cast<bool>(cmake);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  alloy::bench::init_baselines(argv);  // re-executes with this command line (see bench/common/baselines.hpp)
   if (argc < 2 || std::string(argv[1]).rfind("--", 0) == 0) {
     std::fprintf(stderr,
-                 "usage: %s TRACE [--smoke] [bench_matrix options]\n"
+                 "usage: %s TRACE [--smoke] [--emit-preload DIR] [bench_matrix options]\n"
                  "  TRACE: a trace recorded with liballoy_trace.so (README: recording a trace)\n",
                  argv[0]);
     return 2;
   }
-  std::vector<std::string> args{argv[0], "--trace", argv[1], "--filter", "^trace_replay/"};
-  for (int i = 2; i < argc; ++i) args.emplace_back(argv[i]);
+  // Before anything runs: a missing or unreadable trace is said plainly (exit 2).
+  std::string error;
+  const std::vector<std::string> files = alloy::bench::trace_files(argv[1], error);
+  if (!error.empty() || files.size() != 1) {
+    std::fprintf(stderr, "alloy-advise: %s\n", error.empty() ? "give one trace file, not a folder" : error.c_str());
+    return 2;
+  }
+  const alloy::bench::trace_replay_workload trace{files.front()};
+  if (!trace.enabled()) {
+    std::fprintf(stderr, "alloy-advise: %s holds no allocation to replay\n", argv[1]);
+    return 2;
+  }
+  alloy::bench::init_baselines(argv);  // re-executes with this command line (see bench/common/baselines.hpp)
+
+  std::string preload_dir;
+  std::string filter = "^";  // built in steps: g++ 12 warns falsely (-Wrestrict) on "^" + name + "/"
+  filter += trace.name();
+  filter += '/';
+  std::vector<std::string> args{argv[0], "--trace", argv[1], "--filter", filter};
+  for (int i = 2; i < argc; ++i) {
+    if (std::string(argv[i]) == "--emit-preload" && i + 1 < argc) preload_dir = argv[++i];
+    else args.emplace_back(argv[i]);
+  }
   std::vector<char*> raw;
   for (std::string& a : args) raw.push_back(a.data());
   const int rc = alloy::bench::run_matrix(static_cast<int>(raw.size()), raw.data(), alloy::bench::defaults::slices());
   if (rc != 0) return rc;
 
-  std::vector<const cell_result*> alloy_cells;
-  std::vector<const cell_result*> system_cells;
+  std::vector<candidate> alloy_cells, system_cells;
   for (const cell_result& r : alloy::bench::last_results()) {
-    if (!r.error.empty() || r.workload != "trace_replay") continue;
-    for (const alloy::bench::cell_info& c : alloy::bench::last_cells()) {
+    if (!r.error.empty() || r.workload != trace.name()) continue;
+    for (const cell_info& c : alloy::bench::last_cells()) {
       if (c.name != r.cell) continue;
-      if (c.kind == std::string(alloy::bench::kind::alloy)) alloy_cells.push_back(&r);
-      else if (c.kind == std::string(alloy::bench::kind::baseline)) system_cells.push_back(&r);
+      if (c.kind == std::string(alloy::bench::kind::alloy)) alloy_cells.push_back({&r, &c});
+      else if (c.kind == std::string(alloy::bench::kind::baseline) && c.thread_safe) system_cells.push_back({&r, &c});
     }
   }
   if (alloy_cells.empty()) {
-    std::fprintf(stderr, "alloy-advise: no cell replayed %s (is it a trace? see alloy-trace)\n", argv[1]);
+    std::fprintf(stderr, "alloy-advise: no composition replayed %s\n", argv[1]);
     return 1;
   }
+  // Balanced: the least product of time and memory, each over the best of all compositions.
+  static double fastest_time = 0, smallest_memory = 0;
+  fastest_time = best_by(alloy_cells, [](const cell_result& r) { return r.ns_per_pair; })->result->ns_per_pair;
+  const candidate* smallest = best_by(alloy_cells, [](const cell_result& r) { return r.counter("memory_ratio"); });
+  smallest_memory = smallest != nullptr ? smallest->result->counter("memory_ratio") : 1;
   const struct {
     const char* title;
     const char* alias;
-    double (*key)(const cell_result&);
+    key_fn key;
   } choices[] = {
       {"fastest", "fastest_for_trace", [](const cell_result& r) { return r.ns_per_pair; }},
       {"smallest footprint", "smallest_for_trace", [](const cell_result& r) { return r.counter("memory_ratio"); }},
+      {"balanced (least time x memory, each over the best)", "balanced_for_trace",
+       [](const cell_result& r) {
+         const double memory = r.counter("memory_ratio");
+         return memory < 0 ? -1 : (r.ns_per_pair / fastest_time) * (memory / smallest_memory);
+       }},
       {"best tail latency (p99, then max)", "steadiest_for_trace",
        [](const cell_result& r) { return r.counter("p99_ns") * 1e9 + r.counter("max_ns"); }},
   };
-  std::printf("\n// alloy-advise %s: %zu compositions replayed the trace (one thread, calls in recorded order)\n",
-              argv[1], alloy_cells.size());
+  const std::size_t threads = trace.by_thread.size();
+  std::printf("\n// alloy-advise %s: %zu records on %zu thread(s); %zu compositions replayed it%s\n", argv[1],
+              trace.steps.size(), threads, alloy_cells.size(),
+              threads > 1 ? " (thread-safe ones only: each thread's calls on a thread of their own)" : " (one thread)");
+  std::printf("// p99: 99th percentile of the time per operation over batches of %zu operations (timer step %.1f ns)\n",
+              alloy::bench::op_timer::batch, alloy::bench::timer_step_ns());
   std::printf("#include <alloc/allocator.hpp>\n#include <policy/all.hpp>\nnamespace P = alloy::policy;\n");
   for (const auto& choice : choices) {
-    const cell_result* best = best_by(alloy_cells, choice.key);
+    const candidate* best = best_by(alloy_cells, choice.key);
     if (best == nullptr) continue;
-    std::string declaration;
-    for (const alloy::bench::cell_info& c : alloy::bench::last_cells())
-      if (c.name == best->cell) declaration = c.declaration;
-    std::printf("\n// %s: %s\nusing %s = %s;\n", choice.title, figures(*best).c_str(), choice.alias, declaration.c_str());
+    std::printf("\n// %s: %s\nusing %s = %s;\n", choice.title, figures(*best->result).c_str(), choice.alias,
+                best->info->declaration.c_str());
   }
-  std::printf("\n// the system allocators on the same trace:\n");
-  for (const cell_result* s : system_cells) std::printf("//   %-26s %s\n", s->cell.c_str(), figures(*s).c_str());
+  std::printf("\n// the system allocators on the same replay:\n");
+  for (const candidate& s : system_cells) std::printf("//   %-14s %s\n", s.info->name.c_str(), figures(*s.result).c_str());
+
+  if (!preload_dir.empty()) {
+    // A preload library serves every thread of the process: the fastest thread-safe composition.
+    std::vector<candidate> safe;
+    for (const candidate& c : alloy_cells)
+      if (c.info->thread_safe) safe.push_back(c);
+    const candidate* pick = best_by(safe, choices[0].key);
+    if (pick == nullptr || !emit_preload(preload_dir, pick->info->declaration, argv[1])) {
+      std::fprintf(stderr, "alloy-advise: could not write the preload library's project into %s\n", preload_dir.c_str());
+      return 1;
+    }
+    std::printf("\n// preload library (%s): %s/advised_heap.hpp\n//   cmake -S %s -B %s/build && cmake --build %s/build\n"
+                "//   LD_PRELOAD=%s/build/libadvised_malloc.so program args...\n",
+                pick->info->name.c_str(), preload_dir.c_str(), preload_dir.c_str(), preload_dir.c_str(),
+                preload_dir.c_str(), preload_dir.c_str());
+  }
   return 0;
 }

@@ -11,6 +11,7 @@
 #include <boost/hana/for_each.hpp>
 #include <boost/hana/accessors.hpp>
 #include <boost/mp11/algorithm.hpp>
+#include <cctype>
 #include <cstdlib>
 #include <memory>
 #include <memory_resource>
@@ -56,22 +57,37 @@ struct alloy_memory_heap : alloy_heap<with_stats_t<A>> {
   static constexpr bool keeps_peak = true;
   std::size_t reserved_now() const noexcept { return 0; }  // a fresh heap has reserved nothing
   std::size_t peak_reserved() const noexcept { return this->heap.stats().peak_reserved_bytes; }
+  /// What the heap holds now: its committed bytes where the stats count them apart from the
+  /// reserved ones (a heap that decommits free pages, issue 16's reclaim), else its reserved bytes.
+  std::size_t footprint_now() const noexcept {
+    const auto s = this->heap.stats();
+    if constexpr (requires { s.committed_bytes; }) return s.committed_bytes;
+    else return s.reserved_bytes;
+  }
   stats_snapshot snapshot() const noexcept { return this->heap.stats(); }
 };
 
 /// "alloy::allocator<P::segregated_fit, P::pow2_classes<16, 4096>, P::single_thread, P::align<16>>":
-/// the type to paste, written from the composition's readable name.
+/// the type to paste, written from the composition's readable name. Every policy gets `P::`,
+/// those named inside another's parameters too (`segregated_fit::with<0, P::tlsf>`); numbers and
+/// names already qualified (`std::mutex`, `alloy::spin_mutex`) stay as they are.
 template <class A>
 std::string declaration_of() {
   const std::string name = alloy::name_of<A>();
-  std::string out = "alloy::allocator<P::";
+  std::string out = "alloy::allocator<";
+  bool at_start = true;  // at the first character of a policy or a parameter
   for (std::size_t i = 0; i < name.size(); ++i) {
     if (name.compare(i, 3, " + ") == 0) {
-      out += ", P::";
+      out += ", ";
       i += 2;
-    } else {
-      out += name[i];
+      at_start = true;
+      continue;
     }
+    if (at_start && (std::islower(static_cast<unsigned char>(name[i])) || name[i] == '_') &&
+        name.compare(i, 5, "std::") != 0 && name.compare(i, 7, "alloy::") != 0)
+      out += "P::";
+    out += name[i];
+    at_start = name[i] == '<' || (name[i] == ' ' && i > 0 && name[i - 1] == ',');
   }
   return out + ">";
 }

@@ -20,6 +20,15 @@ using alignment = mp_list<P::align<16>>;
 template <class Search>
 using slice = matrix<mp_list<Search>, threading, size_classes, alignment>;
 
+/// Compositions beyond the product above that the advice must search (issue 17, item 7): the
+/// large-block heap of the process-malloc issue (blocks above the largest class in a TLSF heap,
+/// not a chunk each) with classes up to 128 KiB — the preload library's default design — under
+/// every threading policy. Registered by default_part_3.cpp.
+using strong = matrix<mp_list<P::segregated_fit::with<0, P::tlsf>>, threading,
+                      mp_list<P::geometric_classes<16, (1 << 17), 4>, P::geometric_classes<16, 16384, 4>>, alignment>;
+// Not on main yet, add here when they land: per_cpu_cache (issue 15) to `threading` above, and
+// the reclaim axis (issue 16) as a product over mp_list<P::no_reclaim, P::reclaim> in `strong`.
+
 /// The translation units the slices are spread over, a contiguous run of search policies each.
 inline constexpr std::size_t parts = 3;
 inline constexpr std::size_t per_part = (boost::mp11::mp_size<search_policies>::value + parts - 1) / parts;
@@ -33,6 +42,8 @@ template <>
 void add_part<1>(registry& r);
 template <>
 void add_part<2>(registry& r);
+/// The `strong` compositions (default_part_3.cpp).
+void add_strong(registry& r);
 
 /// The body each default_part_<Part>.cpp gives add_part<Part>.
 template <std::size_t Part>
@@ -45,7 +56,7 @@ void add_slices_of_part(registry& r) {
 
 /// Every part, in the order the report lists them.
 inline const std::vector<cell_adder>& slices() {
-  static const std::vector<cell_adder> all{&add_part<0>, &add_part<1>, &add_part<2>};
+  static const std::vector<cell_adder> all{&add_part<0>, &add_part<1>, &add_part<2>, &add_strong};
   static_assert(parts == 3, "list every add_part<k> above");
   return all;
 }

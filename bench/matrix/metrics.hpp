@@ -3,6 +3,7 @@
 // (no_timer, no_probe) that the timed loop uses, so measuring never slows what is measured.
 #pragma once
 #include <algorithm>
+#include <atomic>
 #include <boost/hana/define_struct.hpp>
 #include <chrono>
 #include <cmath>
@@ -32,10 +33,11 @@ struct cell_metrics {
                            (double, memory_ratio),            // peak_reserved / peak_live
                            (double, external_fragmentation),  // 1 - largest free / free (Alloy cells)
                            (double, largest_free_block),      // after the fragmenting pattern
-                           (double, memory_rounds));          // rounds the memory figures cover
+                           (double, memory_rounds),           // rounds the memory figures cover
+                           (double, retained_ratio));         // footprint / live after a quiet phase
   static cell_metrics none() {
     return {not_measured, not_measured, not_measured, not_measured, not_measured,
-            not_measured, not_measured, not_measured, not_measured};
+            not_measured, not_measured, not_measured, not_measured, not_measured};
   }
 };
 
@@ -67,28 +69,58 @@ inline double ticks_per_ns() {
 struct no_timer {
   static constexpr std::uint64_t start() noexcept { return 0; }
   static constexpr void stop(std::uint64_t) noexcept {}
+  static no_timer& instance() noexcept {
+    static no_timer quiet;
+    return quiet;
+  }
 };
 
-/// Times every single operation (allocate or free) of one pass; the figures include the
-/// cost of reading the time stamp counter (~10-20 ns, the same for every cell).
+/// The smallest step the time stamp counter takes, in ns: the resolution of any one reading.
+/// On a VM the TSC may advance in coarse steps (21 ticks, about 8 ns, on the 2-core EPYC VM
+/// this project is measured on), so a single fast operation cannot be timed on its own.
+inline double timer_step_ns() {
+  static const double value = [] {
+    std::uint64_t step = ~std::uint64_t{0};
+    for (int i = 0; i < 2000; ++i) {
+      const std::uint64_t t0 = ticks();
+      std::uint64_t t1 = ticks();
+      while (t1 == t0) t1 = ticks();
+      step = std::min(step, t1 - t0);
+    }
+    return static_cast<double>(step) / ticks_per_ns();
+  }();
+  return value;
+}
+
+/// Tail latency that the timer can resolve: the TSC (calibrated against steady_clock) read once
+/// per batch of `batch` consecutive operations, so a batch of even the fastest operations spans
+/// many timer steps. p99 is over the batches' time per operation; max is the slowest batch's
+/// whole time, an upper bound on the slowest single operation in it (an mmap, a refill).
+/// Timing single operations would report the timer's step (every p99 read 10 ns before).
 class op_timer {
  public:
-  explicit op_timer(std::size_t expected) { samples_.reserve(expected); }
+  static constexpr std::size_t batch = 32;
+  explicit op_timer(std::size_t expected_ops) { samples_.reserve(expected_ops / batch + 1); }
   std::uint64_t start() noexcept {
     asm volatile("" ::: "memory");
-    return ticks();
+    if (in_batch_ == 0) batch_start_ = ticks();
+    return 0;
   }
-  void stop(std::uint64_t t0) noexcept {
-    const std::uint64_t t1 = ticks();
+  void stop(std::uint64_t) noexcept {
     asm volatile("" ::: "memory");
-    if (samples_.size() < samples_.capacity()) samples_.push_back(t1 - t0);
+    if (++in_batch_ < batch) return;
+    const std::uint64_t t1 = ticks();
+    in_batch_ = 0;
+    if (samples_.size() < samples_.capacity()) samples_.push_back(t1 - batch_start_);
   }
+  /// The q-quantile of the time per operation over the batches.
   double percentile_ns(double q) {
     if (samples_.empty()) return not_measured;
     const auto k = static_cast<std::size_t>(q * static_cast<double>(samples_.size() - 1));
     std::nth_element(samples_.begin(), samples_.begin() + static_cast<std::ptrdiff_t>(k), samples_.end());
-    return static_cast<double>(samples_[k]) / ticks_per_ns();
+    return static_cast<double>(samples_[k]) / ticks_per_ns() / static_cast<double>(batch);
   }
+  /// The slowest batch, whole: what its slowest operation cost at most.
   double max_ns() const {
     return samples_.empty() ? not_measured
                             : static_cast<double>(*std::max_element(samples_.begin(), samples_.end())) / ticks_per_ns();
@@ -96,21 +128,40 @@ class op_timer {
 
  private:
   std::vector<std::uint64_t> samples_;
+  std::uint64_t batch_start_ = 0;
+  std::size_t in_batch_ = 0;
 };
 
 // ---- memory ----------------------------------------------------------------------------------
+
+/// The phases of a workload that samples memory over time (memory_over_time_workload).
+enum class phase : std::uint8_t { start, grow, free, quiet, regrow, end };
+inline const char* phase_name(phase p) {
+  static constexpr const char* names[] = {"start", "grow", "free", "quiet", "regrow", "end"};
+  return names[static_cast<int>(p)];
+}
+
+/// One point of a memory-over-time plot.
+struct timeline_sample {
+  double ms;                // since the memory run began
+  std::size_t footprint;    // the heap's footprint now (see memory_probe::footprint_now)
+  std::size_t live;         // requested bytes live now
+  phase in;
+};
 
 /// The timed loop's probe: nothing at all.
 struct no_probe {
   static constexpr void on_allocate(void*, std::size_t) noexcept {}
   static constexpr void on_deallocate(std::size_t) noexcept {}
   static constexpr void sample() noexcept {}
+  static constexpr void on_violation() noexcept {}
 };
 
 /// Follows the live requested bytes (the same for every cell: the workload's own figure) and
 /// samples the footprint of the heap under test. Heaps that keep their own high-water mark
 /// (Alloy cells composed with P::stats) are read once at the end; the others are sampled every
-/// 256 allocations and wherever the workload reaches a peak.
+/// 256 allocations and wherever the workload reaches a peak. Its counters are relaxed atomics:
+/// a threaded trace replay calls it from every replay thread (it only runs untimed).
 template <class MemoryHeap>
 class memory_probe {
  public:
@@ -118,18 +169,35 @@ class memory_probe {
 
   void on_allocate(void* p, std::size_t size) noexcept {
     if (p == nullptr) [[unlikely]] {
-      ++failures_;
+      failures_.fetch_add(1, std::memory_order_relaxed);
       return;
     }
-    live_ += size;
-    peak_live_ = std::max(peak_live_, live_);
-    if ((++count_ & 255) == 0) sample();
+    raise(peak_live_, live_.fetch_add(size, std::memory_order_relaxed) + size);
+    if ((count_.fetch_add(1, std::memory_order_relaxed) & 255) == 255) sample();
   }
-  void on_deallocate(std::size_t size) noexcept { live_ -= size; }
+  void on_deallocate(std::size_t size) noexcept { live_.fetch_sub(size, std::memory_order_relaxed); }
+  /// The footprint now: resident bytes as a system allocator reports them (grown since the
+  /// probe began), or what an Alloy heap holds from its source now.
+  std::size_t footprint_now() const noexcept {
+    const std::size_t now = [&] {
+      if constexpr (requires { heap_.footprint_now(); }) return heap_.footprint_now();
+      else return heap_.reserved_now();
+    }();
+    return now > base_ ? now - base_ : 0;
+  }
+  /// Samples the footprint for the memory-over-time plot (one thread only).
+  void mark(phase p) {
+    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - began_).count();
+    timeline_.push_back({ms, footprint_now(), live(), p});
+  }
+  const std::vector<timeline_sample>& timeline() const noexcept { return timeline_; }
+
+  /// A workload found a block handed out twice while live (see trace_replay_workload).
+  void on_violation() noexcept { violations_.fetch_add(1, std::memory_order_relaxed); }
   void sample() noexcept {
     if constexpr (!MemoryHeap::keeps_peak) {
       const std::size_t now = heap_.reserved_now();
-      peak_reserved_ = std::max(peak_reserved_, now > base_ ? now - base_ : 0);
+      raise(peak_reserved_, now > base_ ? now - base_ : 0);
     }
   }
 
@@ -145,20 +213,29 @@ class memory_probe {
   double external_fragmentation() const noexcept { return external_fragmentation_; }
   double largest_free_block() const noexcept { return largest_free_block_; }
 
-  std::size_t failures() const noexcept { return failures_; }
-  std::size_t peak_live() const noexcept { return peak_live_; }
+  std::size_t failures() const noexcept { return failures_.load(std::memory_order_relaxed); }
+  std::size_t violations() const noexcept { return violations_.load(std::memory_order_relaxed); }
+  std::size_t live() const noexcept { return live_.load(std::memory_order_relaxed); }
+  std::size_t peak_live() const noexcept { return peak_live_.load(std::memory_order_relaxed); }
   std::size_t peak_reserved() const noexcept {
     if constexpr (MemoryHeap::keeps_peak) {
       return heap_.peak_reserved();
     } else {
-      return peak_reserved_;
+      return peak_reserved_.load(std::memory_order_relaxed);
     }
   }
 
  private:
+  static void raise(std::atomic<std::size_t>& peak, std::size_t value) noexcept {
+    std::size_t seen = peak.load(std::memory_order_relaxed);
+    while (value > seen && !peak.compare_exchange_weak(seen, value, std::memory_order_relaxed)) {
+    }
+  }
   MemoryHeap& heap_;
   std::size_t base_;
-  std::size_t live_ = 0, peak_live_ = 0, peak_reserved_ = 0, count_ = 0, failures_ = 0;
+  std::chrono::steady_clock::time_point began_ = std::chrono::steady_clock::now();
+  std::vector<timeline_sample> timeline_;
+  std::atomic<std::size_t> live_{0}, peak_live_{0}, peak_reserved_{0}, count_{0}, failures_{0}, violations_{0};
   double external_fragmentation_ = not_measured, largest_free_block_ = not_measured;
 };
 

@@ -5,8 +5,11 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
+#include <unistd.h>
 #include <iostream>
 // g++ 12 warns (maybe-uninitialized) inside <regex> itself under the sanitizers: not our code.
 #pragma GCC diagnostic push
@@ -35,6 +38,38 @@ std::vector<cell_result>& results_of_last_run() {
   return results;
 }
 
+struct timeline_entry {
+  std::string workload, cell;
+  std::vector<timeline_sample> samples;
+};
+std::vector<timeline_entry>& timelines() {
+  static std::vector<timeline_entry> all;
+  return all;
+}
+
+/// report/results.json -> report/results.timeline.json
+std::string timeline_path(const std::string& out) {
+  const std::size_t dot = out.rfind(".json");
+  return (dot == std::string::npos ? out : out.substr(0, dot)) + ".timeline.json";
+}
+
+void write_timelines(const std::string& path) {
+  std::ofstream f(path);
+  f << "[";
+  bool first = true;
+  for (const timeline_entry& t : timelines()) {
+    f << (first ? "\n" : ",\n") << "{\"workload\": " << json_string(t.workload) << ", \"cell\": " << json_string(t.cell)
+      << ", \"samples\": [";
+    first = false;
+    for (std::size_t i = 0; i < t.samples.size(); ++i) {
+      const timeline_sample& s = t.samples[i];
+      f << (i ? ", " : "") << "[" << s.ms << ", " << s.footprint << ", " << s.live << ", \"" << phase_name(s.in) << "\"]";
+    }
+    f << "]}";
+  }
+  f << "\n]\n";
+}
+
 void print_help(const char* program) {
   std::printf(
       "usage: %s [--smoke | --full] [--filter REGEX] [--out FILE.json] [--trace FILE] [--repetitions N]\n"
@@ -43,7 +78,8 @@ void print_help(const char* program) {
       "  --full           longer runs, 5 repetitions (default: 3 repetitions of 0.02 s)\n"
       "  --filter REGEX   only the benchmarks whose 'workload/cell' matches (extended regex)\n"
       "  --out FILE       Google Benchmark JSON with the cells described in its context\n"
-      "  --trace FILE     replay this trace as the trace_replay workload (default: the shipped\n"
+      "  --trace PATH     replay this trace (a file, or a folder of *.trace files) as workload\n"
+      "                   trace_<program>; repeatable (default: the shipped\n"
       "                   tests/data/python_threads.trace; 'none' for no replay)\n",
       program);
 }
@@ -129,6 +165,36 @@ class progress_reporter final : public benchmark::BenchmarkReporter {
 }  // namespace
 
 const options& current_options() { return mutable_options(); }
+
+void record_timeline(const std::string& workload, const std::string& cell, const std::vector<timeline_sample>& samples) {
+  timelines().push_back({workload, cell, samples});
+}
+
+std::vector<std::string> trace_files(const std::string& spec, std::string& error) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> files;
+  std::error_code ec;
+  if (fs::is_directory(spec, ec)) {
+    for (const fs::directory_entry& e : fs::directory_iterator(spec, ec))
+      if (e.path().extension() == ".trace") files.push_back(e.path().string());
+    std::sort(files.begin(), files.end());
+    if (files.empty()) error = "no *.trace file in the folder " + spec;
+  } else {
+    files.push_back(spec);
+  }
+  for (const std::string& f : files) {
+    if (::access(f.c_str(), R_OK) != 0) {
+      error = "cannot read the trace " + f + ": " + std::strerror(errno);
+      break;
+    }
+    if (!alloy::trace::read(f)) {
+      error = f + " is not a readable Alloy trace (format version " + std::to_string(alloy::trace::version) +
+              "; `alloy-trace " + f + "` says which record is wrong)";
+      break;
+    }
+  }
+  return files;
+}
 const std::vector<cell_info>& last_cells() { return cells_of_last_run(); }
 const std::vector<cell_result>& last_results() { return results_of_last_run(); }
 
@@ -146,6 +212,7 @@ void add_reference_cells(registry& r) {
 int run_matrix(int argc, char** argv, const std::vector<cell_adder>& adders) {
   init_baselines(argv);  // may re-execute the program once, so jemalloc can be loaded
   options& o = mutable_options();
+  bool traces_none = false;
   std::vector<std::string> args(argv + 1, argv + argc);
   std::vector<std::string> passthrough{argv[0]};
   for (std::size_t i = 0; i < args.size(); ++i) {
@@ -162,7 +229,16 @@ int run_matrix(int argc, char** argv, const std::vector<cell_adder>& adders) {
     } else if (take(args, i, "--out", value)) {
       o.out = value;
     } else if (take(args, i, "--trace", value)) {
-      o.trace = value;
+      if (value == "none") {
+        traces_none = true;
+        continue;
+      }
+      std::string error;
+      for (std::string& f : trace_files(value, error)) o.traces.push_back(std::move(f));
+      if (!error.empty()) {
+        std::fprintf(stderr, "%s: %s\n", argv[0], error.c_str());
+        return 2;
+      }
     } else if (take(args, i, "--repetitions", value)) {
       o.repetitions = std::stoi(value);
     } else {
@@ -170,9 +246,9 @@ int run_matrix(int argc, char** argv, const std::vector<cell_adder>& adders) {
     }
   }
 #ifdef ALLOY_DEFAULT_TRACE
-  if (o.trace.empty()) o.trace = ALLOY_DEFAULT_TRACE;
+  if (o.traces.empty() && !traces_none) o.traces.push_back(ALLOY_DEFAULT_TRACE);
 #endif
-  if (o.trace == "none") o.trace.clear();
+  if (traces_none) o.traces.clear();
   if (o.mode == options::depth::smoke) {
     o.scale = workload_scale::smoke();
     o.repetitions = 1;
@@ -211,15 +287,21 @@ int run_matrix(int argc, char** argv, const std::vector<cell_adder>& adders) {
   benchmark::Initialize(&gb_argc, gb_argv.data());
   if (benchmark::ReportUnrecognizedArguments(gb_argc, gb_argv.data())) return 1;
 
+  std::ostringstream step;
+  step.precision(3);
+  step << timer_step_ns();
   static const char* const mode_names[] = {"smoke", "standard", "full"};
   benchmark::AddCustomContext("alloy.mode", mode_names[static_cast<int>(o.mode)]);
   benchmark::AddCustomContext("alloy.cpu", cpu_model());
   benchmark::AddCustomContext("alloy.compiler", __VERSION__);
   benchmark::AddCustomContext("alloy.cells", cells_json(r.cells()));
   benchmark::AddCustomContext("alloy.note",
-                              "time per pair = median real time per round / pairs per round; p99_ns and max_ns "
-                              "are single operations timed with the TSC (timer cost included); memory_ratio = "
-                              "peak reserved from the system / peak live requested bytes");
+                              "time per pair = median real time per round / pairs per round; p99_ns: 99th "
+                              "percentile of the time per operation over batches of " +
+                                  std::to_string(op_timer::batch) +
+                                  " operations timed with the TSC, max_ns: the slowest such batch (timer step " +
+                                  step.str() +
+                                  " ns); memory_ratio = peak reserved from the system / peak live requested bytes");
 
   std::printf("alloy: %zu benchmarks (%zu cells), %d repetition(s) each\n", total, r.cells().size(), o.repetitions);
   cells_of_last_run() = r.cells();
@@ -227,6 +309,7 @@ int run_matrix(int argc, char** argv, const std::vector<cell_adder>& adders) {
   progress_reporter progress{total};
   benchmark::RunSpecifiedBenchmarks(&progress);
   benchmark::Shutdown();
+  if (!o.out.empty() && !timelines().empty()) write_timelines(timeline_path(o.out));
   return 0;
 }
 

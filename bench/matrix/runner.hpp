@@ -18,7 +18,7 @@ struct options {
   depth mode = depth::standard;
   std::string filter;        ///< regex (extended) over "workload/cell"; empty: everything
   std::string out;           ///< Google Benchmark JSON; cells are described in <out>.cells.json
-  std::string trace;         ///< trace replayed by the trace_replay workload ("" : none)
+  std::vector<std::string> traces;  ///< traces replayed, one workload each (trace_<program>)
   int repetitions = 3;
   double min_time = 0.02;    ///< seconds per repetition
   workload_scale scale{};
@@ -26,6 +26,16 @@ struct options {
 
 /// The options of this run; set by run_matrix() before any cell is registered.
 const options& current_options();
+
+/// The most workloads one entry of the workload list may expand to (a trace suite's traces).
+inline constexpr std::size_t max_instances = 1024;
+
+/// Keeps a memory run's footprint over time for `<out>.timeline.json` (the report's plot).
+void record_timeline(const std::string& workload, const std::string& cell, const std::vector<timeline_sample>& samples);
+
+/// The trace files `spec` names: a file, or a folder (its *.trace files, sorted); an error
+/// message instead when one is missing or is no readable trace.
+std::vector<std::string> trace_files(const std::string& spec, std::string& error);
 
 /// One cell as the report describes it.
 struct cell_info {

@@ -9,9 +9,11 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
+#include <chrono>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <numeric>
 #include <string>
@@ -76,12 +78,24 @@ class driver {
     timer_.stop(t0);
   }
   void end_of_round() { heap_.end_of_round(); }
+  /// A point of the memory-over-time plot: the footprint now, in phase `p` (memory runs only).
+  void mark(phase p) {
+    if constexpr (requires { probe_.mark(p); }) probe_.mark(p);
+  }
   /// The workload is at a peak of live memory: a good moment to sample the footprint.
   void at_peak() { probe_.sample(); }
   /// The workload has just made its fragmenting pattern: read the heap's fragmentation.
   void at_fragmented() {
     if constexpr (requires { probe_.checkpoint(); }) probe_.checkpoint();
   }
+  /// A workload found a block handed out twice while live (memory runs only).
+  void violation() {
+    if constexpr (checked) probe_.on_violation();
+  }
+  /// The same heap and probe without the timer: what the other threads of a threaded replay
+  /// call through (the timer follows the calling thread's operations only).
+  driver<Heap, no_timer, Probe> untimed() { return {heap_, no_timer::instance(), probe_}; }
+  Probe& probe() { return probe_; }
   Heap& heap() { return heap_; }
 
  private:
@@ -97,7 +111,9 @@ struct workload_scale {
   std::size_t small_live = 10000;
   std::size_t large_live = 100000;
   std::size_t frag_blocks = 2048;
-  static workload_scale smoke() { return {256, 256, 1000, 4000, 256}; }
+  std::size_t phased_blocks = 4096;  // memory_over_time: about 7 MB at its peak
+  std::size_t quiet_ms = 150;        // memory_over_time: the quiet phase of the memory run
+  static workload_scale smoke() { return {256, 256, 1000, 4000, 256, 1024, 10}; }
 };
 
 // ---- same-size pairs -----------------------------------------------------------------------------
@@ -382,62 +398,237 @@ struct fragmentation_workload {
   template <class D> void teardown(D&, state&) const {}
 };
 
+// ---- memory over time ----------------------------------------------------------------------------
+
+/// Memory through a program's phases (issue 16): grow to `blocks` blocks of 512 B - 3 KiB, free
+/// 90% of them at random, stay lightly active (a few replacements per millisecond), then grow
+/// again. The memory run sleeps through the quiet phase (`quiet_ms` of real time, so an allocator
+/// that gives memory back after a delay can) and samples the footprint at every phase and every
+/// few milliseconds: the report plots it per cell. Timed rounds make the same calls without
+/// sleeping. `retained_ratio` is the footprint at the end of the quiet phase over the bytes
+/// live then: what a user watching RSS sees after the program freed most of its memory.
+struct memory_over_time_workload {
+  std::size_t blocks, quiet_ms;
+  static constexpr std::size_t quiet_ops_per_ms = 16;
+  std::vector<std::size_t> sizes, freed, quiet_slots, quiet_sizes;
+  static constexpr bool needs_thread_safe = false, frees_all_each_round = true, measures_memory = true;
+  memory_over_time_workload(std::size_t block_count, std::size_t quiet_millis)
+      : blocks(block_count), quiet_ms(quiet_millis), sizes(block_count) {
+    rng r{0x7e3a5};
+    for (auto& s : sizes) s = r.between(512, 3072);
+    std::vector<std::size_t> order(block_count);
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    for (std::size_t i = block_count - 1; i > 0; --i) std::swap(order[i], order[r.below(i + 1)]);
+    freed.assign(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(block_count * 9 / 10));
+    const std::vector<std::size_t> kept(order.begin() + static_cast<std::ptrdiff_t>(freed.size()), order.end());
+    for (std::size_t i = 0; i < quiet_ms * quiet_ops_per_ms; ++i) {
+      quiet_slots.push_back(kept[r.below(kept.size())]);
+      quiet_sizes.push_back(r.between(512, 3072));
+    }
+  }
+  std::string name() const { return "memory_over_time"; }
+  std::size_t pairs_per_round() const { return 2 * blocks - freed.size() + quiet_slots.size(); }
+  std::size_t memory_rounds() const { return 1; }
+  struct state {
+    std::vector<void*> blocks;
+    std::vector<std::size_t> sizes;
+  };
+  template <class D> state setup(D&) const { return {std::vector<void*>(blocks), sizes}; }
+  template <class D> void round(D& d, state& s) const {
+    const std::size_t every = std::max<std::size_t>(blocks / 16, 1);
+    d.mark(phase::start);
+    for (std::size_t i = 0; i < blocks; ++i) {
+      s.sizes[i] = sizes[i];
+      s.blocks[i] = d.allocate(sizes[i]);
+      if (i % every == every - 1) d.mark(phase::grow);
+    }
+    d.at_peak();
+    for (std::size_t k = 0; k < freed.size(); ++k) {
+      d.deallocate(s.blocks[freed[k]], s.sizes[freed[k]]);
+      s.blocks[freed[k]] = nullptr;
+      if (k % every == every - 1) d.mark(phase::free);
+    }
+    d.mark(phase::free);
+    for (std::size_t ms = 0; ms < quiet_ms; ++ms) {
+      for (std::size_t k = ms * quiet_ops_per_ms; k < (ms + 1) * quiet_ops_per_ms; ++k) {
+        const std::size_t slot = quiet_slots[k];
+        d.deallocate(s.blocks[slot], s.sizes[slot]);
+        s.sizes[slot] = quiet_sizes[k];
+        s.blocks[slot] = d.allocate(quiet_sizes[k]);
+      }
+      if constexpr (D::checked) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        if (ms % 10 == 9) d.mark(phase::quiet);
+      }
+    }
+    d.mark(phase::quiet);
+    for (std::size_t k = 0; k < freed.size(); ++k) {
+      s.sizes[freed[k]] = sizes[freed[k]];
+      s.blocks[freed[k]] = d.allocate(sizes[freed[k]]);
+      if (k % every == every - 1) d.mark(phase::regrow);
+    }
+    d.at_peak();
+    d.mark(phase::regrow);
+    for (std::size_t i = 0; i < blocks; ++i) d.deallocate(s.blocks[i], s.sizes[i]);
+    d.mark(phase::end);
+    d.end_of_round();
+  }
+  template <class D> void teardown(D&, state&) const {}
+};
+
 // ---- trace replay --------------------------------------------------------------------------------
 
-/// A recorded program (tools/trace/trace_format.hpp) replayed call by call, in the order the
-/// calls happened, on one thread: a realloc becomes the free of the old block and the
-/// allocation of the new one (no copy), calloc and aligned calls become plain allocations of
-/// their size. Blocks still live at the end of the trace are freed, so every round is the
-/// whole program again.
+/// A recorded program (tools/trace/trace_format.hpp) replayed call by call: a realloc becomes the
+/// free of the old block and the allocation of the new one (no copy), calloc and aligned calls
+/// become plain allocations of their size. Blocks still live at the end of the trace are freed,
+/// so every round is the whole program again.
+///
+/// Threads: each recorded thread's calls run, in their recorded order, on a replay thread of
+/// their own (the trace's thread 0 on the calling thread, the only one timed for latency). The
+/// order that matters across threads is kept: a block allocated by one thread and freed by
+/// another is freed only once its allocation has completed (the freeing thread waits on the
+/// block's slot, published with release ordering). Each wait is on an earlier record, so the
+/// replay cannot deadlock. A trace of several threads runs on thread-safe cells only.
+///
+/// Checks (memory runs): each block of 8 bytes or more carries its object number while live, and
+/// its free finds it there, so a block handed out twice while live is reported (probe
+/// violations, the benchmark fails).
 struct trace_replay_workload {
   struct step {
     std::uint64_t size;    // bytes to allocate; 0 with `release`
     std::uint32_t object;  // the block's number in the trace
+    std::uint16_t thread;  // the recorded thread that made the call
     bool release;          // free `object` instead of allocating it
+    bool crosses;          // the other end of this object's life is on another thread
   };
-  std::vector<step> steps;
+  std::string program;                                // "python3": the trace's file name, less ".trace"
+  std::vector<step> steps;                            // in recorded order
+  std::vector<std::vector<std::uint32_t>> by_thread;  // indices into steps, per recorded thread
   std::size_t objects = 0, allocations = 0;
-  static constexpr bool needs_thread_safe = false, frees_all_each_round = true, measures_memory = true;
+  static constexpr bool needs_thread_safe = false;  // decided per trace: threaded()
+  static constexpr bool frees_all_each_round = true, measures_memory = true;
 
+  trace_replay_workload() = default;
+  /// Loads `path`; an unreadable file leaves the workload disabled (the runner checks the files
+  /// it is given first, with a message that says why).
   explicit trace_replay_workload(const std::string& path) {
     if (path.empty()) return;
     const auto file = alloy::trace::read(path);
     if (!file) return;
+    program = path.substr(path.find_last_of('/') + 1);
+    if (program.size() > 6 && program.compare(program.size() - 6, 6, ".trace") == 0) program.resize(program.size() - 6);
     objects = file->head.object_count;
+    by_thread.resize(std::max<std::uint32_t>(file->head.thread_count, 1));
+    std::vector<std::uint16_t> owner(objects + 1);
     steps.reserve(file->records.size());
     for (const alloy::trace::record& r : file->records) {
       const bool release = r.kind == alloy::trace::op::deallocate || r.kind == alloy::trace::op::reallocate_from;
-      steps.push_back({release ? 0 : r.size, r.object, release});
+      if (!release) owner[r.object] = r.thread;
+      by_thread[r.thread].push_back(static_cast<std::uint32_t>(steps.size()));
+      steps.push_back({release ? 0 : r.size, r.object, r.thread, release, false});
       allocations += release ? 0 : 1;
     }
+    // Mark both ends of every block whose free is on another thread than its allocation.
+    std::vector<char> crosses(objects + 1, 0);
+    for (const step& st : steps) {
+      if (st.release && owner[st.object] != st.thread) crosses[st.object] = 1;
+    }
+    for (step& st : steps) st.crosses = crosses[st.object] != 0;
   }
   bool enabled() const { return allocations > 0; }
-  std::string name() const { return "trace_replay"; }
+  /// More than one recorded thread: thread-safe cells only.
+  bool threaded() const { return by_thread.size() > 1; }
+  std::string name() const { return "trace_" + program; }
   std::size_t pairs_per_round() const { return allocations; }
   std::size_t memory_rounds() const { return 1; }
+
   struct state {
-    std::vector<void*> blocks;
+    std::unique_ptr<std::atomic<void*>[]> blocks;
     std::vector<std::uint64_t> sizes;
   };
-  template <class D> state setup(D&) const { return {std::vector<void*>(objects + 1), std::vector<std::uint64_t>(objects + 1)}; }
+  template <class D> state setup(D&) const {
+    state s{std::make_unique<std::atomic<void*>[]>(objects + 1), std::vector<std::uint64_t>(objects + 1)};
+    for (std::size_t i = 0; i <= objects; ++i) s.blocks[i].store(nullptr, std::memory_order_relaxed);
+    return s;
+  }
   template <class D> void round(D& d, state& s) const {
-    for (const step& st : steps) {
-      if (st.release) {
-        d.deallocate(s.blocks[st.object], s.sizes[st.object]);
-        s.blocks[st.object] = nullptr;
-      } else {
-        s.sizes[st.object] = st.size;
-        s.blocks[st.object] = d.allocate(st.size);
+    if (!threaded()) {
+      replay_thread(d, s, 0);
+    } else {
+      std::vector<std::thread> others;
+      others.reserve(by_thread.size() - 1);
+      for (std::size_t t = 1; t < by_thread.size(); ++t) {
+        others.emplace_back([this, &d, &s, t] {
+          auto quiet = d.untimed();
+          replay_thread(quiet, s, t);
+        });
       }
+      replay_thread(d, s, 0);
+      for (std::thread& t : others) t.join();
     }
     d.at_peak();
     for (std::size_t i = 1; i <= objects; ++i) {
-      if (s.blocks[i] != nullptr) d.deallocate(s.blocks[i], s.sizes[i]);
-      s.blocks[i] = nullptr;
+      void* p = s.blocks[i].exchange(nullptr, std::memory_order_relaxed);
+      if (p != nullptr) release(d, p, i, s.sizes[i]);
     }
     d.end_of_round();
   }
   template <class D> void teardown(D&, state&) const {}
+
+ private:
+  /// Stands for a failed allocation in a slot (memory runs count it; it has nothing to free).
+  static void* failed() noexcept {
+    static char marker;
+    return &marker;
+  }
+  template <class D> void release(D& d, void* p, std::size_t object, std::uint64_t size) const {
+    if (p == failed()) return;
+    if constexpr (D::checked) {
+      std::uint64_t stamp = 0;
+      if (size >= sizeof stamp) {
+        std::memcpy(&stamp, p, sizeof stamp);
+        if (stamp != object) d.violation();
+      }
+    }
+    d.deallocate(p, size);
+  }
+  template <class D> void replay_thread(D& d, state& s, std::size_t thread) const {
+    for (const std::uint32_t index : by_thread[thread]) {
+      const step& st = steps[index];
+      std::atomic<void*>& slot = s.blocks[st.object];
+      if (st.release) {
+        void* p = slot.load(st.crosses ? std::memory_order_acquire : std::memory_order_relaxed);
+        // Freed on another thread than it was allocated on: wait until that allocation is done.
+        for (unsigned spins = 0; p == nullptr; p = slot.load(std::memory_order_acquire)) {
+          if (++spins < 64) __builtin_ia32_pause();
+          else std::this_thread::yield();
+        }
+        slot.store(nullptr, std::memory_order_relaxed);
+        release(d, p, st.object, s.sizes[st.object]);
+      } else {
+        s.sizes[st.object] = st.size;
+        void* p = d.allocate(st.size);
+        if constexpr (D::checked) {
+          const std::uint64_t stamp = st.object;
+          if (p != nullptr && st.size >= sizeof stamp) std::memcpy(p, &stamp, sizeof stamp);
+        }
+        slot.store(p == nullptr ? failed() : p, st.crosses ? std::memory_order_release : std::memory_order_relaxed);
+      }
+    }
+  }
+};
+
+/// Every trace the run was given (--trace), each a workload of its own: `instances()` lets the
+/// matrix register one benchmark per trace, named trace_<program>.
+struct trace_suite {
+  std::vector<trace_replay_workload> traces;
+  explicit trace_suite(const std::vector<std::string>& paths) {
+    for (const std::string& p : paths) {
+      trace_replay_workload w{p};
+      if (w.enabled()) traces.push_back(std::move(w));
+    }
+  }
+  const std::vector<trace_replay_workload>& instances() const { return traces; }
 };
 
 }  // namespace alloy::bench

@@ -31,7 +31,7 @@ def row(workload, cell):
         if len(cols) > 3 and cols[1].rstrip(" ★") == cell:
             return cols
     failures.append(f"{workload}: no row for {cell}")
-    return [""] * 11
+    return [""] * 12
 
 
 seg = "segregated_fit + pow2_classes<16, 4096> + single_thread + align<16>"
@@ -56,17 +56,23 @@ r = row("churn_10k", seg)
 check(r[0] == "1" and r[3] == "4.00" and r[8] == "1.23", f"churn_10k alloy {r}")
 check("4.00 ★" not in summary and f"{seg} ★" in summary, "fastest cell on the Pareto front")
 r = row("churn_10k", tlsf)
-check(r[8] == "1.05" and r[9] == "0.125" and r[10] == "64.0 KiB", f"churn_10k tlsf memory {r}")
+check(r[8] == "1.05" and r[10] == "0.125" and r[11] == "64.0 KiB", f"churn_10k tlsf memory {r}")
 check(f"{tlsf} ★" in summary, "smallest cell on the Pareto front")
 check("glibc malloc ★" not in summary, "a dominated cell is not on the front")
 check("broken: **allocation failed 3 times**" in summary, "error reported")
 
+# A user's summary: a legend, a verdict per workload; the project's own targets are in results.md.
+check("### Legend" in summary and "Plot abbreviations" in summary, "legend")
+check(f"**Verdict:** `{seg}`, 1.20 ns/pair: 4.75x faster than the fastest system allocator, mimalloc (5.70 ns/pair)."
+      in summary, "pairs_64 verdict")
+check("Targets (this run)" not in summary, "targets kept out of the summary")
+
 # Targets computed from the same numbers.
-check(re.search(r"pairs_64: best Alloy >= 4x faster .*\| 4.75x .*\| yes \|", summary) is not None, "4x target row")
-check(re.search(r"pairs_64: best Alloy within 1.25x .*\| 1.20x .*\| yes \|", summary) is not None, "1.25x target row")
+check(re.search(r"pairs_64: best Alloy >= 4x faster .*\| 4.75x .*\| yes \|", full) is not None, "4x target row")
+check(re.search(r"pairs_64: best Alloy within 1.25x .*\| 1.20x .*\| yes \|", full) is not None, "1.25x target row")
 check(re.search(r"churn_10k: best Alloy faster than every system allocator \| 4.00 ns vs mimalloc 18.0 ns \| yes",
-                summary) is not None, "churn speed target row")
-check(re.search(r"churn_10k: best Alloy memory ratio <= 1.3 \| 1.05 \(tlsf.*glibc 1.09\) \| yes", summary) is not None,
+                full) is not None, "churn speed target row")
+check(re.search(r"churn_10k: best Alloy memory ratio <= 1.3 \| 1.05 \(tlsf.*glibc 1.09\) \| yes", full) is not None,
       "churn memory target row")
 
 # results.md carries every counter with 6 significant digits.
@@ -80,6 +86,32 @@ for name in ["pairs_64", "churn_10k", "heatmap"]:
         svg = html.unescape(open(path).read())
         check("<svg" in svg and "</svg>" in svg, f"{name} is an SVG")
         check("seg+pow2<16,4096>+st+a<16>" in svg, f"{name} names the cells")
+
+# The real-programs section and the memory-over-time plot, from the same JSON with churn_10k's
+# rows renamed as a trace and a timeline file beside it.
+import json
+data = json.load(open(results))
+data["benchmarks"] += [dict(b, name=b["name"].replace("churn_10k/", "trace_demo/"),
+                            run_name=b.get("run_name", b["name"]).replace("churn_10k/", "trace_demo/"))
+                       for b in data["benchmarks"] if b["name"].startswith("churn_10k/")]
+extra = out + "_traces"
+shutil.rmtree(extra, ignore_errors=True)
+os.makedirs(extra)
+with open(os.path.join(extra, "results.json"), "w") as f:
+    json.dump(data, f)
+samples = lambda top: [[0.0, 0, 0, "start"], [1.0, top, top, "grow"], [2.0, top, top // 10, "free"],
+                       [5.0, top // 2, top // 10, "quiet"], [6.0, top, top, "regrow"]]
+with open(os.path.join(extra, "results.timeline.json"), "w") as f:
+    json.dump([{"workload": "memory_over_time", "cell": c, "samples": samples(1 << 20)}
+               for c in ["glibc malloc", "mimalloc", seg]], f)
+subprocess.run(["/usr/bin/python3", report_py, os.path.join(extra, "results.json"), "--out", extra], check=True)
+traced = open(os.path.join(extra, "summary.md")).read()
+check("## Real programs" in traced, "real-programs section")
+check(re.search(r"\| demo \| segregated_fit \+ pow2_classes<16, 4096> \+ single_thread \+ align<16> \| 4.00 \| 1.23 \| "
+                r"mimalloc \| 18.0 \| 1.25 \| 4.50 \| 1.05 \(tlsf", traced) is not None, "real-programs row")
+for name in ["trace_demo_scatter", "memory_over_time_lines"]:
+    check(os.path.exists(os.path.join(extra, "plots", f"{name}.svg")), f"plot {name}")
+check("![memory over time](plots/memory_over_time_lines.svg)" in traced, "memory-over-time plot in the summary")
 
 if failures:
     print("FAILED:\n  " + "\n  ".join(failures))

@@ -72,6 +72,10 @@ def load(paths):
                                                                        "family_index", "per_family_instance_index",
                                                                        "repetitions", "repetition_index", "threads"):
                         record[key] = float(value)
+                # A system allocator that served the whole run from memory an earlier cell left it
+                # grew by nothing: a retained footprint of 0 is no figure (shown as –, ranked last).
+                if record.get("retained_ratio") == 0.0:
+                    del record["retained_ratio"]
             if workload not in results:
                 results[workload] = {}
                 order.append(workload)
@@ -80,9 +84,16 @@ def load(paths):
     return context, cells, results, order
 
 
+def comparable_memory(row):
+    """Memory measured from a fresh start: a ratio below 1 means a system allocator served the
+    run from memory an earlier cell left it (in one process), which is no figure to rank by."""
+    return row.get("memory_ratio") is not None and row["memory_ratio"] >= 1.0
+
+
 def pareto(rows):
-    """Cells no other cell beats on both time and memory (both measured)."""
-    measured = [r for r in rows if r.get("memory_ratio") is not None]
+    """Cells no other cell beats on both time and memory, among those whose memory was
+    measured comparably (comparable_memory)."""
+    measured = [r for r in rows if comparable_memory(r)]
     front = set()
     for r in measured:
         dominated = any(o is not r and o["ns_per_pair"] <= r["ns_per_pair"] and o["memory_ratio"] <= r["memory_ratio"]
@@ -102,9 +113,21 @@ def ranked(results, workload):
     return rows
 
 
+CLASSES = re.compile(r" \+ (pow2|linear|geometric)_classes<[^>]*>")
+
+
+def display_name(cell, cells):
+    """A cell's name as the report shows it: a heap without size classes (its properties say
+    max_class_size 0: tlsf, the fits, buddy) is composed with the axis default, which it ignores,
+    so the report leaves that parameter out."""
+    props = cells.get(cell, {}).get("properties") or {}
+    return CLASSES.sub("", cell) if props.get("max_class_size", 1) == 0 else cell
+
+
 def short_name(name):
     """A cell's name short enough for a plot axis."""
     s = name.replace(" + ", "+").replace("segregated_fit", "seg").replace("single_thread", "st")
+    s = s.replace("thread_local_cache", "tlc")
     s = s.replace("_classes", "").replace("geometric", "geo").replace("linear", "lin").replace("align<", "a<")
     return s.replace(", ", ",")
 
@@ -154,7 +177,93 @@ def targets(results, cells):
     return out
 
 
-def summary(context, cells, results, order, top):
+LEGEND = [
+    "- **ns/pair**: median time of one allocate + free pair (lower is better); **x glibc**, **x mimalloc**: "
+    "their time over this cell's (above 1: faster).",
+    "- **p99 ns**: 99th percentile of the time per operation over batches of 32 operations (the TSC read once "
+    "per batch: on this kind of VM it moves in steps of about 8 ns); **max ns**: the slowest batch, whole.",
+    "- **memory**: peak bytes taken from the system over peak live requested bytes; **retained**: footprint after "
+    "the quiet phase over the bytes live then (memory_over_time). `–`: not measured.",
+    "- ★: Pareto front of time against memory, among cells whose memory was measured from a fresh start (a system "
+    "allocator reusing what an earlier cell left shows a ratio below 1: not ranked).",
+    "- Kinds and plot colours: **alloy** (blue) an Alloy composition, **baseline** (grey) a system allocator or a "
+    "std::pmr resource, **reference** (orange) the hand-written free list.",
+    "- Plot abbreviations: seg = segregated_fit, st = single_thread, tlc = thread_local_cache, geo/lin/pow2 = "
+    "geometric/linear/pow2 size classes, a<16> = align<16>; a heap without size classes (tlsf, buddy, the fits) "
+    "is shown without them.",
+]
+
+
+def fastest(rows, cells, kinds, names=None):
+    pool = [r for r in rows if cells.get(r["cell"], {}).get("kind") in kinds and (names is None or r["cell"] in names)]
+    return min(pool, key=lambda r: r["ns_per_pair"]) if pool else None
+
+
+def verdict(workload, rows, cells):
+    """One line a user can decide from: which design, at what cost, against which system allocator."""
+    best = fastest(rows, cells, ("alloy",))
+    system = fastest(rows, cells, ("baseline",), SYSTEM_ALLOCATORS)
+    if best is None:
+        return "No Alloy composition ran this workload."
+    line = f"**Verdict:** `{display_name(best['cell'], cells)}`, {fmt(best['ns_per_pair'])} ns/pair"
+    if best.get("memory_ratio") is not None:
+        line += f", memory {fmt(best['memory_ratio'])}x"
+    if system is None:
+        return line + "."
+    ratio = system["ns_per_pair"] / best["ns_per_pair"]
+    line += (f": {fmt(ratio)}x {'faster than' if ratio >= 1 else 'the speed of'} the fastest system allocator, "
+             f"{system['cell']} ({fmt(system['ns_per_pair'])} ns/pair")
+    if system.get("memory_ratio") is not None:
+        line += f", memory {fmt(system['memory_ratio'])}x"
+    return line + ")."
+
+
+def rank_rows(workload, results):
+    rows = ranked(results, workload)
+    if workload == "fragmentation":
+        # What it measures is the memory a fragmenting pattern costs: ranked by it, then by time.
+        rows.sort(key=lambda r: (r.get("memory_ratio") if r.get("memory_ratio") is not None else math.inf,
+                                 r["ns_per_pair"]))
+    if workload == "memory_over_time":
+        rows.sort(key=lambda r: (r.get("retained_ratio") if r.get("retained_ratio") is not None else math.inf,
+                                 r["ns_per_pair"]))
+    return rows
+
+
+def is_trace(workload):
+    return workload.startswith("trace_")
+
+
+def real_programs(cells, results, order):
+    """The trace suite: per program, the fastest Alloy composition against the fastest system allocator."""
+    traces = [w for w in order if is_trace(w)]
+    if not traces:
+        return []
+    lines = ["## Real programs (recorded traces, replayed with their threads)", "",
+             "Each trace is a real program's allocation calls (tools/trace/record-suite.sh), replayed call by call; "
+             "a trace of several threads runs each thread's calls on a thread of its own, on thread-safe cells only.",
+             "", "| program | fastest Alloy | ns/pair | memory | fastest system | ns/pair | memory | speed-up | "
+             "smallest Alloy memory |", "|---|---|---|---|---|---|---|---|---|"]
+    for w in traces:
+        rows = ranked(results, w)
+        best = fastest(rows, cells, ("alloy",))
+        system = fastest(rows, cells, ("baseline",), SYSTEM_ALLOCATORS)
+        small = [r for r in rows if cells.get(r["cell"], {}).get("kind") == "alloy" and r.get("memory_ratio") is not None]
+        small = min(small, key=lambda r: r["memory_ratio"]) if small else None
+        if best is None:
+            continue
+        lines.append(f"| {w[len('trace_'):]} | {display_name(best['cell'], cells)} | {fmt(best['ns_per_pair'])} | "
+                     f"{fmt(best.get('memory_ratio'))} | {system['cell'] if system else '–'} | "
+                     f"{fmt(system['ns_per_pair']) if system else '–'} | {fmt(system.get('memory_ratio')) if system else '–'} | "
+                     f"{fmt(speedup(system['ns_per_pair'], best['ns_per_pair'])) if system else '–'} | "
+                     f"{fmt(small['memory_ratio']) if small else '–'} ({display_name(small['cell'], cells) if small else ''}) |")
+    lines += ["", "Per program, time against memory (★ line: the Pareto front):", ""]
+    lines += [f"![{w}](plots/{w}_scatter.svg)" for w in traces]
+    lines.append("")
+    return lines
+
+
+def summary(context, cells, results, order, top, timelines):
     lines = ["# Alloy benchmark matrix", ""]
     lines.append(f"- date: {context.get('date', '?')}")
     lines.append(f"- machine: {context.get('host_name', '?')}, {context.get('alloy.cpu', '?')}, "
@@ -166,42 +275,52 @@ def summary(context, cells, results, order, top):
                  f"compositions); workloads: {len(order)}")
     if context.get("alloy.note"):
         lines.append(f"- {context['alloy.note']}")
-    lines += ["", "Times are medians of the repetitions, per allocate+free pair. `x glibc` and `x mimalloc` are "
-              "speed-ups (their time / this cell's time; above 1 is faster). Memory is peak bytes taken from the "
-              "system over peak live requested bytes. ★ marks the Pareto front of time against memory.", ""]
+    lines += ["", "### Legend", ""] + LEGEND + ["", "Every figure, and the project's own targets: results.md.", ""]
+    lines += real_programs(cells, results, order)
+    if timelines:
+        lines += ["## Memory over time", "",
+                  "memory_over_time: grow, free 90% at random, stay lightly active, grow again; the footprint sampled "
+                  "through the memory run (system allocators: the resident bytes their own statistics report, grown "
+                  "since the cell began; Alloy cells: what the heap holds from its source).", "",
+                  "![memory over time](plots/memory_over_time_lines.svg)", ""]
+    for workload in order:
+        rows = rank_rows(workload, results)
+        front = pareto(rows)
+        glibc = results[workload].get("glibc malloc", {}).get("ns_per_pair")
+        mimalloc = results[workload].get("mimalloc", {}).get("ns_per_pair")
+        rank_note = {"fragmentation": " (ranked by memory, what the pattern costs)",
+                     "memory_over_time": " (ranked by retained memory after the quiet phase)"}.get(workload, "")
+        lines += [f"## {workload}", "", verdict(workload, rows, cells) + rank_note, "",
+                  f"![{workload}](plots/{workload}.svg)", "",
+                  "| # | cell | kind | ns/pair | x glibc | x mimalloc | p99 ns | max ns | memory | retained | ext. frag. | largest free |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+        shown = rows if top <= 0 else rows[:top]
+        for i, r in enumerate(shown, 1):
+            mark = " ★" if r["cell"] in front else ""
+            lines.append(f"| {i} | {display_name(r['cell'], cells)}{mark} | {cells.get(r['cell'], {}).get('kind', '?')} | "
+                         f"{fmt(r['ns_per_pair'])} | "
+                         f"{fmt(speedup(glibc, r['ns_per_pair']))} | {fmt(speedup(mimalloc, r['ns_per_pair']))} | "
+                         f"{fmt(r.get('p99_ns'))} | {fmt(r.get('max_ns'))} | {fmt(r.get('memory_ratio'))} | "
+                         f"{fmt(r.get('retained_ratio'))} | "
+                         f"{fmt(r.get('external_fragmentation'))} | {fmt_bytes(r.get('largest_free_block'))} |")
+        if len(rows) > len(shown):
+            lines.append(f"| … | {len(rows) - len(shown)} more cells in results.md | | | | | | | | | | |")
+        errors = [(c, rec["error"]) for c, rec in results[workload].items() if rec["error"]]
+        for cell, message in errors:
+            lines.append(f"\n- {display_name(cell, cells)}: **{message}**")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def full_tables(results, order, cells):
+    """Every counter of every cell, and the project's own targets: the figures behind the summary."""
+    lines = ["# All figures", ""]
     goals = targets(results, cells)
     if goals:
         lines += ["## Targets (this run)", "", "| target | figure | met |", "|---|---|---|"]
         for name, figure, met in goals:
             lines.append(f"| {name} | {figure} | {'yes' if met else '**no**'} |")
         lines.append("")
-    for workload in order:
-        rows = ranked(results, workload)
-        front = pareto(rows)
-        glibc = results[workload].get("glibc malloc", {}).get("ns_per_pair")
-        mimalloc = results[workload].get("mimalloc", {}).get("ns_per_pair")
-        lines += [f"## {workload}", "", f"![{workload}](plots/{workload}.svg)", "",
-                  "| # | cell | kind | ns/pair | x glibc | x mimalloc | p99 ns | max ns | memory | ext. frag. | largest free |",
-                  "|---|---|---|---|---|---|---|---|---|---|---|"]
-        shown = rows if top <= 0 else rows[:top]
-        for i, r in enumerate(shown, 1):
-            mark = " ★" if r["cell"] in front else ""
-            lines.append(f"| {i} | {r['cell']}{mark} | {cells.get(r['cell'], {}).get('kind', '?')} | {fmt(r['ns_per_pair'])} | "
-                         f"{fmt(speedup(glibc, r['ns_per_pair']))} | {fmt(speedup(mimalloc, r['ns_per_pair']))} | "
-                         f"{fmt(r.get('p99_ns'))} | {fmt(r.get('max_ns'))} | {fmt(r.get('memory_ratio'))} | "
-                         f"{fmt(r.get('external_fragmentation'))} | {fmt_bytes(r.get('largest_free_block'))} |")
-        if len(rows) > len(shown):
-            lines.append(f"| … | {len(rows) - len(shown)} more cells in results.md | | | | | | | | | |")
-        errors = [(c, rec["error"]) for c, rec in results[workload].items() if rec["error"]]
-        for cell, message in errors:
-            lines.append(f"\n- {cell}: **{message}**")
-        lines.append("")
-    return "\n".join(lines)
-
-
-def full_tables(results, order):
-    """Every counter of every cell: the complete figures behind the summary."""
-    lines = ["# All figures", ""]
     for workload in order:
         rows = ranked(results, workload)
         keys = sorted({k for r in rows for k in r if k not in ("cell", "error")})
@@ -227,7 +346,7 @@ def plots(cells, results, order, out_dir):
         with open(data, "w") as f:
             for i, r in enumerate(rows):
                 colour = int(KIND_COLOUR.get(cells.get(r["cell"], {}).get("kind"), "0x000000"), 16)
-                f.write(f"{i} {r['ns_per_pair']!r} {colour} \"{short_name(r['cell'])}\"\n")
+                f.write(f"{i} {r['ns_per_pair']!r} {colour} \"{short_name(display_name(r['cell'], cells))}\"\n")
         height = 360 + 14 * len(rows)
         floor = min(r["ns_per_pair"] for r in rows) / 2
         gnuplot(f"""
@@ -259,7 +378,7 @@ plot '{workload}.dat' using 2:1:({floor!r}):2:($1-0.35):($1+0.35):3:ytic(4) with
                 if rec and rec["error"] is None and best:
                     f.write(f"{x} {y} {math.log2(rec['ns_per_pair'] / best)!r}\n")
     xtics = ", ".join(f"'{w}' {i}" for i, w in enumerate(order))
-    ytics = ", ".join(f"'{short_name(c)}' {i}" for i, c in enumerate(cell_names))
+    ytics = ", ".join(f"'{short_name(display_name(c, cells))}' {i}" for i, c in enumerate(cell_names))
     gnuplot(f"""
 set terminal svg size {420 + 60 * len(order)},{260 + 16 * len(cell_names)} dynamic noenhanced font 'sans,9' background '#ffffff'
 set output 'heatmap.svg'
@@ -278,6 +397,90 @@ plot 'heatmap.dat' using 1:2:(0.5):(0.5):3 with boxxyerror fc palette
     os.remove(data)
 
 
+def load_timelines(paths):
+    """results.json -> results.timeline.json beside it (written by the runner when a workload
+    samples memory over time): [{workload, cell, samples: [[ms, footprint, live, phase]]}]."""
+    out = []
+    for path in paths:
+        side = re.sub(r"\.json$", "", path) + ".timeline.json"
+        if os.path.exists(side):
+            with open(side) as f:
+                out += json.load(f)
+    return out
+
+
+def trace_scatters(cells, results, order, out_dir):
+    """Per trace: time against memory, one point per cell, coloured by kind, the Pareto front a line."""
+    plot_dir = os.path.join(out_dir, "plots")
+    for workload in [w for w in order if is_trace(w)]:
+        rows = [r for r in ranked(results, workload) if comparable_memory(r)]
+        if not rows:
+            continue
+        front = sorted((r for r in rows if r["cell"] in pareto(rows)), key=lambda r: r["ns_per_pair"])
+        with open(os.path.join(plot_dir, f"{workload}_points.dat"), "w") as f:
+            for r in rows:
+                colour = int(KIND_COLOUR.get(cells.get(r["cell"], {}).get("kind"), "0x000000"), 16)
+                f.write(f"{r['ns_per_pair']!r} {r['memory_ratio']!r} {colour} \"{short_name(display_name(r['cell'], cells))}\"\n")
+        with open(os.path.join(plot_dir, f"{workload}_front.dat"), "w") as f:
+            for r in front:
+                f.write(f"{r['ns_per_pair']!r} {r['memory_ratio']!r}\n")
+        gnuplot(f"""
+set terminal svg size 900,600 dynamic noenhanced font 'sans,9' background '#ffffff'
+set output '{workload}_scatter.svg'
+set title '{workload}: time against memory (lower left is better; line: Pareto front)'
+set xlabel 'ns per allocate+free pair (log scale)'
+set ylabel 'peak memory / peak live bytes (log scale)'
+set logscale xy
+set grid
+unset key
+plot '{workload}_front.dat' using 1:2 with linespoints lc rgb '#d62728' lw 2 pt 7 ps 0.6, \\
+     '{workload}_points.dat' using 1:2:3 with points pt 7 ps 0.9 lc rgb variable, \\
+     '{workload}_points.dat' using 1:2:4 with labels offset 0.6,0.4 left font ',7' tc rgb '#555555'
+""", plot_dir)
+        os.remove(os.path.join(plot_dir, f"{workload}_points.dat"))
+        os.remove(os.path.join(plot_dir, f"{workload}_front.dat"))
+
+
+def timeline_plot(cells, timelines, out_dir, alloy_lines=6):
+    """memory_over_time: the footprint through the phases, a line per cell — the four system
+    allocators and the Alloy compositions that kept the least at the end of the quiet phase —
+    and the live bytes (dashed)."""
+    plot_dir = os.path.join(out_dir, "plots")
+    series = [t for t in timelines if t["workload"] == "memory_over_time" and t["samples"]]
+    if not series:
+        return
+
+    def retained(t):
+        quiet = [s for s in t["samples"] if s[3] == "quiet" and s[2] > 0]
+        return quiet[-1][1] / quiet[-1][2] if quiet else math.inf
+
+    alloy = sorted((t for t in series if cells.get(t["cell"], {}).get("kind") == "alloy"), key=retained)[:alloy_lines]
+    system = [t for t in series if t["cell"] in SYSTEM_ALLOCATORS]
+    chosen = system + alloy
+    plot_lines = []
+    for i, t in enumerate(chosen):
+        name = f"timeline_{i}.dat"
+        with open(os.path.join(plot_dir, name), "w") as f:
+            for ms, footprint, live, _ in t["samples"]:
+                f.write(f"{ms!r} {footprint / 1048576.0!r} {live / 1048576.0!r}\n")
+        style = "dt 1 lw 2" if t in system else "dt 1 lw 1.5"
+        title = short_name(display_name(t["cell"], cells)).replace("'", "")
+        plot_lines.append(f"'{name}' using 1:2 with lines {style} title '{title}'")
+    plot_lines.append("'timeline_0.dat' using 1:3 with lines dt 2 lw 2 lc rgb '#000000' title 'live bytes'")
+    gnuplot(f"""
+set terminal svg size 1000,560 dynamic noenhanced font 'sans,9' background '#ffffff'
+set output 'memory_over_time_lines.svg'
+set title 'memory over time: grow, free 90%, quiet, grow again (footprint in MiB)'
+set xlabel 'ms since the cell began'
+set ylabel 'MiB'
+set grid
+set key outside right top
+plot {', '.join(plot_lines)}
+""", plot_dir)
+    for i in range(len(chosen)):
+        os.remove(os.path.join(plot_dir, f"timeline_{i}.dat"))
+
+
 def main(argv):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("results", nargs="+", help="Google Benchmark JSON from bench_matrix or a user matrix")
@@ -286,18 +489,22 @@ def main(argv):
     parser.add_argument("--no-plots", action="store_true", help="skip the gnuplot SVGs")
     args = parser.parse_args(argv)
     context, cells, results, order = load(args.results)
+    timelines = load_timelines(args.results)
     if not order:
         sys.exit("alloy report: no benchmark results in " + ", ".join(args.results))
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "summary.md"), "w") as f:
-        f.write(summary(context, cells, results, order, args.top) + "\n")
+        f.write(summary(context, cells, results, order, args.top, timelines) + "\n")
     with open(os.path.join(args.out, "results.md"), "w") as f:
-        f.write(full_tables(results, order) + "\n")
+        f.write(full_tables(results, order, cells) + "\n")
     if not args.no_plots:
         if shutil.which("gnuplot") is None:
             print("alloy report: gnuplot not found, plots skipped (tools/install-deps.sh installs gnuplot-nox)")
         else:
             plots(cells, results, order, args.out)
+            trace_scatters(cells, results, order, args.out)
+            if timelines:
+                timeline_plot(cells, timelines, args.out)
     print(f"alloy report: {args.out}/summary.md ({len(order)} workloads, {len(cells)} cells)")
 
 

@@ -13,6 +13,7 @@
 // __libc_* entry points, so nothing here recurses into malloc.
 #include "trace_format.hpp"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <sys/mman.h>
@@ -278,6 +279,23 @@ ALLOY_TRACE_API void* pvalloc(std::size_t size) noexcept {
   const auto page = static_cast<std::size_t>(::getpagesize());
   return record_aligned(page, (size + page - 1) & ~(page - 1));
 }
+// Every block the program holds came from glibc (the calls above forward there), so glibc must
+// answer for its size: a program linked with another malloc (redis-server with jemalloc) would
+// otherwise ask that malloc about glibc's blocks. glibc exports no __libc_ name for this one;
+// its own definition is found through its handle (dlsym may allocate, outside the lock).
+ALLOY_TRACE_API std::size_t malloc_usable_size(void* p) noexcept {
+  using usable_size_fn = std::size_t (*)(void*);
+  static std::atomic<usable_size_fn> glibc{nullptr};
+  usable_size_fn f = glibc.load(std::memory_order_acquire);
+  if (f == nullptr) {
+    void* libc = ::dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
+    f = libc == nullptr ? nullptr : reinterpret_cast<usable_size_fn>(::dlsym(libc, "malloc_usable_size"));
+    if (f == nullptr) return 0;
+    glibc.store(f, std::memory_order_release);
+  }
+  return p == nullptr ? 0 : f(p);
+}
+
 ALLOY_TRACE_API int posix_memalign(void** out, std::size_t align, std::size_t size) noexcept {
   if (align < sizeof(void*) || (align & (align - 1)) != 0) return EINVAL;
   void* p = record_aligned(align, size);
