@@ -91,6 +91,13 @@ class locked_layer {
     std::lock_guard guard(mutex_);
     inner_.release();
   }
+  /// Everything a reclaiming heap can give back, now (policy/reclaim.hpp).
+  std::size_t trim() noexcept
+    requires requires(Inner& heap) { heap.trim(); }
+  {
+    std::lock_guard guard(mutex_);
+    return inner_.trim();
+  }
   heap_metrics metrics() const noexcept {
     std::lock_guard guard(mutex_);
     return inner_.metrics();

@@ -285,6 +285,19 @@ class thread_cache_layer {
     return true;
   }
 
+  /// Everything the heap can give back to the system, now (a reclaiming heap only): the
+  /// calling thread's cache and the parked chains go back to the heap first. Other threads'
+  /// caches stay theirs (at most ~32 KiB per bin each) until they flush or exit.
+  std::size_t trim() noexcept
+    requires requires(Inner& heap) { heap.trim(); }
+  {
+    if (cache* c = find_cache(); c != nullptr) flush_all(*c);
+    return back_end_.with_lock([&](Inner& heap) noexcept {
+      drain_transfers(heap);
+      return heap.trim();
+    });
+  }
+
   /// Locked access to the heap below: `f(heap)` runs with the back end's lock held.
   template <class F>
   decltype(auto) with_lock(F&& f) noexcept(noexcept(f(std::declval<Inner&>()))) {
@@ -361,6 +374,7 @@ class thread_cache_layer {
       if (t.count != 0) {
         b.head = t.take();
         b.room -= static_cast<std::uint32_t>(n);
+        reclaim_tick(heap);
         return;
       }
       for (std::size_t i = 0; i < n; ++i) {
@@ -368,6 +382,7 @@ class thread_cache_layer {
         if (block == nullptr) break;
         b.push(block, block_size(index));
       }
+      reclaim_tick(heap);
     });
   }
 
@@ -388,6 +403,7 @@ class thread_cache_layer {
       transfer_slot& t = transfers_[index];
       if (block_size(index) >= 2 * sizeof(void*) && t.count < max_parked(index)) {
         t.park(chain);
+        reclaim_tick(heap);
         return;
       }
       for (void* p = chain; p != nullptr;) {
@@ -396,7 +412,14 @@ class thread_cache_layer {
         heap.deallocate(p, block_size(index), alignment);
         p = next;
       }
+      reclaim_tick(heap);
     });
+  }
+
+  /// A refill or flush is this layer's slow path: a reclaiming heap makes progress there (the
+  /// back end's lock held), since the thread's fast paths never reach it.
+  static void reclaim_tick([[maybe_unused]] Inner& heap) noexcept {
+    if constexpr (requires { heap.reclaim_tick(); }) heap.reclaim_tick();
   }
 
   /// Every block of a cache back to the heap (the back end's lock held).
