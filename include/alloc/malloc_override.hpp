@@ -31,6 +31,7 @@
 #pragma once
 #include <dlfcn.h>
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <unistd.h>
 
@@ -232,6 +233,32 @@ struct malloc_functions {
     return h.owns(p) ? h.usable_size(p) : 0;
   }
 
+  // ---- memory back to the system: malloc_trim, mallinfo2 ----------------------------------
+  /// glibc's malloc_trim: everything the heap can give back, now — the calling thread's cache,
+  /// every free page, every wholly free chunk (policy/reclaim.hpp; `pad` is ignored: no top
+  /// chunk here). 1 when something went back, else 0 (always 0 under no_reclaim).
+  static int malloc_trim(std::size_t) noexcept { return heap().trim() > 0 ? 1 : 0; }
+
+  /// glibc's mallinfo2, from the heap's own figures (a walk of its free lists: seldom called):
+  ///   arena     bytes taken from the system and still committed (resident, or about to be)
+  ///   hblkhd    bytes taken from the system whose pages were given back (decommitted)
+  ///   usmblks   the most bytes ever taken from the system
+  ///   uordblks  taken and not free: live blocks, their rounding and the heap's bookkeeping
+  ///   fordblks  bytes in free blocks (those of other threads' caches excepted)
+  ///   keepcost  free bytes still committed that malloc_trim would give back
+  /// The counts of blocks (ordblks, smblks, hblks, fsmblks) are not kept: 0.
+  static struct mallinfo2 mallinfo2() noexcept {
+    const heap_metrics m = heap().layers().metrics();
+    struct mallinfo2 info{};
+    info.arena = m.reserved_bytes - m.decommitted_bytes;
+    info.hblkhd = m.decommitted_bytes;
+    info.usmblks = m.peak_reserved_bytes;
+    info.fordblks = m.free_bytes;
+    info.uordblks = m.reserved_bytes > m.free_bytes ? m.reserved_bytes - m.free_bytes : 0;
+    info.keepcost = m.pending_reclaim_bytes;
+    return info;
+  }
+
   // ---- C++ -------------------------------------------------------------------------------
   // The library does not link libstdc++ (1.3 MB of resident memory in every C program): the
   // program's own std::get_new_handler and std::__throw_bad_alloc are found at run time. A
@@ -350,6 +377,8 @@ extern "C" int __cxa_thread_atexit_impl(void (*)(void*), void*, void*) noexcept;
   ALLOY_MALLOC_API_ void* valloc(std::size_t n) noexcept { return alloy_malloc_::valloc(n); }                        \
   ALLOY_MALLOC_API_ void* pvalloc(std::size_t n) noexcept { return alloy_malloc_::pvalloc(n); }                      \
   ALLOY_MALLOC_API_ std::size_t malloc_usable_size(void* p) noexcept { return alloy_malloc_::malloc_usable_size(p); } \
+  ALLOY_MALLOC_API_ int malloc_trim(std::size_t pad) noexcept { return alloy_malloc_::malloc_trim(pad); }            \
+  ALLOY_MALLOC_API_ struct mallinfo2 mallinfo2() noexcept { return alloy_malloc_::mallinfo2(); }                     \
   ALLOY_NEW_API_ void* operator new(std::size_t n) { return alloy_malloc_::operator_new(n); }                        \
   ALLOY_NEW_API_ void* operator new[](std::size_t n) { return alloy_malloc_::operator_new(n); }                      \
   ALLOY_NEW_API_ void* operator new(std::size_t n, const std::nothrow_t&) noexcept {                                 \
