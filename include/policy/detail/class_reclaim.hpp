@@ -49,6 +49,8 @@ class class_reclaim {
   static constexpr std::size_t pages = decommits ? granule / reclaim_page : 1;
   static constexpr std::size_t words = (pages + 63) / 64;
   static constexpr std::size_t none = ~std::size_t{0};
+  /// Blocks a refill restores from decommitted pages before it stops (a page at a time).
+  static constexpr std::size_t restore_batch = 32;
   using list_type = free_list<Codec>;
   using bits = std::array<std::uint64_t, words>;
 
@@ -122,6 +124,7 @@ class class_reclaim {
     if (class_ == none) return;
     pending_.for_each(codec, [&](void* b) { f(b, class_); });
     tallied_.for_each(codec, [&](void* b) { f(b, class_); });
+    dense_.for_each(codec, [&](void* b) { f(b, class_); });
   }
   /// Parked blocks of class `c`.
   std::size_t parked_blocks(std::size_t c) const noexcept {
@@ -136,6 +139,7 @@ class class_reclaim {
     class_ = none;
     pending_.clear();
     tallied_.clear();
+    dense_.clear();
     parked_.fill(nullptr);
     counters_.decommitted_bytes = 0;
   }
@@ -244,23 +248,42 @@ class class_reclaim {
   }
 
   /// Tallied blocks back on the class list, but those of returning chunks or marked pages.
-  /// @returns true when none is left.
+  /// Blocks in pages mostly live go on last, so they are handed out first: new blocks fill the
+  /// pages that stay resident anyway, and the sparse pages' free blocks wait, so that the
+  /// frees to come empty those pages for the next sweep (mimalloc's reason for allocating from
+  /// the fullest page first). @returns true when none is left.
   template <class Parts>
   bool settle(std::size_t budget, Parts& x) noexcept {
-    for (std::size_t work = 0; work < budget && !tallied_.empty(); ++work) {
+    std::size_t work = 0;
+    for (; work < budget && !tallied_.empty(); ++work) {
       void* b = tallied_.pop(x.codec);
       chunk_header* h = Store::header_of(b);
       chunk_pages& st = pages_of(h);
       if (st.whole) continue;
       if constexpr (decommits) {
-        if (any_in(st.marked, pages_of_block(h, static_cast<std::byte*>(b)))) {
+        const auto range = pages_of_block(h, static_cast<std::byte*>(b));
+        if (any_in(st.marked, range)) {
           ++st.parked;
+          continue;
+        }
+        if (mostly_live(h, st, range.first)) {
+          dense_.push(b, x.codec);
           continue;
         }
       }
       x.lists[class_].push(b, x.codec);  // only its link rewritten: poisoned but for it, as before
     }
-    return tallied_.empty();
+    for (; work < budget && !dense_.empty(); ++work) x.lists[class_].push(dense_.pop(x.codec), x.codec);
+    return tallied_.empty() && dense_.empty();
+  }
+
+  /// Fewer than half the blocks overlapping page `p` of `h` are free (by this sweep's tally).
+  static bool mostly_live(const chunk_header* h, const chunk_pages& st, std::size_t p) noexcept {
+    const auto* page = reinterpret_cast<const std::byte*>(h) + p * reclaim_page;
+    const std::byte* from = std::max(page, static_cast<const std::byte*>(h->payload));
+    const std::size_t i0 = static_cast<std::size_t>(from - h->payload) / h->block_size;
+    const std::size_t i1 = static_cast<std::size_t>(page + reclaim_page - 1 - h->payload) / h->block_size;
+    return 2 * st.free_in_page[p] < i1 - i0 + 1;
   }
 
   template <class Parts>
@@ -333,18 +356,18 @@ class class_reclaim {
     pages_of(h).listed = false;
   }
 
-  /// The parked blocks of one chunk of class `c` back on its list; their pages fault back in
-  /// as the links are written. @returns true when the list is no longer empty.
+  /// Parked blocks of a chunk of class `c` back on its list, a page at a time until a refill's
+  /// worth (their pages fault back in as the links are written; the rest stay decommitted).
+  /// @returns true when the list is no longer empty.
   template <class Parts>
   bool restore(std::size_t c, Parts& x) noexcept {
     if constexpr (decommits) {
       chunk_header* h = parked_[c];
       if (h == nullptr) return false;
       chunk_pages& st = pages_of(h);
-      parked_[c] = st.next_parked;
-      st.listed = false;
       std::byte* base = reinterpret_cast<std::byte*>(h);
-      for (std::size_t p = 0; p < pages; ++p) {
+      std::size_t restored = 0;
+      for (std::size_t p = 0; p < pages && restored < restore_batch; ++p) {
         if (!test(st.decommitted, p)) continue;
         st.decommitted[p / 64] &= ~(std::uint64_t{1} << (p % 64));
         counters_.decommitted_bytes -= reclaim_page;
@@ -357,7 +380,12 @@ class class_reclaim {
           x.lists[c].push(b, x.codec);
           poison_free(b, h->block_size, list_type::link_bytes);
           --st.parked;
+          ++restored;
         }
+      }
+      if (st.parked == 0) {  // every decommitted page came back (a parked block overlaps each)
+        parked_[c] = st.next_parked;
+        st.listed = false;
       }
       return !x.lists[c].empty();
     } else {
@@ -371,6 +399,7 @@ class class_reclaim {
   bool decided_ = false;      // its pages and chunks are decided (tally done)
   list_type pending_;         // detached, not yet tallied
   list_type tallied_;         // tallied, not yet settled
+  list_type dense_;           // settled blocks of mostly live pages, to go on the list last
   std::size_t next_class_ = 0;
   std::uint64_t now_ms_ = 0;
   std::array<std::uint64_t, ClassCount> demand_ms_{};  // when each class last ran out of blocks
