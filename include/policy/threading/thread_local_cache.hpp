@@ -298,6 +298,14 @@ class thread_cache_layer {
     });
   }
 
+  /// One bounded step of a reclaiming heap's work, under the back end's lock: for a caller
+  /// with no slow path of its own (the preload library's background reclaimer).
+  void reclaim_tick() noexcept
+    requires requires(Inner& heap) { heap.reclaim_tick(); }
+  {
+    back_end_.with_lock([](Inner& heap) noexcept { heap.reclaim_tick(); });
+  }
+
   /// Locked access to the heap below: `f(heap)` runs with the back end's lock held.
   template <class F>
   decltype(auto) with_lock(F&& f) noexcept(noexcept(f(std::declval<Inner&>()))) {
