@@ -168,6 +168,8 @@ TEST_CASE("each slow-path call does a bounded amount of work", "[reclaim]") {
   alloy::allocator<P::segregated_fit, P::reclaim::with<0, 64>, P::stats> heap;
   auto blocks = fill(heap, 20000, 64);
   for (void* p : blocks) heap.deallocate(p, 64);
+  // A new sweep starts at most once per tick of the clock: let it move past the fill's sweeps.
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
   for (int i = 0; i < 300; ++i) heap.layers().reclaim_tick();  // 19200 blocks: not yet all tallied
   CHECK(heap.stats().reclaims == 0);
   for (int i = 0; i < 400; ++i) heap.layers().reclaim_tick();
@@ -252,8 +254,10 @@ TEST_CASE("under thread_local_cache, progress comes from refills and flushes; an
     while (phase != 2) std::this_thread::yield();  // idle, alive: its cache is not flushed
   });
   while (phase != 1) std::this_thread::yield();
-  // This thread's own traffic in another class drives the reclaimer through its flushes.
-  for (int round = 0; round < 400; ++round) {
+  // This thread's own traffic in another class drives the reclaimer through its flushes, for
+  // 200 ms (a new sweep starts at most once per tick of the clock).
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
+  while (std::chrono::steady_clock::now() < until) {
     std::vector<void*> mine;
     for (int i = 0; i < 64; ++i) mine.push_back(heap->allocate(100));
     for (void* p : mine) heap->deallocate(p, 100);

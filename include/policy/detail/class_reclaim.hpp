@@ -101,8 +101,8 @@ class class_reclaim {
   /// Progress on a slow path: at most WorkPerCall blocks tallied or settled, one class at a
   /// time, a class only after `delay_ms` without demand and since its last sweep.
   template <class Parts>
-  void tick(Parts& x) noexcept {
-    now_ms_ = monotonic_ms();
+  void tick(Parts& x, std::uint64_t now_ms) noexcept {
+    now_ms_ = now_ms;
     step(Tuning::work_per_call, false, x);
   }
 
@@ -158,7 +158,7 @@ class class_reclaim {
     for (std::size_t i = 0; i < ClassCount; ++i) {
       const std::size_t c = (next_class_ + i) % ClassCount;
       if (!x.lists[c].empty() && now_ms_ - demand_ms_[c] >= Tuning::delay_ms &&
-          now_ms_ - swept_ms_[c] >= Tuning::delay_ms) {
+          now_ms_ - swept_ms_[c] >= std::uint64_t{Tuning::delay_ms} << backoff_[c]) {
         next_class_ = c + 1;
         return c;
       }
@@ -169,7 +169,10 @@ class class_reclaim {
   template <class Parts>
   void step(std::size_t budget, bool force, Parts& x) noexcept {
     if (class_ == none) {
-      if (force) return;
+      // Looking for a class to sweep walks the classes: at most once per tick of the clock
+      // (a few ms), however many slow paths there are in between.
+      if (force || now_ms_ == picked_ms_) return;
+      picked_ms_ = now_ms_;
       const std::size_t c = pick(x);
       if (c == none) return;
       start(c, x);
@@ -288,6 +291,7 @@ class class_reclaim {
 
   template <class Parts>
   void finish(Parts& x) noexcept {
+    const std::size_t reclaims_before = counters_.reclaims;
     chunk_header* returning = nullptr;
     x.store.for_each([&](chunk_header* h) {
       if (h->kind != class_) return;
@@ -322,6 +326,9 @@ class class_reclaim {
       ++counters_.reclaims;
     }
     swept_ms_[class_] = now_ms_;
+    // A sweep that found nothing to give back makes the next one of this class wait twice as
+    // long (up to 64 delays): a program in a steady state stops paying for sweeps.
+    backoff_[class_] = counters_.reclaims != reclaims_before ? 0 : std::min<std::uint8_t>(backoff_[class_] + 1, max_backoff);
     class_ = none;
   }
 
@@ -402,8 +409,11 @@ class class_reclaim {
   list_type dense_;           // settled blocks of mostly live pages, to go on the list last
   std::size_t next_class_ = 0;
   std::uint64_t now_ms_ = 0;
+  std::uint64_t picked_ms_ = ~std::uint64_t{0};  // when pick() last ran
   std::array<std::uint64_t, ClassCount> demand_ms_{};  // when each class last ran out of blocks
   std::array<std::uint64_t, ClassCount> swept_ms_{};   // when each class's last sweep finished
+  std::array<std::uint8_t, ClassCount> backoff_{};     // its next sweep waits delay << backoff
+  static constexpr std::uint8_t max_backoff = 6;
   std::array<chunk_header*, ClassCount> parked_{};
   reclaim_counters counters_;
 };

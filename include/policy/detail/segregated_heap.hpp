@@ -112,8 +112,9 @@ class segregated_heap {
     requires reclaims
   {
     auto x = parts();
-    reclaimer_.tick(x);
-    if constexpr (has_large_heap) large_.reclaim_tick();
+    const std::uint64_t now = monotonic_ms();  // one clock read for both heaps
+    reclaimer_.tick(x, now);
+    if constexpr (has_large_heap) large_.reclaim_tick(now);
   }
 
   /// Everything that can go back to the system, now: every class swept, every free page

@@ -215,10 +215,9 @@ class tagged_heap {
   /// at most once per `delay_ms`, a scan of at most the policy's work per call free blocks
   /// marks each as seen, and decommits the inner pages of those a previous scan saw free
   /// already (so a block freed and taken again within the delay is never touched).
-  void reclaim_tick() noexcept
+  void reclaim_tick(std::uint64_t now = monotonic_ms()) noexcept
     requires reclaims
   {
-    const std::uint64_t now = monotonic_ms();
     if (now - reclaim_.scanned_ms < reclaim_tuning_type::delay_ms) return;
     reclaim_.scanned_ms = now;
     scan(reclaim_tuning_type::work_per_call, false);

@@ -382,7 +382,7 @@ class thread_cache_layer {
       if (t.count != 0) {
         b.head = t.take();
         b.room -= static_cast<std::uint32_t>(n);
-        reclaim_tick(heap);
+        reclaim_tick_of(heap);
         return;
       }
       for (std::size_t i = 0; i < n; ++i) {
@@ -390,7 +390,7 @@ class thread_cache_layer {
         if (block == nullptr) break;
         b.push(block, block_size(index));
       }
-      reclaim_tick(heap);
+      reclaim_tick_of(heap);
     });
   }
 
@@ -411,7 +411,7 @@ class thread_cache_layer {
       transfer_slot& t = transfers_[index];
       if (block_size(index) >= 2 * sizeof(void*) && t.count < max_parked(index)) {
         t.park(chain);
-        reclaim_tick(heap);
+        reclaim_tick_of(heap);
         return;
       }
       for (void* p = chain; p != nullptr;) {
@@ -420,13 +420,13 @@ class thread_cache_layer {
         heap.deallocate(p, block_size(index), alignment);
         p = next;
       }
-      reclaim_tick(heap);
+      reclaim_tick_of(heap);
     });
   }
 
   /// A refill or flush is this layer's slow path: a reclaiming heap makes progress there (the
   /// back end's lock held), since the thread's fast paths never reach it.
-  static void reclaim_tick([[maybe_unused]] Inner& heap) noexcept {
+  static void reclaim_tick_of([[maybe_unused]] Inner& heap) noexcept {
     if constexpr (requires { heap.reclaim_tick(); }) heap.reclaim_tick();
   }
 
