@@ -19,7 +19,7 @@
 //   512 MiB with 512 B-3 KiB blocks, free 90% at random, 1.5 s of light activity, grow back):
 //   10 ms reclaims as much but decommits pages the regrowth touches again at once (regrowth 3.5x
 //   the first growth's time per byte); 1000 ms lets most of the 1.5 s pass first (RSS 9.9x the
-//   live bytes, against 3.35x); 100 ms reclaims as much as 10 ms and regrows in 0.85x the time.
+//   live bytes, against 3.35x); 100 ms reclaims as much as 10 ms and regrows in 0.5-1.2x the time.
 #pragma once
 #include <alloc/allocator.hpp>
 #include <policy/all.hpp>
