@@ -17,9 +17,13 @@
 //               returned; chunks with parked blocks join their class's parked list
 //
 // A refill of the class takes parked blocks back before it carves anything new (restore: the
-// blocks of one chunk's decommitted pages onto the list; touching them faults zero pages in),
-// so a heap that reclaimed grows again from its own chunks. Invariant: a block of a class chunk
-// is parked exactly when it overlaps a decommitted page.
+// blocks of a chunk's decommitted pages onto the list, a page at a time until a refill's worth;
+// writing their links faults zero pages in), so a heap that reclaimed grows again inside its
+// own chunks. Invariant: a block of a class chunk is parked exactly when it overlaps a
+// decommitted page.
+//
+// What a program in a steady state pays: a class is looked for at most once per tick of the
+// clock, and a sweep that gives nothing back doubles its class's next wait (up to 64 delays).
 //
 // Each chunk keeps its bookkeeping (`chunk_pages`) right after its header, before its first
 // block: two bits and two bytes per page (1 MiB chunks: ~600 bytes), only in reclaiming heaps.
