@@ -33,6 +33,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <malloc.h> /* malloc_trim, for the reclaim workload */
+#include <unistd.h>
 
 /* ---- random numbers and sizes ------------------------------------------------------------ */
 
@@ -430,6 +432,101 @@ static void run_vectors(uint64_t scale, struct tally* sum) {
   run_threads(vector_thread, vector_threads, 0, 12000000 / scale, NULL, sum);
 }
 
+/* ---- reclaim: memory back to the system (issue 16) ---------------------------------------
+ * Not one of the timed workloads above (its figures are memory, and its 1.5 s of light activity
+ * would only blur the time tables): run by name, `bench_process_workloads reclaim [--smoke]
+ * [--check AFTER_ACTIVITY,AFTER_TRIM]`. It fills ~512 MiB with 512 B-3 KiB blocks, frees 90% of
+ * them at random, stays lightly active for 1.5 s (every millisecond 64 live blocks replaced),
+ * calls malloc_trim(0), then grows back to 512 MiB; it prints resident memory (RSS) over live
+ * bytes after each phase and the second growth's time per byte over the first's. --check fails
+ * the run when RSS / live exceeds the given ratios after the activity or after the trim. */
+static double seconds(void);
+
+static double resident_bytes(void) {
+  long pages = 0, resident = 0;
+  FILE* f = fopen("/proc/self/statm", "r");
+  if (f == NULL) return 0;
+  if (fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
+  fclose(f);
+  return (double)resident * (double)sysconf(_SC_PAGESIZE);
+}
+
+struct reclaim_set {
+  unsigned char** blocks;
+  size_t count, capacity;
+  double live;  /* bytes asked for, in blocks still live */
+  uint32_t serial;
+  uint64_t random;
+};
+
+static size_t reclaim_size(uint64_t r) { return 512 + r % 2561; } /* 512 B-3 KiB */
+
+static void reclaim_add(struct reclaim_set* set, struct tally* t) {
+  const size_t size = reclaim_size(next_random(&set->random));
+  unsigned char* p = block_new(t, size, ++set->serial, 0);
+  if (p == NULL) return;
+  set->blocks[set->count++] = p;
+  set->live += (double)size;
+}
+
+static void reclaim_remove(struct reclaim_set* set, struct tally* t, size_t i) {
+  set->live -= (double)tag_size(load_tag(set->blocks[i]));
+  block_free(t, set->blocks[i]);
+  set->blocks[i] = set->blocks[--set->count];
+}
+
+static double grow_to(struct reclaim_set* set, struct tally* t, double target) {
+  const double start = seconds();
+  while (set->live < target && set->count < set->capacity && t->errors == 0) reclaim_add(set, t);
+  return seconds() - start;
+}
+
+static int run_reclaim(uint64_t scale, const char* check) {
+  struct tally t = {0};
+  const double target = (double)(512u << 20) / (double)scale;
+  struct reclaim_set set = {.capacity = (size_t)(target / 512) + 1, .random = seed_for(100, 0)};
+  set.blocks = calloc(set.capacity, sizeof *set.blocks);
+  if (set.blocks == NULL) return 1;
+  double rss[4], live[4];
+  const double first = grow_to(&set, &t, target), first_bytes = set.live;
+  rss[0] = resident_bytes(), live[0] = set.live;
+  for (size_t n = set.count / 10 * 9; n > 0; --n) reclaim_remove(&set, &t, next_random(&set.random) % set.count);
+  rss[1] = resident_bytes(), live[1] = set.live;
+  const double quiet_until = seconds() + 1.5 / (double)(scale == 1 ? 1 : 10);
+  while (seconds() < quiet_until) {
+    for (int i = 0; i < 64; ++i) {
+      reclaim_remove(&set, &t, next_random(&set.random) % set.count);
+      reclaim_add(&set, &t);
+    }
+    const struct timespec ms = {0, 1000000};
+    nanosleep(&ms, NULL);
+  }
+  rss[2] = resident_bytes(), live[2] = set.live;
+  malloc_trim(0);
+  rss[3] = resident_bytes(), live[3] = set.live;
+  const double before_regrowth = set.live;
+  const double second = grow_to(&set, &t, target);
+  const double regrowth = (second / (set.live - before_regrowth)) / (first / first_bytes);
+  while (set.count > 0) reclaim_remove(&set, &t, set.count - 1);
+  free(set.blocks);
+  printf("reclaim: %.0f MiB live of %.0f MiB; RSS / live %.2f after the fill, %.2f after freeing 90%%, "
+         "%.2f after %.1f s of light activity, %.2f after malloc_trim(0); regrowth %.2fx the first growth's "
+         "time per byte\n",
+         live[2] / 1048576, first_bytes / 1048576, rss[0] / live[0], rss[1] / live[1], rss[2] / live[2],
+         scale == 1 ? 1.5 : 0.15, rss[3] / live[3], regrowth);
+  int ok = t.errors == 0 && t.allocations == t.frees && t.serials_in == t.serials_out;
+  double most_active = 0, most_trimmed = 0;
+  if (check != NULL && sscanf(check, "%lf,%lf", &most_active, &most_trimmed) == 2) {
+    if (rss[2] / live[2] > most_active || rss[3] / live[3] > most_trimmed) {
+      printf("reclaim: RSS / live over %.2f after the activity or %.2f after the trim\n", most_active, most_trimmed);
+      ok = 0;
+    }
+  }
+  printf("reclaim %s: %llu allocations, %llu frees, %llu errors\n", ok ? "ok" : "FAILED",
+         (unsigned long long)t.allocations, (unsigned long long)t.frees, (unsigned long long)t.errors);
+  return !ok;
+}
+
 static const char* const names[] = {"own-1",  "own-2",         "own-4",         "own-8",
                                     "producer-consumer", "larson", "large-realloc", "vector-growth"};
 enum { workload_count = sizeof names / sizeof names[0] };
@@ -468,15 +565,18 @@ static int run_checked(unsigned w, uint64_t scale) {
 
 int main(int argc, char** argv) {
   const char* which = NULL;
+  const char* check = NULL;
   uint64_t scale = 1;
   for (int i = 1; i < argc; ++i) {
     if (strcmp(argv[i], "--smoke") == 0) scale = 20;
+    else if (strcmp(argv[i], "--check") == 0 && i + 1 < argc) check = argv[++i];
     else if (strcmp(argv[i], "--list") == 0) {
       for (unsigned w = 0; w < workload_count; ++w) puts(names[w]);
       return 0;
     } else if (which == NULL) which = argv[i];
     else which = "";
   }
+  if (which != NULL && strcmp(which, "reclaim") == 0) return run_reclaim(scale, check);
   int failed = 0, found = 0;
   for (unsigned w = 0; w < workload_count; ++w)
     if (which != NULL && (strcmp(which, "all") == 0 || strcmp(which, names[w]) == 0)) {

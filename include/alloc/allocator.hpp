@@ -12,6 +12,7 @@
 #include "../policy/checks/no_checks.hpp"
 #include "../policy/faults/no_faults.hpp"
 #include "../policy/hardening/no_hardening.hpp"
+#include "../policy/reclaim/no_reclaim.hpp"
 #include "../policy/search/segregated_fit.hpp"
 #include "../policy/size_classes/geometric_classes.hpp"
 #include "../policy/source/system_pages.hpp"
@@ -118,6 +119,13 @@ class basic_allocator {
   bool reserve(std::size_t size, std::size_t count) noexcept { return impl_.reserve(size, count); }
   /// Gives every chunk back to the memory source; every block is invalidated.
   void release() noexcept { impl_.release(); }
+  /// Gives back to the system, now, every free page and wholly free chunk the heap can (with
+  /// `P::reclaim`; the calling thread's cache included under `P::thread_local_cache`).
+  /// @returns the reclaims made (madvise calls and chunks returned); 0 under `P::no_reclaim`.
+  std::size_t trim() noexcept {
+    if constexpr (requires { impl_.trim(); }) return impl_.trim();
+    else return 0;
+  }
   /// The heap's own data structures are well formed (free lists, tags, bitmaps).
   bool invariant() const noexcept { return impl_.invariant(); }
 

@@ -32,6 +32,7 @@
 #pragma once
 #include <dlfcn.h>
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <unistd.h>
 
@@ -253,6 +254,65 @@ struct malloc_functions {
     return h.owns(p) ? h.usable_size(p) : 0;
   }
 
+  // ---- memory back to the system: malloc_trim, mallinfo2 ----------------------------------
+  /// glibc's malloc_trim: everything the heap can give back, now — the calling thread's cache,
+  /// every free page, every wholly free chunk (policy/reclaim.hpp; `pad` is ignored: no top
+  /// chunk here). 1 when something went back, else 0 (always 0 under no_reclaim).
+  static int malloc_trim(std::size_t) noexcept { return heap().trim() > 0 ? 1 : 0; }
+
+  /// glibc's mallinfo2, from the heap's own figures (a walk of its free lists: seldom called):
+  ///   arena     bytes taken from the system and still committed (resident, or about to be)
+  ///   hblkhd    bytes taken from the system whose pages were given back (decommitted)
+  ///   usmblks   the most bytes ever taken from the system
+  ///   uordblks  taken and not free: live blocks, their rounding and the heap's bookkeeping
+  ///   fordblks  bytes in free blocks (those of other threads' caches excepted)
+  ///   keepcost  free bytes still committed that malloc_trim would give back
+  /// The counts of blocks (ordblks, smblks, hblks, fsmblks) are not kept: 0.
+  static struct mallinfo2 mallinfo2() noexcept {
+    const heap_metrics m = heap().layers().metrics();
+    struct mallinfo2 info{};
+    info.arena = m.reserved_bytes - m.decommitted_bytes;
+    info.hblkhd = m.decommitted_bytes;
+    info.usmblks = m.peak_reserved_bytes;
+    info.fordblks = m.free_bytes;
+    info.uordblks = m.reserved_bytes > m.free_bytes ? m.reserved_bytes - m.free_bytes : 0;
+    info.keepcost = m.pending_reclaim_bytes;
+    return info;
+  }
+
+  /// The background reclaimer, for a process that goes quiet (its slow paths, which drive the
+  /// reclaiming otherwise, stop): opt-in, with ALLOY_RECLAIM_THREAD_MS=N in the environment, a
+  /// detached thread wakes every N ms and does up to 16 bounded steps of the heap's work, each
+  /// under the heap's lock (as long as one slow path's step). Its cost: one thread and a
+  /// wake-up per N ms (~20 µs of CPU when there is nothing to do). Fork-safe: pthread_atfork
+  /// holds the heap's locks across fork, so no step is half done in the child; the child runs
+  /// without the thread (a thread does not survive fork) and reclaims on its own slow paths.
+  static void start_background_reclaimer() noexcept {
+    if constexpr (requires(Allocator& a) { a.layers().reclaim_tick(); }) {
+      const char* env = ::getenv("ALLOY_RECLAIM_THREAD_MS");
+      const long ms = env == nullptr ? 0 : std::strtol(env, nullptr, 10);
+      if (ms <= 0) return;
+      static long interval_ms;
+      interval_ms = ms;
+      pthread_attr_t attr;
+      if (::pthread_attr_init(&attr) != 0) return;
+      ::pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+      pthread_t thread;
+      ::pthread_create(
+          &thread, &attr,
+          [](void*) -> void* {
+            const timespec nap{interval_ms / 1000, (interval_ms % 1000) * 1000000};
+            for (;;) {
+              ::nanosleep(&nap, nullptr);
+              for (int i = 0; i < 16; ++i) heap().layers().reclaim_tick();
+            }
+            return nullptr;
+          },
+          nullptr);
+      ::pthread_attr_destroy(&attr);
+    }
+  }
+
   // ---- C++ -------------------------------------------------------------------------------
   // The library does not link libstdc++ (1.3 MB of resident memory in every C program): the
   // program's own std::get_new_handler and std::__throw_bad_alloc are found at run time. A
@@ -348,6 +408,7 @@ extern "C" int __cxa_thread_atexit_impl(void (*)(void*), void*, void*) noexcept;
   namespace {                                                                                                        \
   using alloy_malloc_ = ::alloy::malloc_functions<Type>;                                                             \
   __attribute__((constructor)) void alloy_register_fork_handlers_() { alloy_malloc_::register_fork_handlers(); }     \
+  __attribute__((constructor)) void alloy_start_background_reclaimer_() { alloy_malloc_::start_background_reclaimer(); } \
   }                                                                                                                  \
   /* thread_local destructors, registered with glibc directly: this is libstdc++'s own    */                         \
   /* definition, hidden here so that the library needs no libstdc++.                      */                         \
@@ -371,6 +432,8 @@ extern "C" int __cxa_thread_atexit_impl(void (*)(void*), void*, void*) noexcept;
   ALLOY_MALLOC_API_ void* valloc(std::size_t n) noexcept { return alloy_malloc_::valloc(n); }                        \
   ALLOY_MALLOC_API_ void* pvalloc(std::size_t n) noexcept { return alloy_malloc_::pvalloc(n); }                      \
   ALLOY_MALLOC_API_ std::size_t malloc_usable_size(void* p) noexcept { return alloy_malloc_::malloc_usable_size(p); } \
+  ALLOY_MALLOC_API_ int malloc_trim(std::size_t pad) noexcept { return alloy_malloc_::malloc_trim(pad); }            \
+  ALLOY_MALLOC_API_ struct mallinfo2 mallinfo2() noexcept { return alloy_malloc_::mallinfo2(); }                     \
   ALLOY_NEW_API_ void* operator new(std::size_t n) { return alloy_malloc_::operator_new(n); }                        \
   ALLOY_NEW_API_ void* operator new[](std::size_t n) { return alloy_malloc_::operator_new(n); }                      \
   ALLOY_NEW_API_ void* operator new(std::size_t n, const std::nothrow_t&) noexcept {                                 \

@@ -4,6 +4,7 @@
 #include "checks.hpp"
 #include "faults.hpp"
 #include "hardening.hpp"
+#include "reclaim.hpp"
 #include "search.hpp"
 #include "size_classes.hpp"
 #include "source.hpp"

@@ -24,6 +24,7 @@ struct stats {};         ///< instrumentation
 struct checks {};        ///< detection of user errors (double free, overflow, ...)
 struct faults {};        ///< allocations made to fail on purpose, for testing their callers
 struct hardening {};     ///< defences against heap exploitation
+struct reclaim {};       ///< whether and when free memory goes back to the system while the heap lives
 struct threading {};     ///< how the allocator may be shared between threads
 }  // namespace axis
 
@@ -36,6 +37,7 @@ struct segregated_fit;
 template <std::size_t N>
 struct align;
 struct no_hardening;
+struct no_reclaim;
 struct no_stats;
 struct no_checks;
 struct no_faults;
@@ -64,6 +66,7 @@ using axis_table = boost::mp11::mp_list<
     axis_row<axis::search,        policy::segregated_fit,                      0>,
     axis_row<axis::alignment,     policy::align<alignof(std::max_align_t)>,    3>,
     axis_row<axis::hardening,     policy::no_hardening,                        7>,
+    axis_row<axis::reclaim,       policy::no_reclaim,                          9>,
     axis_row<axis::threading,     policy::single_thread,                       2>,
     axis_row<axis::stats,         policy::no_stats,                            5>,
     axis_row<axis::checks,        policy::no_checks,                           6>,

@@ -19,6 +19,7 @@
 #include "../../policy/checks/concept.hpp"
 #include "../../policy/faults/concept.hpp"
 #include "../../policy/hardening/concept.hpp"
+#include "../../policy/reclaim/concept.hpp"
 #include "../../policy/search/concept.hpp"
 #include "../../policy/size_classes/concept.hpp"
 #include "../../policy/source/concept.hpp"
@@ -110,14 +111,18 @@ consteval bool composes() {
 /// The composition is also the `Config` every layer sees: the heap is built from it, and each layer
 /// stacked above reaches it as `typename Inner::config` (so a thread cache bins by the heap's own size
 /// classes and takes its bookkeeping from the composition's memory source).
-template <class Source, class Classes, class Search, class Alignment, class Hardening, class Threading, class Stats,
-          class Checks, class Faults>
+template <class Source, class Classes, class Search, class Alignment, class Hardening, class Reclaim, class Threading,
+          class Stats, class Checks, class Faults>
 struct composition {
-  using policies = boost::mp11::mp_list<Source, Classes, Search, Alignment, Hardening, Threading, Stats, Checks, Faults>;
+  using policies =
+      boost::mp11::mp_list<Source, Classes, Search, Alignment, Hardening, Reclaim, Threading, Stats, Checks, Faults>;
   using source = Source;
   using classes = Classes;
   static constexpr std::size_t alignment = Alignment::value;
   using hardening = Hardening;
+  /// Read by the heap, not stacked as a layer: what can go back is known only inside the heap
+  /// (policy/reclaim/concept.hpp says why).
+  using reclaim = Reclaim;
   using heap = typename Search::template heap<composition>;
   /// The layer stack, bottom to top: the heap; the threading layer, which shares the heap between
   /// threads; then stats, checks and faults, which see every call the user makes whatever the

@@ -17,6 +17,10 @@ struct heap_metrics {
   std::size_t peak_reserved_bytes = 0;  ///< high-water mark of reserved_bytes
   std::size_t free_bytes = 0;           ///< bytes in free blocks that a request could be given
   std::size_t largest_free_block = 0;   ///< the largest single request the free blocks could serve
+  // Reclaiming (the reclaim axis; all zero under no_reclaim):
+  std::size_t decommitted_bytes = 0;      ///< of reserved_bytes, pages given back with madvise (not resident)
+  std::size_t pending_reclaim_bytes = 0;  ///< free bytes still committed that a reclaim would give back
+  std::size_t reclaims = 0;               ///< madvise calls and whole chunks returned to the source so far
 };
 
 // One small concept per operation, so a layer that misses one (or its noexcept) is named by

@@ -9,6 +9,7 @@
 #include <type_traits>
 
 #include "chunk_store.hpp"
+#include "class_reclaim.hpp"
 #include "free_list.hpp"
 #include "guarded_source.hpp"
 #include "hardened_list.hpp"
@@ -51,6 +52,12 @@ class segregated_heap {
   static_assert(refill_batch <= hardened_list<hardening>::max_carve);
   static constexpr bool has_large_heap = !std::is_void_v<LargeSearch>;
   using large_heap_type = typename large_heap_of<LargeSearch, Config>::type;
+  // Reclaiming (the reclaim axis): only on the slow paths below, every branch `if constexpr`.
+  using reclaim_tuning_type = reclaim_tuning<Config>;
+  static constexpr bool reclaims = reclaim_tuning_type::enabled;
+  using reclaimer_type = class_reclaim<store_type, codec_type, classes::count, reclaim_tuning_type,
+                                       can_decommit_pages<source_type>>;
+  struct no_reclaimer {};
   static constexpr complexity large_cost(bool alloc) noexcept {
     if constexpr (has_large_heap) return alloc ? large_heap_type::alloc_complexity : large_heap_type::free_complexity;
     else return complexity::constant;
@@ -88,7 +95,7 @@ class segregated_heap {
 
   void deallocate(void* p) noexcept {
     if constexpr (has_large_heap) {
-      if (!store_.owns(p)) [[unlikely]] return large_.deallocate(p);  // not in a class chunk: a large block
+      if (!store_.owns(p)) [[unlikely]] return deallocate_large(p);  // not in a class chunk: a large block
     }
     chunk_header* h = store_type::header_of(p);
     if (h->kind != large_kind) [[likely]] {
@@ -97,6 +104,31 @@ class segregated_heap {
       return;
     }
     store_.give_back(h);
+    if constexpr (reclaims) reclaim_tick();
+  }
+
+  /// Progress of the reclaiming on a slow path of a layer above (a thread cache's refill or
+  /// flush): at most the policy's work per call. Only in a reclaiming heap.
+  void reclaim_tick() noexcept
+    requires reclaims
+  {
+    auto x = parts();
+    const std::uint64_t now = monotonic_ms();  // one clock read for both heaps
+    reclaimer_.tick(x, now);
+    if constexpr (has_large_heap) large_.reclaim_tick(now);
+  }
+
+  /// Everything that can go back to the system, now: every class swept, every free page
+  /// decommitted, every wholly free chunk returned. @returns the reclaims it made.
+  std::size_t trim() noexcept
+    requires reclaims
+  {
+    const std::size_t before = reclaimer_.counters().reclaims;
+    auto x = parts();
+    reclaimer_.trim(x);
+    std::size_t done = reclaimer_.counters().reclaims - before;
+    if constexpr (has_large_heap) done += large_.trim();
+    return done;
   }
 
   /// A block's start and class, without the heap's lock: the class store's registry answers
@@ -178,6 +210,7 @@ class segregated_heap {
     store_.release();
     for (auto& l : lists_) l.clear();
     bumps_.fill({});
+    if constexpr (reclaims) reclaimer_.clear();
     if constexpr (has_large_heap) large_.release();
   }
 
@@ -189,6 +222,21 @@ class segregated_heap {
                             static_cast<std::size_t>(bumps_[c].end - bumps_[c].next) / bs;
       m.free_bytes += n * bs;
       if (n > 0) m.largest_free_block = std::max(m.largest_free_block, bs);
+      if constexpr (reclaims) {  // listed blocks wait for their class's sweep (a bump region was never touched)
+        m.pending_reclaim_bytes += (n - static_cast<std::size_t>(bumps_[c].end - bumps_[c].next) / bs) * bs;
+        const std::size_t parked = reclaimer_.parked_blocks(c);
+        m.free_bytes += parked * bs;
+        if (parked > 0) m.largest_free_block = std::max(m.largest_free_block, bs);
+      }
+    }
+    if constexpr (reclaims) {
+      reclaimer_.for_each_held(codec_, [&](void*, std::size_t c) {
+        m.free_bytes += block_size_of(c);
+        m.pending_reclaim_bytes += block_size_of(c);
+        m.largest_free_block = std::max(m.largest_free_block, block_size_of(c));
+      });
+      m.decommitted_bytes = reclaimer_.counters().decommitted_bytes;
+      m.reclaims = reclaimer_.counters().reclaims;
     }
     if constexpr (has_large_heap) {  // peak: the sum of both peaks, an upper bound
       const heap_metrics l = large_.metrics();
@@ -196,6 +244,9 @@ class segregated_heap {
       m.peak_reserved_bytes += l.peak_reserved_bytes;
       m.free_bytes += l.free_bytes;
       m.largest_free_block = std::max(m.largest_free_block, l.largest_free_block);
+      m.decommitted_bytes += l.decommitted_bytes;
+      m.pending_reclaim_bytes += l.pending_reclaim_bytes;
+      m.reclaims += l.reclaims;
     }
     return m;
   }
@@ -235,14 +286,40 @@ class segregated_heap {
   static constexpr std::uint64_t magic_for(std::size_t block_size) noexcept { return ~std::uint64_t{0} / block_size + 1; }
   static_assert(granule <= (std::size_t{1} << 32), "block_start divides 32-bit offsets: class chunks stay under 4 GiB");
 
-  /// The list of class `c` is empty: carve a batch from its chunk, taking a new chunk if needed.
+  /// What the reclaimer works on: the heap's own lists, bump regions, chunks and codec.
+  struct reclaim_parts {
+    std::array<free_list<codec_type>, classes::count>& lists;
+    std::array<bump_region, classes::count>& bumps;
+    store_type& store;
+    codec_type& codec;
+  };
+  reclaim_parts parts() noexcept { return {lists_, bumps_, store_, codec_}; }
+
+  /// A large block's free, in the large heap: a slow path, so the reclaiming makes progress.
+  void deallocate_large(void* p) noexcept {
+    large_.deallocate(p);
+    if constexpr (reclaims) reclaim_tick();
+  }
+
+  /// The list of class `c` is empty: carve a batch from its chunk, taking a new chunk if needed
+  /// (reclaiming: blocks a sweep holds or parked ones first, so the heap regrows in its own chunks).
   ALLOY_SLOW_PATH void* refill(std::size_t c) noexcept {
     const std::size_t bs = block_size_of(c);
+    if constexpr (reclaims) {
+      reclaim_tick();
+      auto x = parts();
+      if (reclaimer_.on_refill(c, x)) return links::pop(lists_[c], bs, codec_);
+    }
     bump_region& bump = bumps_[c];
     if (bump.next == bump.end) {
       // Free-list links may point into this chunk from now on: the codec admits it.
       chunk_header* h = store_.take(granule - align_up(store_type::header_bytes, alignment), alignment, codec_);
       if (h == nullptr) return nullptr;
+      if constexpr (reclaims) {  // its page bookkeeping sits between the header and the first block
+        reclaimer_type::on_new_chunk(h);
+        h->payload = reinterpret_cast<std::byte*>(h) +
+                     align_up(store_type::header_bytes + reclaimer_type::area_bytes, alignment);
+      }
       h->kind = static_cast<std::uint32_t>(c);
       h->block_size = bs;
       h->block_magic = magic_for(bs);
@@ -267,6 +344,7 @@ class segregated_heap {
       void* b = lists_[c].empty() ? refill(c) : links::pop(lists_[c], block_size_of(c), codec_);
       return b == nullptr ? nullptr : ptr(align_up(addr(b), align));
     }
+    if constexpr (reclaims) reclaim_tick();
     if constexpr (has_large_heap) return large_.allocate(size, align);
     chunk_header* h = store_.take(size, align);
     if (h == nullptr) return nullptr;
@@ -283,6 +361,7 @@ class segregated_heap {
   std::array<bump_region, classes::count> bumps_{};
   store_type store_;
   [[no_unique_address]] large_heap_type large_;
+  [[no_unique_address]] std::conditional_t<reclaims, reclaimer_type, no_reclaimer> reclaimer_;
 };
 
 }  // namespace alloy::detail

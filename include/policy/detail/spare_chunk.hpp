@@ -26,6 +26,8 @@ class spare_chunk {
     if (h == spare_) spare_ = nullptr;
   }
   void clear() noexcept { spare_ = nullptr; }
+  /// The kept chunk, which stops being kept (to give it back after all), or nullptr.
+  chunk_header* take() noexcept { return std::exchange(spare_, nullptr); }
 
  private:
   chunk_header* spare_ = nullptr;

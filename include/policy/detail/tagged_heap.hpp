@@ -34,6 +34,7 @@
 #include "chunk_store.hpp"
 #include "guarded_source.hpp"
 #include "heap_layer.hpp"
+#include "page_reclaim.hpp"
 #include "reallocate.hpp"
 #include "report_error.hpp"
 #include "sanitizer.hpp"
@@ -48,6 +49,10 @@ struct block_tag {
 
   static constexpr std::size_t free_bit = 1;
   static constexpr std::size_t first_bit = 2;  ///< first block of its chunk: prev_size holds the chunk
+  // Reclaiming heaps only: a free block seen free by one reclaim scan, and one whose inner pages
+  // were then decommitted. set() clears both, so a block taken, merged or resized starts afresh.
+  static constexpr std::size_t seen_bit = 4;
+  static constexpr std::size_t decommitted_bit = 8;
   static constexpr std::size_t flag_mask = 15;
 
   std::size_t size() const noexcept { return size_flags & ~flag_mask; }
@@ -107,6 +112,8 @@ class tagged_heap {
       source_type::granule);
   using config = Config;  // the design, seen by every layer stacked above
   static constexpr bool is_thread_safe = false;
+  using reclaim_tuning_type = reclaim_tuning<Config>;
+  static constexpr bool reclaims = reclaim_tuning_type::enabled;
   static constexpr complexity alloc_complexity = Index::alloc_complexity;
   static constexpr complexity free_complexity = Index::free_complexity;
   static constexpr std::size_t max_class_size = 0;
@@ -163,6 +170,7 @@ class tagged_heap {
     block_tag* next = next_tag(t);
     const std::size_t next_size = next->size();
     if (next->is_free() && have + next_size >= need) {
+      forget_decommitted(next);
       const std::size_t total = have + next_size;
       if (total - need >= min_block) {
         // The rest's tag may lie over the neighbour's links: relink first, then write the tag.
@@ -204,6 +212,30 @@ class tagged_heap {
     store_.release();
     index_.clear();
     spare_.clear();
+    if constexpr (reclaims) reclaim_ = {};
+  }
+
+  /// Progress of the reclaiming on a slow path (a large allocation or free of the heap above):
+  /// at most once per `delay_ms`, a scan of at most the policy's work per call free blocks
+  /// marks each as seen, and decommits the inner pages of those a previous scan saw free
+  /// already (so a block freed and taken again within the delay is never touched).
+  void reclaim_tick(std::uint64_t now = monotonic_ms()) noexcept
+    requires reclaims
+  {
+    if (now - reclaim_.scanned_ms < reclaim_tuning_type::delay_ms) return;
+    reclaim_.scanned_ms = now;
+    scan(reclaim_tuning_type::work_per_call, false);
+  }
+
+  /// Everything now: every free block's inner pages decommitted, the spare chunk given back.
+  /// @returns the reclaims it made.
+  std::size_t trim() noexcept
+    requires reclaims
+  {
+    const std::size_t before = reclaim_.counters.reclaims;
+    if (chunk_header* h = spare_.take(); h != nullptr) give_back_empty(h);
+    scan(~std::size_t{0}, true);
+    return reclaim_.counters.reclaims - before;
   }
 
   heap_metrics metrics() const noexcept {
@@ -212,7 +244,14 @@ class tagged_heap {
       const std::size_t usable = free_size(n) - tag_bytes;
       m.free_bytes += usable;
       m.largest_free_block = std::max(m.largest_free_block, usable);
+      if constexpr (reclaims) {
+        if ((tag_of(n)->size_flags & block_tag::decommitted_bit) == 0) m.pending_reclaim_bytes += inner_span(tag_of(n)).bytes();
+      }
     });
+    if constexpr (reclaims) {
+      m.decommitted_bytes = reclaim_.counters.decommitted_bytes;
+      m.reclaims = reclaim_.counters.reclaims;
+    }
     return m;
   }
 
@@ -285,6 +324,7 @@ class tagged_heap {
     block_tag* t = tag_of(n);
     const std::size_t have = t->size();
     if (t->is_first()) spare_.on_used(t->chunk());
+    forget_decommitted(t);
     if (have - need >= min_block) {
       block_tag* rest = tag_at(t, need);
       open_free(t);
@@ -311,6 +351,10 @@ class tagged_heap {
     const bool next_free = next->is_free();
     const std::size_t next_size = next->size();
     block_tag* merged = t;
+    if constexpr (reclaims) {
+      if (next_free) forget_decommitted(next);
+      if (!t->is_first() && prev_tag(t)->is_free()) forget_decommitted(prev_tag(t));
+    }
     if (!t->is_first() && prev_tag(t)->is_free()) {
       merged = prev_tag(t);
       const std::size_t prev_size = merged->size();
@@ -336,10 +380,54 @@ class tagged_heap {
 
   ALLOY_SLOW_PATH void on_chunk_empty(chunk_header* h) noexcept {
     chunk_header* give = spare_.on_empty(h);
-    if (give == nullptr) return;
-    index_.remove(bounds(give).first, give->block_size);
-    store_.give_back(give);
+    if (give != nullptr) give_back_empty(give);
   }
+
+  /// The wholly free chunk `h` (one free block) goes back to the source.
+  void give_back_empty(chunk_header* h) noexcept {
+    forget_decommitted(tag_of(bounds(h).first));
+    index_.remove(bounds(h).first, h->block_size);
+    store_.give_back(h);
+    if constexpr (reclaims) ++reclaim_.counters.reclaims;
+  }
+
+  // ---- reclaiming (the reclaim axis); none of it is compiled under no_reclaim -------------
+  /// The pages inside the free block `t` that nothing reads: past its tag and links, before
+  /// the next block's tag.
+  static page_span inner_span(block_tag* t) noexcept {
+    return inner_pages(addr(payload_of(t)) + Index::link_bytes, addr(t) + t->size());
+  }
+  /// The free block `t` is taken, merged or resized: its decommitted pages (if it had any)
+  /// come back as it is written, so they no longer count as decommitted.
+  ALLOY_FAST_PATH void forget_decommitted([[maybe_unused]] block_tag* t) noexcept {
+    if constexpr (reclaims) {
+      if ((t->size_flags & block_tag::decommitted_bit) != 0) [[unlikely]]
+        reclaim_.counters.decommitted_bytes -= inner_span(t).bytes();
+    }
+  }
+  /// Visits at most `budget` free blocks: a block seen free by the previous scan (or any, when
+  /// `all`) has its inner pages decommitted; the others are marked seen.
+  void scan(std::size_t budget, bool all) noexcept {
+    index_.for_each([&](void* n) {
+      block_tag* t = tag_of(n);
+      if ((t->size_flags & block_tag::decommitted_bit) != 0) return;
+      if (!all && (t->size_flags & block_tag::seen_bit) == 0) {
+        t->size_flags |= block_tag::seen_bit;
+        return;
+      }
+      const page_span span = inner_span(t);
+      t->size_flags |= block_tag::seen_bit | block_tag::decommitted_bit;
+      if (span.bytes() == 0) return;
+      decommit_pages(ptr(span.begin), span.bytes(), reclaim_tuning_type::advice);
+      reclaim_.counters.decommitted_bytes += span.bytes();
+      ++reclaim_.counters.reclaims;
+    }, budget);
+  }
+  struct reclaim_state {
+    reclaim_counters counters;
+    std::uint64_t scanned_ms = 0;
+  };
+  struct no_reclaim_state {};
 
   /// No free block fits: a new chunk of at least a quarter of all before it (halving when
   /// refused): few chunks, and at most a quarter of the heap reserved ahead of need.
@@ -350,7 +438,16 @@ class tagged_heap {
     chunk_header* h = nullptr;
     // Free-list links may point into this chunk from now on: the index's codec admits it.
     while ((h = store_.take(want, unit, index_)) == nullptr) {
-      if (want == least) return nullptr;
+      if (want == least) {
+        // Refused even what the request needs: the spare chunk, wholly free but too small,
+        // goes back, and merges there with its free neighbours (a static arena's pages), so
+        // the heap can serve again what it served from the same state. Then one more try.
+        chunk_header* spare = spare_.take();
+        if (spare == nullptr) return nullptr;
+        give_back_empty(spare);
+        want = std::max({chunk_bytes, least, store_.reserved_bytes() / 4});
+        continue;
+      }
       want = std::max(want / 2, least);
     }
     h->kind = tagged_kind;
@@ -403,6 +500,7 @@ class tagged_heap {
   Index index_{};
   spare_chunk spare_{};
   store_type store_;
+  [[no_unique_address]] std::conditional_t<reclaims, reclaim_state, no_reclaim_state> reclaim_;
 };
 
 }  // namespace alloy::detail

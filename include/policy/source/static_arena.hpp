@@ -3,7 +3,17 @@
 // need exhaustion to be deterministic.
 //
 // The buffer is cut into pages of `granule` bytes; a bitmap marks the pages in use and a
-// chunk request takes the first run of free pages at the requested alignment.
+// chunk request takes the first run of free pages at the requested alignment. A chunk given
+// back clears its pages, so it merges at once with the free pages around it: the next request
+// sees one run.
+//
+// Real-time bound: allocate_chunk tests each page's bit at most once (a run that meets a used
+// page resumes after it), so at most Bytes / granule bit tests (1 MiB: 1024); deallocate_chunk
+// clears the chunk's pages. A coalescing heap over an arena (tlsf, the fit policies) keeps at
+// most one wholly free chunk, and gives it back when the arena refuses a new one
+// (detail/tagged_heap.hpp's grow), where it merges with its free neighbours: so once the
+// blocks allocated since some state are all freed, every request the heap served from that
+// state it serves again (tests/reclaim/arena_merge.cpp; docs/policies/reclaim.md).
 #pragma once
 #include <array>
 #include <cstdint>
@@ -31,13 +41,16 @@ struct static_arena {
     const std::size_t need = detail::align_up(bytes, granule) / granule;
     const std::size_t stride = alignment > granule ? alignment / granule : 1;
     const std::size_t first = (detail::align_up(detail::addr(buffer_.data()), alignment) - detail::addr(buffer_.data())) / granule;
-    for (std::size_t page = first; page + need <= pages; page += stride) {
+    for (std::size_t page = first; page + need <= pages;) {
       std::size_t run = 0;
       while (run < need && !used(page + run)) ++run;
       if (run == need) {
         for (std::size_t i = 0; i < need; ++i) set(page + i, true);
         return buffer_.data() + page * granule;
       }
+      // page + run is used: no run that starts at or before it fits. Resume past it, at the
+      // next start the alignment allows, so no page is tested twice.
+      page = first + detail::align_up(page + run + 1 - first, stride);
     }
     return nullptr;
   }

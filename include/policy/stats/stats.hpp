@@ -25,7 +25,12 @@ struct stats_snapshot {
                            (std::size_t, allocations),          // successful allocations so far
                            (std::size_t, deallocations),        // deallocations so far
                            (std::size_t, requested_bytes),      // sum of sizes asked, all time
-                           (std::size_t, granted_bytes));       // sum of sizes given, all time
+                           (std::size_t, granted_bytes),        // sum of sizes given, all time
+                           // The reclaim axis (policy/reclaim.hpp); under no_reclaim committed
+                           // equals reserved and the other two stay 0:
+                           (std::size_t, committed_bytes),        // of reserved_bytes, not decommitted
+                           (std::size_t, pending_reclaim_bytes),  // free and committed: a reclaim would give it back
+                           (std::size_t, reclaims));              // madvise calls and chunks returned so far
 
   /// 1 - largest_free_block / free_bytes: how much free memory is in pieces too small for the
   /// largest request it could otherwise serve. 0 when nothing is free.
@@ -121,7 +126,8 @@ class stats_layer : public Inner {
     return stats_snapshot{live_bytes_.get(),       peak_live_bytes_.get(), m.reserved_bytes,
                           m.peak_reserved_bytes,   m.free_bytes,           m.largest_free_block,
                           allocations_.get(),      deallocations_.get(),   requested_bytes_.get(),
-                          granted_bytes_.get()};
+                          granted_bytes_.get(),    m.reserved_bytes - m.decommitted_bytes,
+                          m.pending_reclaim_bytes, m.reclaims};
   }
 
  private:

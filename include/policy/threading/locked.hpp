@@ -109,6 +109,20 @@ class locked_layer {
     std::lock_guard guard(mutex_);
     inner_.release();
   }
+  /// Everything a reclaiming heap can give back, now (policy/reclaim.hpp).
+  std::size_t trim() noexcept
+    requires requires(Inner& heap) { heap.trim(); }
+  {
+    std::lock_guard guard(mutex_);
+    return inner_.trim();
+  }
+  /// One bounded step of a reclaiming heap's work, under the lock (a background reclaimer's).
+  void reclaim_tick() noexcept
+    requires requires(Inner& heap) { heap.reclaim_tick(); }
+  {
+    std::lock_guard guard(mutex_);
+    inner_.reclaim_tick();
+  }
   heap_metrics metrics() const noexcept {
     std::lock_guard guard(mutex_);
     return inner_.metrics();

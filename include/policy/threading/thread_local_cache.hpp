@@ -358,6 +358,27 @@ class thread_cache_layer {
     return true;
   }
 
+  /// Everything the heap can give back to the system, now (a reclaiming heap only): the
+  /// calling thread's cache and the parked chains go back to the heap first. Other threads'
+  /// caches stay theirs (at most ~32 KiB per bin each) until they flush or exit.
+  std::size_t trim() noexcept
+    requires requires(Inner& heap) { heap.trim(); }
+  {
+    if (cache* c = find_cache(); c != nullptr) flush_all(*c);
+    return back_end_.with_lock([&](Inner& heap) noexcept {
+      drain_transfers(heap);
+      return heap.trim();
+    });
+  }
+
+  /// One bounded step of a reclaiming heap's work, under the back end's lock: for a caller
+  /// with no slow path of its own (the preload library's background reclaimer).
+  void reclaim_tick() noexcept
+    requires requires(Inner& heap) { heap.reclaim_tick(); }
+  {
+    back_end_.with_lock([](Inner& heap) noexcept { heap.reclaim_tick(); });
+  }
+
   /// Locked access to the heap below: `f(heap)` runs with the back end's lock held.
   template <class F>
   decltype(auto) with_lock(F&& f) noexcept(noexcept(f(std::declval<Inner&>()))) {
@@ -438,6 +459,7 @@ class thread_cache_layer {
       if (t.count != 0) {
         b.list.splice(t.take(links_of(heap)));
         b.room -= static_cast<std::uint32_t>(n);
+        reclaim_tick_of(heap);
         return;
       }
       const codec_under_lock held(c);
@@ -446,6 +468,7 @@ class thread_cache_layer {
         if (block == nullptr) break;
         b.push(block, block_size(index), c.codec);
       }
+      reclaim_tick_of(heap);
     });
   }
 
@@ -462,10 +485,18 @@ class thread_cache_layer {
       transfer_slot& t = transfers_[index];
       if (block_size(index) >= 2 * sizeof(void*) && t.count < max_parked(index)) {
         t.park(chain, links_of(heap));
+        reclaim_tick_of(heap);
         return;
       }
       give_chain_back(heap, chain, index);
+      reclaim_tick_of(heap);
     });
+  }
+
+  /// A refill or flush is this layer's slow path: a reclaiming heap makes progress there (the
+  /// back end's lock held), since the thread's fast paths never reach it.
+  static void reclaim_tick_of([[maybe_unused]] Inner& heap) noexcept {
+    if constexpr (requires { heap.reclaim_tick(); }) heap.reclaim_tick();
   }
 
   /// While it lives, the thread holds the back end's lock and the cache's codec knows it.
