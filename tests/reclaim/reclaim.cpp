@@ -155,10 +155,13 @@ TEST_CASE("nothing is reclaimed before the delay: freeing and allocating again a
   blocks = fill(heap, 20000, 64);
   CHECK(heap.stats().reclaims == 0);
   for (void* p : blocks) heap.deallocate(p, 64);
+  const auto freed = heap.stats();
   std::this_thread::sleep_for(std::chrono::milliseconds(350));
   for (int i = 0; i < 200; ++i) heap.layers().reclaim_tick();
   CHECK(heap.stats().reclaims > 0);
-  CHECK(heap.stats().committed_bytes < heap.stats().reserved_bytes);
+  // Pages decommitted or whole chunks given back (a refill carves a page at a time, so the
+  // freed class's chunks may go back whole): either way less memory is committed.
+  CHECK(heap.stats().committed_bytes < freed.committed_bytes);
   for (void* p : other) heap.deallocate(p, 4096);
   CHECK(heap.invariant());
 }

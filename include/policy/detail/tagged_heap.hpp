@@ -25,6 +25,7 @@
 // change state (take, free_block, reallocate in place, grow), not by each index.
 #pragma once
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -227,13 +228,13 @@ class tagged_heap {
     scan(reclaim_tuning_type::work_per_call, false);
   }
 
-  /// Everything now: every free block's inner pages decommitted, the spare chunk given back.
+  /// Everything now: every free block's inner pages decommitted, every wholly free chunk given back.
   /// @returns the reclaims it made.
   std::size_t trim() noexcept
     requires reclaims
   {
     const std::size_t before = reclaim_.counters.reclaims;
-    if (chunk_header* h = spare_.take(); h != nullptr) give_back_empty(h);
+    give_back_free_chunks();
     scan(~std::size_t{0}, true);
     return reclaim_.counters.reclaims - before;
   }
@@ -379,8 +380,30 @@ class tagged_heap {
   }
 
   ALLOY_SLOW_PATH void on_chunk_empty(chunk_header* h) noexcept {
+    // A reclaiming heap keeps every wholly free chunk as a free block: its pages go back after
+    // the delay like any free block's (scan), the chunk itself on trim(). So a program that
+    // frees a large block and takes another, the pattern of realloc-grown buffers, reuses
+    // memory already mapped and faulted in, where unmapping would fault every page again.
+    if constexpr (reclaims) return;
     chunk_header* give = spare_.on_empty(h);
     if (give != nullptr) give_back_empty(give);
+  }
+
+  /// Every wholly free chunk (its one block free, the fence right after) back to the source.
+  /// @returns how many went back.
+  std::size_t give_back_free_chunks() noexcept {
+    spare_.clear();
+    for (std::size_t given = 0;;) {  // collected first: giving a chunk back unlinks it from the list being walked
+      std::array<chunk_header*, 16> found{};
+      std::size_t n = 0;
+      store_.for_each([&](chunk_header* h) {
+        block_tag* t = tag_of(bounds(h).first);
+        if (n < found.size() && t->is_free() && next_tag(t)->size() == 0) found[n++] = h;
+      });
+      for (std::size_t i = 0; i < n; ++i) give_back_empty(found[i]);
+      given += n;
+      if (n < found.size()) return given;
+    }
   }
 
   /// The wholly free chunk `h` (one free block) goes back to the source.
@@ -442,9 +465,14 @@ class tagged_heap {
         // Refused even what the request needs: the spare chunk, wholly free but too small,
         // goes back, and merges there with its free neighbours (a static arena's pages), so
         // the heap can serve again what it served from the same state. Then one more try.
-        chunk_header* spare = spare_.take();
-        if (spare == nullptr) return nullptr;
-        give_back_empty(spare);
+        // (A reclaiming heap keeps every wholly free chunk: all of them go back.)
+        if constexpr (reclaims) {
+          if (give_back_free_chunks() == 0) return nullptr;
+        } else {
+          chunk_header* spare = spare_.take();
+          if (spare == nullptr) return nullptr;
+          give_back_empty(spare);
+        }
         want = std::max({chunk_bytes, least, store_.reserved_bytes() / 4});
         continue;
       }
