@@ -26,8 +26,11 @@ using slice = matrix<mp_list<Search>, threading, size_classes, alignment>;
 /// every threading policy. Registered by default_part_3.cpp.
 using strong = matrix<mp_list<P::segregated_fit::with<0, P::tlsf>>, threading,
                       mp_list<P::geometric_classes<16, (1 << 17), 4>, P::geometric_classes<16, 16384, 4>>, alignment>;
-// Not on main yet, add here when they land: per_cpu_cache (issue 15) to `threading` above, and
-// the reclaim axis (issue 16) as a product over mp_list<P::no_reclaim, P::reclaim> in `strong`.
+/// The preload library's own composition (tools/malloc/default_heap.hpp), reclaim included: the
+/// design whose kept large chunks the `no_reclaim` cells above unmap and fault in again.
+using preload_design = matrix<mp_list<P::segregated_fit::with<0, P::tlsf>>, mp_list<P::thread_local_cache>,
+                              mp_list<P::geometric_classes<16, (1 << 17), 4>>, alignment, mp_list<P::system_pages>,
+                              mp_list<P::no_hardening>, mp_list<P::no_checks>, mp_list<P::reclaim::with<100>>>;
 
 /// The translation units the slices are spread over, a contiguous run of search policies each.
 inline constexpr std::size_t parts = 3;

@@ -216,7 +216,7 @@ struct to_allocator {
 };
 }  // namespace detail
 
-/// The matrix of `Search x Threading x Classes x Alignment x Source x Hardening x Checks` (each
+/// The matrix of `Search x Threading x Classes x Alignment x Source x Hardening x Checks x Reclaim` (each
 /// an mp_list of policies; all but the first default to the axis default). Invalid compositions
 /// are dropped by valid_composition; two spellings of one design count once.
 template <class Search, class Threading = mp_list<default_policy_t<axis::threading>>,
@@ -224,9 +224,10 @@ template <class Search, class Threading = mp_list<default_policy_t<axis::threadi
           class Alignment = mp_list<default_policy_t<axis::alignment>>,
           class Source = mp_list<default_policy_t<axis::source>>,
           class Hardening = mp_list<default_policy_t<axis::hardening>>,
-          class Checks = mp_list<default_policy_t<axis::checks>>>
+          class Checks = mp_list<default_policy_t<axis::checks>>,
+          class Reclaim = mp_list<default_policy_t<axis::reclaim>>>
 struct matrix {
-  using product = matrix_product<Search, Threading, Classes, Alignment, Source, Hardening, Checks>;
+  using product = matrix_product<Search, Threading, Classes, Alignment, Source, Hardening, Checks, Reclaim>;
   using valid = boost::mp11::mp_copy_if_q<product, is_valid_composition>;
   using allocators = boost::mp11::mp_unique<boost::mp11::mp_transform_q<detail::to_allocator, valid>>;
   static constexpr std::size_t size = boost::mp11::mp_size<allocators>::value;

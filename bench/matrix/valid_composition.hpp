@@ -32,8 +32,9 @@ struct is_valid_composition {
 
 /// Every policy list a matrix over these axis lists can generate (each an mp_list of policies),
 /// before the filter: the cartesian product, one policy per list.
-template <class Search, class Threading, class Classes, class Alignment, class Source, class Hardening, class Checks>
+template <class Search, class Threading, class Classes, class Alignment, class Source, class Hardening, class Checks,
+          class Reclaim = boost::mp11::mp_list<default_policy_t<axis::reclaim>>>
 using matrix_product = boost::mp11::mp_product<boost::mp11::mp_list, Search, Classes, Threading, Alignment, Source,
-                                               Hardening, Checks>;
+                                               Hardening, Checks, Reclaim>;
 
 }  // namespace alloy::bench
