@@ -67,15 +67,18 @@ class stat_counter {
 template <>
 class stat_counter<true> {
  public:
-  void add(std::size_t n) noexcept { value_.fetch_add(n, std::memory_order_relaxed); }
-  void sub(std::size_t n) noexcept { value_.fetch_sub(n, std::memory_order_relaxed); }
+  // Release increments and acquire reads (free on x86-64, where every read-modify-write is a
+  // full barrier) let stats() order its reads so a snapshot never shows a free before its
+  // allocation: see stats().
+  void add(std::size_t n) noexcept { value_.fetch_add(n, std::memory_order_release); }
+  void sub(std::size_t n) noexcept { value_.fetch_sub(n, std::memory_order_release); }
   void raise_to(std::size_t n) noexcept {
     std::size_t seen = value_.load(std::memory_order_relaxed);
     while (seen < n && !value_.compare_exchange_weak(seen, n, std::memory_order_relaxed)) {
     }
   }
   std::size_t add_fetch(std::size_t n) noexcept { return value_.fetch_add(n, std::memory_order_relaxed) + n; }
-  std::size_t get() const noexcept { return value_.load(std::memory_order_relaxed); }
+  std::size_t get() const noexcept { return value_.load(std::memory_order_acquire); }
   void reset() noexcept { value_.store(0, std::memory_order_relaxed); }
 
  private:
@@ -121,11 +124,21 @@ class stats_layer : public Inner {
 
   /// The counters, and the heap's memory figures (a thread cache first gives the calling
   /// thread's cached blocks back, so free_bytes counts them).
+  ///
+  /// Read while other threads allocate, the counters are read one by one, in an order that keeps
+  /// a snapshot consistent: deallocations before allocations (each free's release increment
+  /// comes after its block's allocation was counted, so the later read of allocations sees at
+  /// least as many), and the peak as at least the live bytes read (it is raised just after
+  /// them, and a high-water mark is never below the level).
   stats_snapshot stats() const noexcept {
     const heap_metrics m = Inner::metrics();
-    return stats_snapshot{live_bytes_.get(),       peak_live_bytes_.get(), m.reserved_bytes,
+    const std::size_t deallocations = deallocations_.get();
+    const std::size_t allocations = allocations_.get();
+    const std::size_t live = live_bytes_.get();
+    const std::size_t peak = std::max(peak_live_bytes_.get(), live);
+    return stats_snapshot{live,                    peak,                   m.reserved_bytes,
                           m.peak_reserved_bytes,   m.free_bytes,           m.largest_free_block,
-                          allocations_.get(),      deallocations_.get(),   requested_bytes_.get(),
+                          allocations,             deallocations,          requested_bytes_.get(),
                           granted_bytes_.get(),    m.reserved_bytes - m.decommitted_bytes,
                           m.pending_reclaim_bytes, m.reclaims};
   }
