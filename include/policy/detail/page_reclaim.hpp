@@ -40,13 +40,6 @@ struct reclaim_tuning_of<Config> {
 template <class Config>
 using reclaim_tuning = typename reclaim_tuning_of<Config>::type;
 
-/// Pages can be decommitted only where a chunk is whole pages of a mapping of its own (the
-/// source's `protects_pages` capability, source/concept.hpp): not inside a static arena (the
-/// allocator object itself) nor inside malloc'd chunks. Over any other source a reclaiming heap
-/// still gives whole chunks back.
-template <class Source>
-inline constexpr bool can_decommit_pages = requires { requires Source::protects_pages; };
-
 inline constexpr std::size_t reclaim_page = 4096;  // the x86-64 / AArch64-4K page
 
 /// Milliseconds of a monotonic clock, read through the vDSO (no system call, ~20 ns): only on

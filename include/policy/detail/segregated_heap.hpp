@@ -8,6 +8,7 @@
 #include <bit>
 #include <type_traits>
 
+#include "../source/concept.hpp"
 #include "chunk_store.hpp"
 #include "class_reclaim.hpp"
 #include "free_list.hpp"
@@ -55,8 +56,11 @@ class segregated_heap {
   // Reclaiming (the reclaim axis): only on the slow paths below, every branch `if constexpr`.
   using reclaim_tuning_type = reclaim_tuning<Config>;
   static constexpr bool reclaims = reclaim_tuning_type::enabled;
+  // Pages are decommitted only where a chunk is whole pages of a mapping of its own (the
+  // source's `protects_pages`): not inside a static arena (the allocator object itself) nor
+  // inside malloc'd chunks. Over any other source a reclaiming heap still gives whole chunks back.
   using reclaimer_type = class_reclaim<store_type, codec_type, classes::count, reclaim_tuning_type,
-                                       can_decommit_pages<source_type>>;
+                                       source_protects_pages<source_type>>;
   struct no_reclaimer {};
   static constexpr complexity large_cost(bool alloc) noexcept {
     if constexpr (has_large_heap) return alloc ? large_heap_type::alloc_complexity : large_heap_type::free_complexity;
