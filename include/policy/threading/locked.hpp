@@ -6,15 +6,14 @@
 // need no synchronisation of their own. Contended, threads queue on the lock: use
 // thread_local_cache when many threads allocate at once.
 #pragma once
-#include <algorithm>
 #include <concepts>
-#include <cstring>
 #include <mutex>
 #include <string>
 #include <type_traits>
 #include <utility>
 
 #include "../detail/config.hpp"
+#include "../detail/reallocate.hpp"
 #include "concept.hpp"
 #include "spin_mutex.hpp"
 
@@ -76,17 +75,12 @@ class locked_layer {
   /// lock: a large realloc copies megabytes, which no other thread should wait for.
   void* reallocate(void* p, std::size_t old_size, std::size_t new_size, std::size_t align) noexcept {
     if constexpr (requires { inner_.resize_in_place(p, old_size, new_size, align); }) {
-      void* fresh;
       {
         std::lock_guard guard(mutex_);
         if (inner_.resize_in_place(p, old_size, new_size, align)) return p;
-        fresh = inner_.allocate(new_size, align);
       }
-      if (fresh == nullptr) return nullptr;
-      std::memcpy(fresh, p, std::min(old_size, new_size));
-      std::lock_guard guard(mutex_);
-      inner_.deallocate(p, old_size, align);
-      return fresh;
+      // This layer's own allocate and deallocate each take the lock; the copy between them does not.
+      return reallocate_by_copy(*this, p, old_size, new_size, align);
     } else {
       std::lock_guard guard(mutex_);
       return inner_.reallocate(p, old_size, new_size, align);
