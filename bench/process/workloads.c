@@ -18,6 +18,9 @@
  *                               realloc and freed, on two threads
  *   vector-growth               vectors grown one element at a time, the capacity doubled with
  *                               realloc; four growing at once per thread, two threads
+ *   huge-realloc                a buffer grown by a quarter at a time from 1 MiB to 64 MiB
+ *                               (16 MiB with --smoke), as a program reading a stream of unknown
+ *                               length does, then freed; two threads, two buffers each
  *
  * Every workload checks what it did, so the program doubles as a correctness test: each block
  * carries a tag (a serial number and its size) at its head and tail and a fill byte in between,
@@ -321,6 +324,28 @@ static void* large_thread(void* arg) {
   return NULL;
 }
 
+/* ---- huge-realloc ------------------------------------------------------------------------ */
+
+enum { huge_threads = 2 };
+
+static void* huge_thread(void* arg) {
+  struct worker* w = arg;
+  struct tally* t = &w->tally;
+  const size_t top = (size_t)(w->shared != NULL ? 16 : 64) << 20; /* shared: the --smoke flag */
+  uint64_t n = 0;
+  for (uint64_t round = 0; round < w->ops; ++round) {
+    size_t size = (size_t)1 << 20;
+    unsigned char* p = block_new(t, size, serial_of(w, ++n), 0);
+    if (p == NULL) return NULL;
+    while (size < top) {
+      size += size / 4;
+      p = block_resize(t, p, size);
+    }
+    block_free(t, p);
+  }
+  return NULL;
+}
+
 /* ---- vector-growth ----------------------------------------------------------------------- */
 
 enum { vector_threads = 2, vectors_at_once = 4 };
@@ -428,6 +453,11 @@ static void run_large(uint64_t scale, struct tally* sum) {
   run_threads(large_thread, large_threads, 0, 400 / scale, NULL, sum);
 }
 
+static void run_huge(uint64_t scale, struct tally* sum) {
+  static int smoke;
+  run_threads(huge_thread, huge_threads, 0, 2, scale > 1 ? &smoke : NULL, sum);
+}
+
 static void run_vectors(uint64_t scale, struct tally* sum) {
   run_threads(vector_thread, vector_threads, 0, 12000000 / scale, NULL, sum);
 }
@@ -528,7 +558,8 @@ static int run_reclaim(uint64_t scale, const char* check) {
 }
 
 static const char* const names[] = {"own-1",  "own-2",         "own-4",         "own-8",
-                                    "producer-consumer", "larson", "large-realloc", "vector-growth"};
+                                    "producer-consumer", "larson", "large-realloc", "vector-growth",
+                                    "huge-realloc"};
 enum { workload_count = sizeof names / sizeof names[0] };
 
 static void run_workload(unsigned w, uint64_t scale, struct tally* sum) {
@@ -540,7 +571,8 @@ static void run_workload(unsigned w, uint64_t scale, struct tally* sum) {
     case 4: run_producer_consumer(scale, sum); break;
     case 5: run_larson(scale, sum); break;
     case 6: run_large(scale, sum); break;
-    default: run_vectors(scale, sum); break;
+    case 7: run_vectors(scale, sum); break;
+    default: run_huge(scale, sum); break;
   }
 }
 

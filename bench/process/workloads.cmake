@@ -3,7 +3,7 @@
 # driver (bench/process) and by the preload tests (tests/malloc), whichever is configured first.
 
 # The workload names, for one CTest per workload; a test checks them against the program's --list.
-set(ALLOY_PROCESS_WORKLOADS own-1 own-2 own-4 own-8 producer-consumer larson large-realloc vector-growth)
+set(ALLOY_PROCESS_WORKLOADS own-1 own-2 own-4 own-8 producer-consumer larson large-realloc vector-growth huge-realloc)
 include_guard(GLOBAL)
 add_executable(bench_process_workloads ${CMAKE_CURRENT_LIST_DIR}/workloads.c)
 # Not alloy_project_settings: a sanitizer runtime would fight the preloaded malloc. The

@@ -192,3 +192,54 @@ TEST_CASE("reallocate stays put within the block's class and moves otherwise", "
   heap.deallocate(q, 1000);
   CHECK(heap.stats().live_bytes == 0);
 }
+
+TEST_CASE("huge blocks beside a large heap are mappings of their own, resized without a copy", "[segregated_fit][large]") {
+  // Above 32 MiB a block is a chunk of its own even beside the large heap: free gives it back
+  // to the system at once, and realloc asks the kernel to grow or move it (mremap), so its
+  // bytes survive every resize and a grown block's new pages read as zeros.
+  using heap_type = alloy::allocator<P::segregated_fit::with<0, P::tlsf>, P::geometric_classes<16, 4096, 4>, P::system_pages,
+                                     P::align<16>, P::stats>;
+  heap_type heap;
+  constexpr std::size_t mib = std::size_t{1} << 20;
+  auto* p = static_cast<unsigned char*>(heap.allocate(40 * mib));
+  REQUIRE(p != nullptr);
+  for (std::size_t i = 0; i < 40 * mib; i += 4096) p[i] = static_cast<unsigned char>(i / 4096);
+  const std::size_t reserved = heap.stats().reserved_bytes;
+  CHECK(reserved >= 40 * mib);
+  CHECK(reserved < 41 * mib);  // its own chunk: the large heap took nothing
+
+  // A second live huge block sits right after the first in most address spaces, so growing
+  // the first must move it at least once over these rounds; the bytes come along every time.
+  auto* other = static_cast<unsigned char*>(heap.allocate(33 * mib));
+  REQUIRE(other != nullptr);
+  std::size_t size = 40 * mib;
+  for (const std::size_t grown : {64 * mib, 100 * mib, 160 * mib}) {
+    auto* q = static_cast<unsigned char*>(heap.reallocate(p, size, grown));
+    REQUIRE(q != nullptr);
+    for (std::size_t i = 0; i < 40 * mib; i += 4096) REQUIRE(q[i] == static_cast<unsigned char>(i / 4096));
+    for (std::size_t i = size; i < grown; i += 4096) REQUIRE(q[i] == 0);  // fresh pages
+    CHECK(heap.owns(q));
+    CHECK(heap.usable_size(q) >= grown);
+    p = q;
+    size = grown;
+  }
+  CHECK(heap.invariant());
+
+  // Shrunk to a fifth, it stays where it is and gives its tail back.
+  auto* s = static_cast<unsigned char*>(heap.reallocate(p, size, 32 * mib + 1));
+  REQUIRE(s == p);
+  CHECK(heap.usable_size(s) < 33 * mib);
+  for (std::size_t i = 0; i < 32 * mib; i += 4096) REQUIRE(s[i] == (i < 40 * mib ? static_cast<unsigned char>(i / 4096) : 0));
+
+  heap.deallocate(s);
+  heap.deallocate(other, 33 * mib);
+  CHECK(heap.stats().live_bytes == 0);
+  CHECK(heap.stats().reserved_bytes == 0);  // both chunks went back to the system on free
+  CHECK(heap.invariant());
+
+  // Below the threshold a large block still comes from the large heap, which keeps its chunk.
+  void* big = heap.allocate(8 * mib);
+  REQUIRE(big != nullptr);
+  heap.deallocate(big);
+  CHECK(heap.stats().reserved_bytes >= 8 * mib);
+}

@@ -98,9 +98,12 @@ class buddy_heap {
   }
 
   /// The block stays put while the new size fits it; otherwise allocate, copy, free.
-  bool resize_in_place(void* p, std::size_t, std::size_t new_size, std::size_t) noexcept { return new_size <= usable_size(p); }
+  void* resize_without_copy(void* p, std::size_t, std::size_t new_size, std::size_t) noexcept {
+    return new_size <= usable_size(p) ? p : nullptr;
+  }
   void* reallocate(void* p, std::size_t old_size, std::size_t new_size, std::size_t align) noexcept {
-    return resize_in_place(p, old_size, new_size, align) ? p : reallocate_by_copy(*this, p, old_size, new_size, align);
+    if (void* same = resize_without_copy(p, old_size, new_size, align)) return same;
+    return reallocate_by_copy(*this, p, old_size, new_size, align);
   }
 
   /// Exact: true only for pointers into this heap's top blocks and large chunks. O(chunks).

@@ -79,8 +79,7 @@ class chunk_store {
     *h = chunk_header{nullptr, head_, base, bytes, payload, 0, 0, 0, 0};
     if (head_ != nullptr) head_->prev = h;
     head_ = h;
-    reserved_ += bytes;
-    peak_ = std::max(peak_, reserved_ + registry_.table_bytes());
+    account_resize(0, bytes);
     poison(payload, payload_bytes_of(h));
     return h;
   }
@@ -102,6 +101,51 @@ class chunk_store {
     reserved_ -= h->bytes;
     make_defined(h->payload, payload_bytes_of(h));
     source_.deallocate_chunk(h->base, h->bytes);
+  }
+
+  /// A chunk handed out whole (a large block) resized to hold `payload_bytes`, its content kept
+  /// and no byte copied (a source that `remaps_pages`): where it lies when the address space
+  /// after it is free, else its pages moved by the kernel onto a fresh chunk. @returns its
+  /// header — at its new address when it moved — or nullptr with the chunk as it was.
+  chunk_header* resize(chunk_header* h, std::size_t payload_bytes) noexcept
+    requires source_remaps_pages<Source>
+  {
+    const std::size_t offset = addr(h->payload) - addr(h->base);
+    if (payload_bytes > max_request - offset - Granule) return nullptr;
+    const std::size_t bytes = align_up(offset + payload_bytes, Source::granule);
+    const std::size_t old_bytes = h->bytes;
+    if (source_.resize_chunk(h->base, old_bytes, bytes)) {
+      h->bytes = bytes;
+      account_resize(old_bytes, bytes);
+      return h;
+    }
+    if (bytes <= old_bytes) return nullptr;
+    // Moving: the new chunk is registered first (that can fail; nothing has moved yet), and
+    // the old one unregistered before its pages go, so a lock-free lookup never finds a
+    // registered header in memory that is no longer the heap's.
+    void* to = source_.allocate_chunk(bytes, offset >= Granule ? offset : Granule);  // take()'s alignment
+    if (to == nullptr) return nullptr;
+    auto* moved = header_of(static_cast<std::byte*>(to) + offset);
+    if (!registry_.insert(source_, addr(moved))) {
+      source_.deallocate_chunk(to, bytes);
+      return nullptr;
+    }
+    chunk_header* const prev = h->prev;
+    chunk_header* const next = h->next;
+    registry_.erase(addr(h));
+    if (!source_.move_chunk(h->base, old_bytes, to, bytes)) {
+      (void)registry_.insert(source_, addr(h));  // its leaf exists: cannot fail
+      registry_.erase(addr(moved));
+      source_.deallocate_chunk(to, bytes);
+      return nullptr;
+    }
+    moved->base = to;
+    moved->bytes = bytes;
+    moved->payload = static_cast<std::byte*>(to) + offset;
+    (prev != nullptr ? prev->next : head_) = moved;
+    if (next != nullptr) next->prev = moved;
+    account_resize(old_bytes, bytes);
+    return moved;
   }
 
   /// Whether `h` (a header_of() answer) heads one of this store's chunks; lock-free.
@@ -145,6 +189,11 @@ class chunk_store {
   }
 
  private:
+  void account_resize(std::size_t old_bytes, std::size_t new_bytes) noexcept {
+    reserved_ = reserved_ - old_bytes + new_bytes;
+    peak_ = std::max(peak_, reserved_ + registry_.table_bytes());
+  }
+
   [[no_unique_address]] Source source_;
   // The registry of chunk headers that makes owns() exact: a page map where the source is the
   // kernel's pages (two loads, no loop), else a hash set whose tables are the source's chunks.

@@ -46,13 +46,22 @@ class segregated_heap {
   static constexpr std::size_t granule =
       std::max({ChunkBytes == 0 ? source_type::preferred_chunk_bytes : ChunkBytes, source_type::granule,
                 std::bit_ceil(align_up(64, alignment) + 4 * max_block)});
-  using store_type = chunk_store<maybe_guarded_source<source_type, hardening::guards_pages>, granule>;
+  using chunk_source = maybe_guarded_source<source_type, hardening::guards_pages>;
+  using store_type = chunk_store<chunk_source, granule>;
   static constexpr std::uint32_t large_kind = ~std::uint32_t{0};
   static constexpr std::size_t refill_batch = 32;
   static constexpr std::size_t refill_bytes = 4096;
   static_assert(refill_batch <= hardened_list<hardening>::max_carve);
   static constexpr bool has_large_heap = !std::is_void_v<LargeSearch>;
   using large_heap_type = typename large_heap_of<LargeSearch, Config>::type;
+  // Blocks above `own_chunk_above` are chunks of their own: every large block without a large
+  // heap; beside one, only huge blocks over a source that remaps pages. Those go back to the
+  // system on free and realloc resizes them with mremap, copying nothing. 32 MiB is where
+  // glibc's adaptive mmap threshold stops rising: smaller buffers come and go too often to map
+  // each, and the large heap reuses them with no system call.
+  static constexpr bool remaps = source_remaps_pages<chunk_source>;
+  static constexpr std::size_t own_chunk_above =
+      !has_large_heap ? classes::max_size : remaps ? std::max(classes::max_size, std::size_t{32} << 20) : max_request;
   // Reclaiming (the reclaim axis): only on the slow paths below, every branch `if constexpr`.
   using reclaim_tuning_type = reclaim_tuning<Config>;
   static constexpr bool reclaims = reclaim_tuning_type::enabled;
@@ -158,19 +167,25 @@ class segregated_heap {
   const codec_type& link_codec() const noexcept { return codec_; }
 
   void* reallocate(void* p, std::size_t old_size, std::size_t new_size, std::size_t align) noexcept {
-    return resize_in_place(p, old_size, new_size, align) ? p : reallocate_by_copy(*this, p, old_size, new_size, align);
+    if (void* resized = resize_without_copy(p, old_size, new_size, align)) return resized;
+    return reallocate_by_copy(*this, p, old_size, new_size, align);
   }
-  /// The in-place half of reallocate: a large block grows or shrinks where it lies when its heap
-  /// can; a class block stays only while the new size maps to its very class, which keeps sized
+  /// The no-copy half of reallocate: the block resized where it lies, or moved by the kernel
+  /// (a chunk of its own over a source that remaps pages); nullptr when only a copy can do it.
+  /// A class block stays only while the new size maps to its very class, which keeps sized
   /// free correct (the new size still finds this block's list).
-  bool resize_in_place(void* p, std::size_t old_size, std::size_t new_size, std::size_t align) noexcept {
+  void* resize_without_copy(void* p, std::size_t old_size, std::size_t new_size, std::size_t align) noexcept {
     if constexpr (has_large_heap) {
-      if (!store_.owns(p)) return new_size > classes::max_size && large_.resize_in_place(p, old_size, new_size, align);
+      if (!store_.owns(p)) {
+        const bool stays_large = new_size > classes::max_size && new_size <= own_chunk_above;
+        return stays_large ? large_.resize_without_copy(p, old_size, new_size, align) : nullptr;
+      }
     }
-    const chunk_header* h = store_type::header_of(p);
-    return h->kind == large_kind ? new_size > classes::max_size && new_size <= usable_size(p)
-           : align <= alignment  ? new_size <= classes::max_size && classes::class_of(new_size) == h->kind
-                                 : new_size <= usable_size(p);
+    chunk_header* h = store_type::header_of(p);
+    if (h->kind == large_kind) return new_size > classes::max_size ? resize_own_chunk(h, p, new_size) : nullptr;
+    const bool stays = align <= alignment ? new_size <= classes::max_size && classes::class_of(new_size) == h->kind
+                                          : new_size <= usable_size(p);
+    return stays ? p : nullptr;
   }
 
   bool owns(const void* p) const noexcept {
@@ -349,7 +364,9 @@ class segregated_heap {
       return b == nullptr ? nullptr : ptr(align_up(addr(b), align));
     }
     if constexpr (reclaims) reclaim_tick();
-    if constexpr (has_large_heap) return large_.allocate(size, align);
+    if constexpr (has_large_heap) {
+      if (size <= own_chunk_above) return large_.allocate(size, align);
+    }
     chunk_header* h = store_.take(size, align);
     if (h == nullptr) return nullptr;
     h->kind = large_kind;
@@ -358,6 +375,22 @@ class segregated_heap {
     // (fresh pages are zeros, which calloc relies on: malloc_override's fresh_zeroed_above).
     make_defined(h->payload, store_type::payload_bytes_of(h));
     return h->payload;
+  }
+
+  /// A block that is a chunk of its own (it starts the chunk's payload): kept while it holds
+  /// `new_size` and is not mostly waste; otherwise, over a source that remaps pages, the kernel
+  /// grows it where it lies or moves its pages, and shrinks it where it lies.
+  void* resize_own_chunk(chunk_header* h, void* p, std::size_t new_size) noexcept {
+    const std::size_t usable = usable_size(p);
+    if constexpr (remaps) {
+      if (new_size > usable || new_size < usable / 2) {
+        if (chunk_header* resized = store_.resize(h, new_size)) {
+          make_defined(resized->payload, store_type::payload_bytes_of(resized));  // grown pages read as zeros
+          return resized->payload;
+        }
+      }
+    }
+    return new_size <= usable ? p : nullptr;
   }
 
   std::array<free_list<codec_type>, classes::count> lists_{};  // hot: the fast path touches only these

@@ -150,10 +150,11 @@ class tagged_heap {
   /// In place when it can: shrinking splits the tail off (merging it with a free successor),
   /// growing takes what it needs of a free successor. Otherwise allocate, copy, free.
   void* reallocate(void* p, std::size_t old_size, std::size_t new_size, std::size_t align) noexcept {
-    return resize_in_place(p, old_size, new_size, align) ? p : reallocate_by_copy(*this, p, old_size, new_size, align);
+    if (void* same = resize_without_copy(p, old_size, new_size, align)) return same;
+    return reallocate_by_copy(*this, p, old_size, new_size, align);
   }
-  /// The in-place half of reallocate: true when `p` now holds `new_size` bytes.
-  bool resize_in_place(void* p, std::size_t, std::size_t new_size, std::size_t) noexcept {
+  /// The no-copy half of reallocate: `p` when it now holds `new_size` bytes, else nullptr.
+  void* resize_without_copy(void* p, std::size_t, std::size_t new_size, std::size_t) noexcept {
     block_tag* t = tag_of(p);
     const std::size_t have = t->size();
     const std::size_t need = block_size_for(new_size);
@@ -166,7 +167,7 @@ class tagged_heap {
         next_tag(tail)->prev_size = have - need;
         free_block(tail);
       }
-      return true;
+      return p;
     }
     block_tag* next = next_tag(t);
     const std::size_t next_size = next->size();
@@ -189,9 +190,9 @@ class tagged_heap {
         next_tag(t)->prev_size = total;
       }
       unpoison(p, t->size() - tag_bytes);  // grown: the user's up to the next tag
-      return true;
+      return p;
     }
-    return false;
+    return nullptr;
   }
 
   /// Exact: true only for pointers into the blocks area of this heap's chunks. O(chunks).

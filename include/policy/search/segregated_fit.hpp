@@ -5,7 +5,9 @@
 //   ...
 //   large:           one chunk per block, straight from the source, returned on free
 //                    (or, in the tuned form with<ChunkBytes, LargeSearch>, a general heap:
-//                    `segregated_fit::with<0, P::tlsf>` keeps large blocks in a coalescing tlsf)
+//                    `segregated_fit::with<0, P::tlsf>` keeps large blocks in a coalescing tlsf;
+//                    over a source that remaps pages, blocks above 32 MiB stay chunks of their
+//                    own there too, and realloc resizes them with mremap)
 //
 // allocate: class_of(size), pop the list head. free: push onto the head. Both O(1), a few
 // instructions when the size is known; unsized free reads the chunk header found by masking

@@ -39,12 +39,22 @@ concept source_policy = std::same_as<typename P::axis, axis::source> && named_po
 ///   `kernel_pages`         its chunks are the kernel's anonymous pages, so the heap may reserve
 ///                          address space beside them (chunk_store's page map, detail/chunk_map.hpp)
 ///                          that costs memory only where it is touched
+///   `remaps_pages`         the kernel resizes its chunks without copying a byte (mremap):
+///                          `resize_chunk(p, old_bytes, new_bytes)` where the chunk lies, and
+///                          `move_chunk(from, old_bytes, to, new_bytes)` onto another chunk of
+///                          it, both `bool ... noexcept`, false leaving everything as it was
 template <class S>
 inline constexpr bool source_protects_pages = requires { requires S::protects_pages; };
 template <class S>
 inline constexpr bool source_zeroes_fresh_chunks = requires { requires S::zeroes_fresh_chunks; };
 template <class S>
 inline constexpr bool source_kernel_pages = requires { requires S::kernel_pages; };
+template <class S>
+inline constexpr bool source_remaps_pages = requires(S& s, void* p, std::size_t n) {
+  requires S::remaps_pages;
+  { s.resize_chunk(p, n, n) } noexcept -> std::same_as<bool>;
+  { s.move_chunk(p, n, p, n) } noexcept -> std::same_as<bool>;
+};
 
 template <>
 struct axis_info<axis::source> {

@@ -1,6 +1,8 @@
 // system_pages: chunks straight from the kernel with mmap, returned with munmap.
 // Over-maps by the alignment and trims both ends, so any power-of-two alignment is honoured
-// and untouched pages never cost resident memory.
+// and untouched pages never cost resident memory. A chunk resizes with mremap: where it lies
+// when the address space after it is free, else its pages move onto a fresh chunk — the
+// kernel moves page-table entries, no byte is copied (a huge block's realloc).
 #pragma once
 #include <sys/mman.h>
 #include <unistd.h>
@@ -22,6 +24,7 @@ struct system_pages {
   static constexpr bool protects_pages = true;
   static constexpr bool zeroes_fresh_chunks = true;
   static constexpr bool kernel_pages = true;
+  static constexpr bool remaps_pages = true;
 
   void* allocate_chunk(std::size_t bytes, std::size_t alignment) noexcept {
     if (bytes > detail::max_request || alignment > detail::max_request) return nullptr;
@@ -36,6 +39,16 @@ struct system_pages {
     return detail::ptr(aligned);
   }
   void deallocate_chunk(void* p, std::size_t bytes) noexcept { ::munmap(p, bytes); }
+
+  /// The chunk at `p` resized to `new_bytes` where it lies; false leaves it as it was.
+  bool resize_chunk(void* p, std::size_t old_bytes, std::size_t new_bytes) noexcept {
+    return new_bytes <= detail::max_request && ::mremap(p, old_bytes, new_bytes, 0) != MAP_FAILED;
+  }
+  /// The pages of the chunk at `from` moved onto `to`, a chunk of `new_bytes` from this source,
+  /// which they replace (its own pages are dropped); `from` is gone. false leaves both as they were.
+  bool move_chunk(void* from, std::size_t old_bytes, void* to, std::size_t new_bytes) noexcept {
+    return ::mremap(from, old_bytes, new_bytes, MREMAP_MAYMOVE | MREMAP_FIXED, to) != MAP_FAILED;
+  }
 
   static std::string name() { return "system_pages"; }
 };

@@ -64,20 +64,23 @@ class locked_layer {
     std::lock_guard guard(mutex_);
     inner_.deallocate(p);
   }
-  /// Frees `p` if the heap below handed it out; owns and free in one critical section.
+  /// Frees `p` if the heap below handed it out; owns and free in one critical section. A null
+  /// `p` is answered without the lock.
   bool try_deallocate(void* p) noexcept {
+    if (p == nullptr) return false;
     std::lock_guard guard(mutex_);
     if (!inner_.owns(p)) return false;
     inner_.deallocate(p);
     return true;
   }
-  /// A heap that can say whether a block resizes in place gets its copies made outside the
-  /// lock: a large realloc copies megabytes, which no other thread should wait for.
+  /// A heap that can resize a block without copying it (in place, or by remapping its pages)
+  /// gets its copies made outside the lock: a large realloc copies megabytes, which no other
+  /// thread should wait for.
   void* reallocate(void* p, std::size_t old_size, std::size_t new_size, std::size_t align) noexcept {
-    if constexpr (requires { inner_.resize_in_place(p, old_size, new_size, align); }) {
+    if constexpr (requires { inner_.resize_without_copy(p, old_size, new_size, align); }) {
       {
         std::lock_guard guard(mutex_);
-        if (inner_.resize_in_place(p, old_size, new_size, align)) return p;
+        if (void* resized = inner_.resize_without_copy(p, old_size, new_size, align)) return resized;
       }
       // This layer's own allocate and deallocate each take the lock; the copy between them does not.
       return reallocate_by_copy(*this, p, old_size, new_size, align);
