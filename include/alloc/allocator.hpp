@@ -92,11 +92,11 @@ class basic_allocator {
   /// Frees `p` if this very instance handed it out, else does nothing and returns false (a
   /// null `p` too): what a process malloc's free() needs, in one lookup where a thread-safe
   /// threading layer offers it (owns() then deallocate() would look the block up twice).
-  bool try_deallocate(void* p) noexcept {
-    if (p == nullptr) return false;
+  ALLOY_FAST_PATH bool try_deallocate(void* p) noexcept {
     if constexpr (std::is_same_v<top_type, typename Composition::threaded> && requires { impl_.try_deallocate(p); }) {
-      return impl_.try_deallocate(p);
+      return impl_.try_deallocate(p);  // a threading layer's answers null itself, off its fast path
     } else {
+      if (p == nullptr) return false;
       if (!impl_.owns(p)) return false;
       impl_.deallocate(p);
       return true;

@@ -87,7 +87,7 @@ class process_heap {
   }
   /// The instance if it is built, else nullptr: free() needs no heap that has handed out nothing.
   ALLOY_FAST_PATH static Allocator* built() noexcept {
-    return state_.load(std::memory_order_acquire) == ready ? instance() : nullptr;
+    return __builtin_expect(state_.load(std::memory_order_acquire) == ready, 1) ? instance() : nullptr;
   }
 
  private:
@@ -122,33 +122,43 @@ struct malloc_functions {
 
   static std::size_t page_size() noexcept { return static_cast<std::size_t>(::sysconf(_SC_PAGESIZE)); }
 
-  // The fast paths below call out of line for everything else (building the heap, failure),
-  // so they need no saved registers: malloc(64) + free through a thread cache over segregated
-  // fit is a TLS pop and push, a page-map lookup and no lock (bench/malloc counts them).
+  // The fast paths below tail-call out of line for everything else (building the heap, an
+  // empty bin, failure), so they are leaves: no stack frame, no saved register. malloc(64) +
+  // free through a thread cache over segregated fit is a TLS pop and push, a page-map lookup
+  // and no lock (bench/malloc counts them).
   ALLOY_FAST_PATH static void* malloc(std::size_t size) noexcept {
     if (Allocator* h = process_heap<Allocator>::built()) [[likely]] {
-      if (void* p = h->allocate(size)) [[likely]] return p;
-      return out_of_memory();
+      if constexpr (caches_blocks) {
+        if (void* p = h->layers().allocate_cached(size)) [[likely]] return p;
+      } else {
+        if (void* p = h->allocate(size)) [[likely]] return p;
+        return out_of_memory();
+      }
     }
-    return first_malloc(size);
+    return malloc_slow(size);
   }
 
   ALLOY_FAST_PATH static void free(void* p) noexcept {
     // A block Alloy never handed out (ld.so's, from before the preload took effect) is left
     // where it is: nobody here can give it back. Through a thread cache over segregated fit a
-    // small block's free takes no lock: the class store's page map is read lock-free.
-    Allocator* h = process_heap<Allocator>::built();
-    if (p == nullptr || h == nullptr) [[unlikely]] return;
-    h->try_deallocate(p);
+    // small block's free takes no lock: the class store's page map is read lock-free. A null
+    // `p` finds no chunk there and is answered off the fast path.
+    if (Allocator* h = process_heap<Allocator>::built()) [[likely]] h->try_deallocate(p);
   }
 
+  /// The top layer hands out cached blocks with no slow path of its own (thread_local_cache's
+  /// allocate_cached): malloc's slow path is then a tail call.
+  static constexpr bool caches_blocks = requires(Allocator& a, std::size_t n) {
+    { a.layers().allocate_cached(n) } noexcept -> std::same_as<void*>;
+  };
+
+  ALLOY_SLOW_PATH static void* malloc_slow(std::size_t size) noexcept {
+    if (void* p = heap().allocate(size)) [[likely]] return p;
+    return out_of_memory();
+  }
   ALLOY_SLOW_PATH static void* out_of_memory() noexcept {
     errno = ENOMEM;
     return nullptr;
-  }
-  ALLOY_SLOW_PATH static void* first_malloc(std::size_t size) noexcept {
-    void* p = heap().allocate(size);
-    return p != nullptr ? p : out_of_memory();
   }
 
   static void* calloc(std::size_t count, std::size_t size) noexcept {

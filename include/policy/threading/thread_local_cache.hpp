@@ -239,13 +239,25 @@ class thread_cache_layer {
   }
 
   ALLOY_FAST_PATH void* allocate(std::size_t size, std::size_t align) noexcept {
-    if (cacheable(size, align) && current_.id == id_) [[likely]] {
+    if (align <= alignment) [[likely]] {
+      if (void* p = allocate_cached(size)) [[likely]] return p;
+    }
+    return allocate_slow(size, align);
+  }
+
+  /// The fast half of allocate, for a caller with a slow path of its own (the process malloc):
+  /// a block of at least `size` bytes (1 <= size) from the calling thread's bin, or nullptr
+  /// when it takes more — a size the bins do not hold, an empty bin, no cache yet — and the
+  /// caller's slow path calls allocate(). Inlined there it is a leaf: no stack frame, no saved
+  /// register, and the slow path is a tail call.
+  ALLOY_FAST_PATH void* allocate_cached(std::size_t size) noexcept {
+    if (size - 1 < cached_max && current_.id == id_) [[likely]] {
       const std::size_t index = classes::class_of(size);
       cache* c = current_.caches;
       bin& b = c->bins[index];
-      if (!b.list.empty()) return b.pop(block_size(index), c->codec);
+      if (!b.list.empty()) [[likely]] return b.pop(block_size(index), c->codec);
     }
-    return allocate_slow(size, align);
+    return nullptr;
   }
 
   ALLOY_FAST_PATH void deallocate(void* p, std::size_t size, std::size_t align) noexcept {
@@ -428,7 +440,8 @@ class thread_cache_layer {
     return std::max<std::size_t>(1, std::min<std::size_t>(Batch, limit_of(c) / 2));
   }
 
-  /// Out of line, so the fast path above needs no saved registers.
+  /// Out of line, so the fast path above needs no saved registers. A null `p` ends here too:
+  /// the page map finds no chunk for it, so the fast path needs no test of its own.
   ALLOY_SLOW_PATH bool try_deallocate_locked(void* p) noexcept { return back_end_.try_deallocate(p); }
 
   ALLOY_SLOW_PATH void* allocate_slow(std::size_t size, std::size_t align) noexcept {
