@@ -25,6 +25,7 @@
 #include "metrics.hpp"
 #include "reflect.hpp"
 #include "runner.hpp"
+#include "thread_scaling.hpp"
 #include "valid_composition.hpp"
 #include "workloads.hpp"
 
@@ -39,6 +40,9 @@ inline auto make_workloads(const workload_scale& s, const std::vector<std::strin
       pairs_workload{8}, pairs_workload{16}, pairs_workload{64}, pairs_workload{256}, pairs_workload{512},
       pairs_workload{1024}, pairs_workload{4096}, batch_workload{s.batch}, churn_workload{s.small_live, s.churn_steps},
       churn_workload{s.large_live, s.churn_steps}, mixed_lifetimes_workload{}, producer_consumer_workload{s.batch},
+      thread_scaling_workload{1, 32 * s.batch}, thread_scaling_workload{2, 32 * s.batch},
+      thread_scaling_workload{4, 32 * s.batch}, thread_scaling_workload{8, 32 * s.batch},
+      thread_scaling_workload{16, 32 * s.batch},
       fragmentation_workload{s.frag_blocks}, memory_over_time_workload{s.phased_blocks, s.quiet_ms},
       trace_suite{traces});
 }
