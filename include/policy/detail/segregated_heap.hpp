@@ -234,7 +234,7 @@ class segregated_heap {
       }
     }
     if constexpr (reclaims) {
-      reclaimer_.for_each_held(codec_, [&](void*, std::size_t c) {
+      reclaimer_.for_each_held(store_, codec_, [&](void*, std::size_t c) {
         m.free_bytes += block_size_of(c);
         m.pending_reclaim_bytes += block_size_of(c);
         m.largest_free_block = std::max(m.largest_free_block, block_size_of(c));
