@@ -95,7 +95,7 @@ class class_reclaim {
   /// is no longer empty.
   template <class Parts>
   bool on_refill(std::size_t c, Parts& x) noexcept {
-    demand_ms_[c] = now_ms_;
+    demand_ms_[c] = now_ms_;  // the last reading: at most clock_every - 1 slow paths old
     if (class_ == c) {
       // Its untallied blocks come back as they are, the tallied ones are settled now: no block
       // is held back while the class grows.
@@ -106,11 +106,27 @@ class class_reclaim {
     return restore(c, x);
   }
 
+  /// The reclaimer's clock, on a slow path: read on one call in `clock_every` (a vDSO call and
+  /// a division are most of what a slow path with nothing to reclaim paid), the last reading
+  /// kept in between: a class's demand is stamped with a reading at most `clock_every - 1`
+  /// slow paths old (microseconds in a busy program; in one with few slow paths a sweep may
+  /// come that much early, which costs a page fault at worst). @returns true when the time
+  /// moved on (something may be due).
+  bool advance_clock() noexcept {
+    if (++calls_ % clock_every != 0) return false;
+    const std::uint64_t now = monotonic_ms();
+    if (now == now_ms_) return false;
+    now_ms_ = now;
+    return true;
+  }
+  /// A sweep is under way: each slow path takes it a step further, whatever the time.
+  bool sweeping() const noexcept { return class_ != none; }
+  std::uint64_t now_ms() const noexcept { return now_ms_; }
+
   /// Progress on a slow path: at most WorkPerCall blocks tallied, one class at a time, a class
   /// only after `delay_ms` without demand and since its last sweep.
   template <class Parts>
-  void tick(Parts& x, std::uint64_t now_ms) noexcept {
-    now_ms_ = now_ms;
+  void tick(Parts& x) noexcept {
     step(Tuning::work_per_call, false, x);
   }
 
@@ -451,7 +467,9 @@ class class_reclaim {
   std::size_t class_ = none;  // the class being swept
   list_type pending_;         // detached, not yet tallied (the tallied ones are in their pages' sublists)
   std::size_t next_class_ = 0;
-  std::uint64_t now_ms_ = 0;
+  std::uint64_t now_ms_ = 0;  // the last clock reading
+  std::uint32_t calls_ = 0;   // slow paths seen: the clock is read on one in clock_every
+  static constexpr std::uint32_t clock_every = 8;
   std::uint64_t picked_ms_ = ~std::uint64_t{0};  // when pick() last ran
   std::array<std::uint64_t, ClassCount> demand_ms_{};  // when each class last ran out of blocks
   std::array<std::uint64_t, ClassCount> swept_ms_{};   // when each class's last sweep finished

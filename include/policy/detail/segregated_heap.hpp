@@ -116,10 +116,15 @@ class segregated_heap {
   void reclaim_tick() noexcept
     requires reclaims
   {
+    // Most slow paths have nothing to do: no sweep under way and no new clock reading, so
+    // nothing can have come due (class_reclaim::advance_clock; one clock for both heaps).
+    const bool moved = reclaimer_.advance_clock();
+    if (!moved && !reclaimer_.sweeping()) return;
     auto x = parts();
-    const std::uint64_t now = monotonic_ms();  // one clock read for both heaps
-    reclaimer_.tick(x, now);
-    if constexpr (has_large_heap) large_.reclaim_tick(now);
+    reclaimer_.tick(x);
+    if constexpr (has_large_heap) {
+      if (moved) large_.reclaim_tick(reclaimer_.now_ms());
+    }
   }
 
   /// Everything that can go back to the system, now: every class swept, every free page
