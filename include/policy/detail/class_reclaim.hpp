@@ -112,8 +112,11 @@ class class_reclaim {
   /// slow paths old (microseconds in a busy program; in one with few slow paths a sweep may
   /// come that much early, which costs a page fault at worst). @returns true when the time
   /// moved on (something may be due).
-  bool advance_clock() noexcept {
-    if (++calls_ % clock_every != 0) return false;
+  ALLOY_FAST_PATH bool advance_clock() noexcept {
+    if (++calls_ % clock_every != 0) [[likely]] return false;
+    return read_clock();
+  }
+  ALLOY_SLOW_PATH bool read_clock() noexcept {
     const std::uint64_t now = monotonic_ms();
     if (now == now_ms_) return false;
     now_ms_ = now;

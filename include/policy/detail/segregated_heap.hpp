@@ -113,13 +113,19 @@ class segregated_heap {
 
   /// Progress of the reclaiming on a slow path of a layer above (a thread cache's refill or
   /// flush): at most the policy's work per call. Only in a reclaiming heap.
-  void reclaim_tick() noexcept
+  ALLOY_FAST_PATH void reclaim_tick() noexcept
     requires reclaims
   {
     // Most slow paths have nothing to do: no sweep under way and no new clock reading, so
     // nothing can have come due (class_reclaim::advance_clock; one clock for both heaps).
+    // That check is inlined into the callers' slow paths; the work is not.
     const bool moved = reclaimer_.advance_clock();
-    if (!moved && !reclaimer_.sweeping()) return;
+    if (!moved && !reclaimer_.sweeping()) [[likely]] return;
+    reclaim_step(moved);
+  }
+  ALLOY_SLOW_PATH void reclaim_step(bool moved) noexcept
+    requires reclaims
+  {
     auto x = parts();
     reclaimer_.tick(x);
     if constexpr (has_large_heap) {
