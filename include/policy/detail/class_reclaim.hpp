@@ -72,6 +72,7 @@ class class_reclaim {
     std::array<std::uint16_t, pages> starting;      // tallied blocks starting in each page (decommitting heaps)
     std::array<std::uint32_t, pages> first;         // each page's sublist of those blocks: its ends, as
     std::array<std::uint32_t, pages> last;          //   offsets from the chunk (0: empty; the header is there)
+    bits touched;                                   // pages a tallied block overlaps: all a settle visits
     bits decommitted;                               // pages given back; their blocks are parked
     chunk_header* next_parked;                      // in its class's list of chunks with parked blocks
     std::uint32_t tallied;                          // free blocks tallied by the current sweep
@@ -247,6 +248,14 @@ class class_reclaim {
     return {from / reclaim_page, (from + h->block_size - 1) / reclaim_page + 1};
   }
   static bool test(const bits& set, std::size_t page) noexcept { return (set[page / 64] >> (page % 64)) & 1u; }
+  static void set(bits& set, std::size_t page) noexcept { set[page / 64] |= std::uint64_t{1} << (page % 64); }
+  /// f(p) for each page p in `set`, in ascending order.
+  template <class F>
+  static void for_each_page(const bits& set, F&& f) noexcept {
+    for (std::size_t w = 0; w < words; ++w) {
+      for (std::uint64_t m = set[w]; m != 0; m &= m - 1) f(w * 64 + static_cast<std::size_t>(std::countr_zero(m)));
+    }
+  }
   static bool any_in(const bits& set, std::pair<std::size_t, std::size_t> range) noexcept {
     for (std::size_t p = range.first; p < range.second; ++p)
       if (test(set, p)) return true;
@@ -263,10 +272,14 @@ class class_reclaim {
     if constexpr (decommits) {
       const auto [first, end] = pages_of_block(h, block);
       ++st.free_in_page[first];  // most blocks lie in one page: no loop for them
-      for (std::size_t p = first + 1; p < end; ++p) ++st.free_in_page[p];
+      for (std::size_t p = first + 1; p < end; ++p) {
+        ++st.free_in_page[p];
+        set(st.touched, p);
+      }
       s = first;
       ++st.starting[s];
     }
+    set(st.touched, s);
     set_link(block, at(h, st.first[s]), codec);
     const auto offset = static_cast<std::uint32_t>(static_cast<std::byte*>(block) - reinterpret_cast<std::byte*>(h));
     if (st.first[s] == 0) st.last[s] = offset;
@@ -288,8 +301,8 @@ class class_reclaim {
     const auto* base = reinterpret_cast<const std::byte*>(h);
     const std::size_t first_page = align_up(static_cast<std::size_t>(h->payload - base), reclaim_page) / reclaim_page;
     const std::size_t end_page = static_cast<std::size_t>(end - base) / reclaim_page;
-    for (std::size_t p = first_page; p < end_page; ++p) {
-      if (test(st.decommitted, p) || st.free_in_page[p] == 0) continue;
+    for_each_page(st.touched, [&](std::size_t p) {
+      if (p < first_page || p >= end_page || test(st.decommitted, p) || st.free_in_page[p] == 0) return;
       const std::byte* page = base + p * reclaim_page;
       const std::size_t i0 = static_cast<std::size_t>(page - h->payload) / h->block_size;
       const std::size_t i1 = static_cast<std::size_t>(page + reclaim_page - 1 - h->payload) / h->block_size;
@@ -297,8 +310,8 @@ class class_reclaim {
       std::size_t free = st.free_in_page[p];
       free += any_in(st.decommitted, pages_of_block(h, h->payload + i0 * h->block_size));
       if (i1 != i0) free += any_in(st.decommitted, pages_of_block(h, h->payload + i1 * h->block_size));
-      if (free == i1 - i0 + 1) marked[p / 64] |= std::uint64_t{1} << (p % 64);
-    }
+      if (free == i1 - i0 + 1) set(marked, p);
+    });
     return marked;
   }
 
@@ -327,27 +340,27 @@ class class_reclaim {
       if (st.tallied == 0) return;
       bits marked{};
       if constexpr (decommits) marked = free_pages(h, st, end);
-      for (std::size_t p = 0; p < pages; ++p) {
+      for_each_page(st.touched, [&](std::size_t p) {  // only pages this sweep's blocks overlap
         chain c{at(h, st.first[p]), at(h, st.last[p])};
-        if (c.head == nullptr) continue;
+        if (c.head == nullptr) return;
         st.first[p] = 0;
         if constexpr (decommits) {
           const std::size_t starting = std::exchange(st.starting[p], 0);
           if (test(marked, p)) {  // every block starting here overlaps the page: all parked, none visited
             st.parked += starting;
-            continue;
+            return;
           }
           // A block starting in page p reaches at most this many pages past it.
           const std::size_t reach = (h->block_size + reclaim_page - 1) / reclaim_page;
           if (any_in(marked, {p + 1, std::min(pages, p + 1 + reach)})) c = without_marked(h, st, c, marked, x.codec);
-          if (c.head == nullptr) continue;
+          if (c.head == nullptr) return;
           if (mostly_live(h, st, p)) {
             prepend(dense, c, x.codec);
-            continue;
+            return;
           }
         }
         prepend(x.lists[class_], c, x.codec);  // only its tail's link rewritten: poisoned but for it, as before
-      }
+      });
       if constexpr (decommits) {
         decommit(h, st, marked);
         if (st.parked != 0 && !st.listed) {
@@ -355,8 +368,9 @@ class class_reclaim {
           parked_[class_] = h;
           st.listed = true;
         }
-        st.free_in_page.fill(0);
       }
+      for_each_page(st.touched, [&](std::size_t p) { st.free_in_page[p] = 0; });
+      st.touched = {};
       st.tallied = 0;
     });
     if (dense.head != nullptr) prepend(x.lists[class_], dense, x.codec);
