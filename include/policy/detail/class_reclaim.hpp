@@ -27,11 +27,13 @@
 // own chunks. Invariant: a block of a class chunk is parked exactly when it overlaps a
 // decommitted page.
 //
-// What a program in a steady state pays: a class is looked for at most once per tick of the
-// clock, and a sweep that gives nothing back doubles its class's next wait (up to 64 delays).
+// What a program in a steady state pays: the clock is read on one slow path in 8 (a slow path
+// with no sweep under way and no new reading does nothing more), a class is looked for at most
+// once per tick of the clock, and a sweep that gives nothing back doubles its class's next wait
+// (up to 64 delays).
 //
 // Each chunk keeps its bookkeeping (`chunk_pages`) right after its header, before its first
-// block: 12 bytes and a bit per page (1 MiB chunks: ~3 KiB, 0.3%), only in reclaiming heaps.
+// block: 12 bytes and two bits per page (1 MiB chunks: ~3 KiB, 0.3%), only in reclaiming heaps.
 #pragma once
 #include <algorithm>
 #include <array>
