@@ -80,9 +80,21 @@ TEST_CASE("trim gives wholly free class chunks back to the source", "[reclaim]")
   CHECK(heap.invariant());
 }
 
-TEST_CASE("trim decommits the pages that hold only free blocks; live blocks keep their bytes", "[reclaim]") {
-  reclaiming<> heap;
-  constexpr std::size_t size = 1024;
+/// A block size, and the hardening that encodes (or not) the links a sweep rewrites.
+template <std::size_t Size, class Hardening>
+struct trim_case {
+  static constexpr std::size_t size = Size;
+  using heap = alloy::allocator<P::segregated_fit, Hardening, P::reclaim::with<0>, P::stats>;
+};
+
+// 1024 B: four blocks to a page. 1536 B: blocks straddle pages, so a page's last blocks may
+// reach into a page that goes back (parked one by one, the rest of their page's sublist
+// kept). Encoded links: a sweep relinks the blocks through the codec.
+TEMPLATE_TEST_CASE("trim decommits the pages that hold only free blocks; live blocks keep their bytes", "[reclaim]",
+                   (trim_case<1024, P::no_hardening>), (trim_case<1536, P::no_hardening>),
+                   (trim_case<1536, P::hardened::with<P::encoded_links>>)) {
+  typename TestType::heap heap;
+  constexpr std::size_t size = TestType::size;
   auto blocks = fill(heap, 4000, size);
   std::mt19937 rng(7);
   std::vector<std::size_t> order(blocks.size());
@@ -167,7 +179,7 @@ TEST_CASE("nothing is reclaimed before the delay: freeing and allocating again a
 }
 
 TEST_CASE("each slow-path call does a bounded amount of work", "[reclaim]") {
-  // 64 blocks per call: a sweep of 20000 free blocks tallies, then settles, over ~600 calls.
+  // 64 blocks per call: a sweep of 20000 free blocks tallies over ~313 calls, then settles a page at a time.
   alloy::allocator<P::segregated_fit, P::reclaim::with<0, 64>, P::stats> heap;
   auto blocks = fill(heap, 20000, 64);
   for (void* p : blocks) heap.deallocate(p, 64);

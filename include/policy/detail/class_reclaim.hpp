@@ -5,16 +5,21 @@
 //
 //   1. detach   the class's free list is taken whole (O(1)); the class carries on with an
 //               empty list, which its next refill fills again from what is still untallied
-//   2. tally    each detached block counts itself in the pages it overlaps (WorkPerCall blocks
-//               per call); a chunk counts its free blocks
-//   3. decide   per chunk: all its carved blocks free -> the chunk goes back to the source;
-//               else every page whose blocks are all free (tallied, or already set aside) is
-//               marked for decommit
-//   4. settle   the tallied blocks go back on the class list (WorkPerCall per call), except
-//               those of a returning chunk or overlapping a marked page: those are *parked*,
-//               in no list at all, so no link lives in a page the kernel is about to zero
-//   5. finish   the marked pages are decommitted (one madvise per run), the wholly free chunks
-//               returned; chunks with parked blocks join their class's parked list
+//   2. tally    each detached block counts itself in the pages it overlaps and joins the
+//               sublist of the page it starts in (WorkPerCall blocks per call); a chunk counts
+//               its free blocks
+//   3. settle   one walk of the class's chunks: all carved blocks free -> the chunk goes back to
+//               the source; else every page whose blocks are all free is decommitted (one
+//               madvise per run), its blocks *parked*, in no list at all, so no link lives in a
+//               page the kernel zeroes; every other page's sublist joins the class list whole
+//
+// Visiting a free block costs a cache miss (the blocks of a long list lie anywhere in its
+// chunks), so a block is visited once per sweep, by the tally, which links it into its page's
+// sublist while its line is loaded. Settling costs per page, not per block: a sublist knows
+// both ends and joins a list in O(1); only the few sublists whose last blocks reach into a page
+// being decommitted are walked. (The first version walked the tallied blocks a second time to
+// settle them: python3 with every object through malloc spent 15% more CPU than without
+// reclaiming, nearly all of it in that second walk and the first one's misses.)
 //
 // A refill of the class takes parked blocks back before it carves anything new (restore: the
 // blocks of a chunk's decommitted pages onto the list, a page at a time until a refill's worth;
@@ -22,11 +27,13 @@
 // own chunks. Invariant: a block of a class chunk is parked exactly when it overlaps a
 // decommitted page.
 //
-// What a program in a steady state pays: a class is looked for at most once per tick of the
-// clock, and a sweep that gives nothing back doubles its class's next wait (up to 64 delays).
+// What a program in a steady state pays: the clock is read on one slow path in 8 (a slow path
+// with no sweep under way and no new reading does nothing more), a class is looked for at most
+// once per tick of the clock, and a sweep that gives nothing back doubles its class's next wait
+// (up to 64 delays).
 //
 // Each chunk keeps its bookkeeping (`chunk_pages`) right after its header, before its first
-// block: two bits and two bytes per page (1 MiB chunks: ~600 bytes), only in reclaiming heaps.
+// block: 12 bytes and two bits per page (1 MiB chunks: ~3 KiB, 0.3%), only in reclaiming heaps.
 #pragma once
 #include <algorithm>
 #include <array>
@@ -34,6 +41,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <utility>
 
 #include "chunk_store.hpp"
 #include "free_list.hpp"
@@ -57,18 +65,21 @@ class class_reclaim {
   static constexpr std::size_t restore_batch = 32;
   using list_type = free_list<Codec>;
   using bits = std::array<std::uint64_t, words>;
+  static_assert(granule <= (std::size_t{1} << 32), "a sublist's ends are 32-bit offsets into their chunk");
 
  public:
   /// What each class chunk of a reclaiming heap keeps after its header.
   struct chunk_pages {
     std::array<std::uint16_t, pages> free_in_page;  // tallied free blocks overlapping each page (a sweep)
+    std::array<std::uint16_t, pages> starting;      // tallied blocks starting in each page (decommitting heaps)
+    std::array<std::uint32_t, pages> first;         // each page's sublist of those blocks: its ends, as
+    std::array<std::uint32_t, pages> last;          //   offsets from the chunk (0: empty; the header is there)
+    bits touched;                                   // pages a tallied block overlaps: all a settle visits
     bits decommitted;                               // pages given back; their blocks are parked
-    bits marked;                                    // pages to give back when the sweep finishes
     chunk_header* next_parked;                      // in its class's list of chunks with parked blocks
     std::uint32_t tallied;                          // free blocks tallied by the current sweep
     std::uint32_t parked;                           // blocks set aside in decommitted pages
     bool listed;                                    // in the parked list
-    bool whole;                                     // every carved block free: goes back at finish
   };
   /// Bytes a reclaiming heap reserves after each class chunk's header.
   static constexpr std::size_t area_bytes = sizeof(chunk_pages);
@@ -87,26 +98,41 @@ class class_reclaim {
   /// is no longer empty.
   template <class Parts>
   bool on_refill(std::size_t c, Parts& x) noexcept {
-    demand_ms_[c] = now_ms_;
+    demand_ms_[c] = now_ms_;  // the last reading: at most clock_every - 1 slow paths old
     if (class_ == c) {
-      if (!pending_.empty()) {
-        std::swap(x.lists[c], pending_);  // untallied blocks: the class takes them back as they are
-      } else {
-        // Settling: finish now, so that no block is held back while the class grows.
-        if (!decided_) decide(x);
-        settle(none, x);
-        finish(x);
-      }
+      // Its untallied blocks come back as they are, the tallied ones are settled now: no block
+      // is held back while the class grows.
+      std::swap(x.lists[c], pending_);  // the list was empty
+      settle(x);
       if (!x.lists[c].empty()) return true;
     }
     return restore(c, x);
   }
 
-  /// Progress on a slow path: at most WorkPerCall blocks tallied or settled, one class at a
-  /// time, a class only after `delay_ms` without demand and since its last sweep.
+  /// The reclaimer's clock, on a slow path: read on one call in `clock_every` (a vDSO call and
+  /// a division are most of what a slow path with nothing to reclaim paid), the last reading
+  /// kept in between: a class's demand is stamped with a reading at most `clock_every - 1`
+  /// slow paths old (microseconds in a busy program; in one with few slow paths a sweep may
+  /// come that much early, which costs a page fault at worst). @returns true when the time
+  /// moved on (something may be due).
+  ALLOY_FAST_PATH bool advance_clock() noexcept {
+    if (++calls_ % clock_every != 0) [[likely]] return false;
+    return read_clock();
+  }
+  ALLOY_SLOW_PATH bool read_clock() noexcept {
+    const std::uint64_t now = monotonic_ms();
+    if (now == now_ms_) return false;
+    now_ms_ = now;
+    return true;
+  }
+  /// A sweep is under way: each slow path takes it a step further, whatever the time.
+  bool sweeping() const noexcept { return class_ != none; }
+  std::uint64_t now_ms() const noexcept { return now_ms_; }
+
+  /// Progress on a slow path: at most WorkPerCall blocks tallied, one class at a time, a class
+  /// only after `delay_ms` without demand and since its last sweep.
   template <class Parts>
-  void tick(Parts& x, std::uint64_t now_ms) noexcept {
-    now_ms_ = now_ms;
+  void tick(Parts& x) noexcept {
     step(Tuning::work_per_call, false, x);
   }
 
@@ -124,11 +150,17 @@ class class_reclaim {
 
   /// Visits the blocks a sweep holds (detached or tallied): free, but in no class list now.
   template <class F>
-  void for_each_held(const Codec& codec, F&& f) const noexcept {
+  void for_each_held(const Store& store, const Codec& codec, F&& f) const noexcept {
     if (class_ == none) return;
     pending_.for_each(codec, [&](void* b) { f(b, class_); });
-    tallied_.for_each(codec, [&](void* b) { f(b, class_); });
-    dense_.for_each(codec, [&](void* b) { f(b, class_); });
+    store.for_each([&](const chunk_header* h) {
+      if (h->kind != class_) return;
+      const chunk_pages& st = pages_of(h);
+      if (st.tallied == 0) return;
+      for (std::size_t p = 0; p < pages; ++p) {
+        for (void* b = at(h, st.first[p]); b != nullptr; b = next_of(b, codec)) f(b, class_);
+      }
+    });
   }
   /// Parked blocks of class `c`.
   std::size_t parked_blocks(std::size_t c) const noexcept {
@@ -142,17 +174,44 @@ class class_reclaim {
   void clear() noexcept {
     class_ = none;
     pending_.clear();
-    tallied_.clear();
-    dense_.clear();
     parked_.fill(nullptr);
     counters_.decommitted_bytes = 0;
   }
 
  private:
+  /// Blocks linked through the codec, known by both ends, so that they join a list in O(1).
+  struct chain {
+    void* head = nullptr;
+    void* tail = nullptr;
+  };
+  // A free block's link is its first word, written and read through the codec, as free_list does.
+  static void set_link(void* block, void* next, const Codec& codec) noexcept {
+    *static_cast<void**>(block) = codec.encode(next, block);
+  }
+  static void* next_of(void* block, const Codec& codec) noexcept { return codec.decode(*static_cast<void**>(block), block); }
+  static void* at(const chunk_header* h, std::uint32_t offset) noexcept {
+    return offset == 0 ? nullptr : reinterpret_cast<std::byte*>(const_cast<chunk_header*>(h)) + offset;
+  }
+  static void push_front(chain& c, void* block, const Codec& codec) noexcept {
+    set_link(block, c.head, codec);
+    c.head = block;
+    if (c.tail == nullptr) c.tail = block;
+  }
+  /// `c` goes in front of `into`, whole: one link written.
+  static void prepend(chain& into, const chain& c, const Codec& codec) noexcept {
+    set_link(c.tail, into.head, codec);
+    into.head = c.head;
+    if (into.tail == nullptr) into.tail = c.tail;
+  }
+  static void prepend(list_type& into, const chain& c, const Codec& codec) noexcept {
+    set_link(c.tail, const_cast<void*>(into.front()), codec);
+    into.clear();
+    into.splice(c.head);
+  }
+
   template <class Parts>
   void start(std::size_t c, Parts& x) noexcept {
     class_ = c;
-    decided_ = false;
     std::swap(pending_, x.lists[c]);
   }
 
@@ -181,40 +240,52 @@ class class_reclaim {
       if (c == none) return;
       start(c, x);
     }
-    std::size_t work = 0;
-    for (; work < budget && !pending_.empty(); ++work) {
-      void* b = pending_.pop(x.codec);
-      tally(b);
-      tallied_.push(b, x.codec);
-    }
-    if (!pending_.empty()) return;
-    if (!decided_) {
-      decide(x);
-      decided_ = true;
-    }
-    if (settle(budget - work, x)) finish(x);
+    for (std::size_t work = 0; work < budget && !pending_.empty(); ++work) tally(pending_.pop(x.codec), x.codec);
+    if (pending_.empty()) settle(x);
   }
 
   /// The first and one-past-last page of chunk `h` that the block at `b` overlaps.
-  static std::pair<std::size_t, std::size_t> pages_of_block(const chunk_header* h, const std::byte* b) noexcept {
-    const std::size_t from = static_cast<std::size_t>(b - reinterpret_cast<const std::byte*>(h));
+  static std::pair<std::size_t, std::size_t> pages_of_block(const chunk_header* h, const void* b) noexcept {
+    const std::size_t from = static_cast<std::size_t>(static_cast<const std::byte*>(b) - reinterpret_cast<const std::byte*>(h));
     return {from / reclaim_page, (from + h->block_size - 1) / reclaim_page + 1};
   }
   static bool test(const bits& set, std::size_t page) noexcept { return (set[page / 64] >> (page % 64)) & 1u; }
+  static void set(bits& set, std::size_t page) noexcept { set[page / 64] |= std::uint64_t{1} << (page % 64); }
+  /// f(p) for each page p in `set`, in ascending order.
+  template <class F>
+  static void for_each_page(const bits& set, F&& f) noexcept {
+    for (std::size_t w = 0; w < words; ++w) {
+      for (std::uint64_t m = set[w]; m != 0; m &= m - 1) f(w * 64 + static_cast<std::size_t>(std::countr_zero(m)));
+    }
+  }
   static bool any_in(const bits& set, std::pair<std::size_t, std::size_t> range) noexcept {
     for (std::size_t p = range.first; p < range.second; ++p)
       if (test(set, p)) return true;
     return false;
   }
 
-  static void tally(void* block) noexcept {
+  /// The block counts itself and joins its page's sublist: its link is rewritten while the pop
+  /// that found it still has its line in cache, so settling never visits it again.
+  static void tally(void* block, const Codec& codec) noexcept {
     chunk_header* h = Store::header_of(block);
     chunk_pages& st = pages_of(h);
     ++st.tallied;
+    std::size_t s = 0;
     if constexpr (decommits) {
-      const auto [first, end] = pages_of_block(h, static_cast<std::byte*>(block));
-      for (std::size_t p = first; p < end; ++p) ++st.free_in_page[p];
+      const auto [first, end] = pages_of_block(h, block);
+      ++st.free_in_page[first];  // most blocks lie in one page: no loop for them
+      for (std::size_t p = first + 1; p < end; ++p) {
+        ++st.free_in_page[p];
+        set(st.touched, p);
+      }
+      s = first;
+      ++st.starting[s];
     }
+    set(st.touched, s);
+    set_link(block, at(h, st.first[s]), codec);
+    const auto offset = static_cast<std::uint32_t>(static_cast<std::byte*>(block) - reinterpret_cast<std::byte*>(h));
+    if (st.first[s] == 0) st.last[s] = offset;
+    st.first[s] = offset;
   }
 
   /// Where the carved blocks of class chunk `h` end: its bump region's next block, or its last.
@@ -226,98 +297,85 @@ class class_reclaim {
     return h->payload + room / h->block_size * h->block_size;
   }
 
-  template <class Parts>
-  void decide(Parts& x) noexcept {
-    x.store.for_each([&](chunk_header* h) {
-      if (h->kind != class_) return;
-      chunk_pages& st = pages_of(h);
-      std::byte* end = carved_end(h, x);
-      const std::size_t carved = static_cast<std::size_t>(end - h->payload) / h->block_size;
-      st.whole = carved != 0 && st.tallied + st.parked == carved;
-      if constexpr (decommits) {
-        if (st.whole || st.tallied == 0) return;
-        const auto* base = reinterpret_cast<std::byte*>(h);
-        const std::size_t first_page = align_up(static_cast<std::size_t>(h->payload - base), reclaim_page) / reclaim_page;
-        const std::size_t end_page = static_cast<std::size_t>(end - base) / reclaim_page;
-        for (std::size_t p = first_page; p < end_page; ++p) {
-          if (test(st.decommitted, p) || st.free_in_page[p] == 0) continue;
-          const std::byte* page = base + p * reclaim_page;
-          const std::size_t i0 = static_cast<std::size_t>(page - h->payload) / h->block_size;
-          const std::size_t i1 = static_cast<std::size_t>(page + reclaim_page - 1 - h->payload) / h->block_size;
-          // An edge block may reach into a decommitted page: parked, so free but not tallied.
-          std::size_t free = st.free_in_page[p];
-          free += any_in(st.decommitted, pages_of_block(h, h->payload + i0 * h->block_size));
-          if (i1 != i0) free += any_in(st.decommitted, pages_of_block(h, h->payload + i1 * h->block_size));
-          if (free == i1 - i0 + 1) st.marked[p / 64] |= std::uint64_t{1} << (p % 64);
-        }
-      }
+  /// The pages of `h` below `end` whose blocks are all free (tallied, or already parked).
+  static bits free_pages(const chunk_header* h, const chunk_pages& st, const std::byte* end) noexcept {
+    bits marked{};
+    const auto* base = reinterpret_cast<const std::byte*>(h);
+    const std::size_t first_page = align_up(static_cast<std::size_t>(h->payload - base), reclaim_page) / reclaim_page;
+    const std::size_t end_page = static_cast<std::size_t>(end - base) / reclaim_page;
+    for_each_page(st.touched, [&](std::size_t p) {
+      if (p < first_page || p >= end_page || test(st.decommitted, p) || st.free_in_page[p] == 0) return;
+      const std::byte* page = base + p * reclaim_page;
+      const std::size_t i0 = static_cast<std::size_t>(page - h->payload) / h->block_size;
+      const std::size_t i1 = static_cast<std::size_t>(page + reclaim_page - 1 - h->payload) / h->block_size;
+      // An edge block may reach into a decommitted page: parked, so free but not tallied.
+      std::size_t free = st.free_in_page[p];
+      free += any_in(st.decommitted, pages_of_block(h, h->payload + i0 * h->block_size));
+      if (i1 != i0) free += any_in(st.decommitted, pages_of_block(h, h->payload + i1 * h->block_size));
+      if (free == i1 - i0 + 1) set(marked, p);
     });
+    return marked;
   }
 
-  /// Tallied blocks back on the class list, but those of returning chunks or marked pages.
-  /// Blocks in pages mostly live go on last, so they are handed out first: new blocks fill the
-  /// pages that stay resident anyway, and the sparse pages' free blocks wait, so that the
-  /// frees to come empty those pages for the next sweep (mimalloc's reason for allocating from
-  /// the fullest page first). @returns true when none is left.
+  /// The end of the sweep, one walk of the class's chunks: wholly free chunks go back, free
+  /// pages are decommitted and their blocks parked, every other tallied block rejoins the class
+  /// list a page's sublist at a time. Blocks in pages mostly live go on last, so they are handed
+  /// out first: new blocks fill the pages that stay resident anyway, and the sparse pages' free
+  /// blocks wait, so that the frees to come empty those pages for the next sweep (mimalloc's
+  /// reason for allocating from the fullest page first).
   template <class Parts>
-  bool settle(std::size_t budget, Parts& x) noexcept {
-    std::size_t work = 0;
-    for (; work < budget && !tallied_.empty(); ++work) {
-      void* b = tallied_.pop(x.codec);
-      chunk_header* h = Store::header_of(b);
-      chunk_pages& st = pages_of(h);
-      if (st.whole) continue;
-      if constexpr (decommits) {
-        const auto range = pages_of_block(h, static_cast<std::byte*>(b));
-        if (any_in(st.marked, range)) {
-          ++st.parked;
-          continue;
-        }
-        if (mostly_live(h, st, range.first)) {
-          dense_.push(b, x.codec);
-          continue;
-        }
-      }
-      x.lists[class_].push(b, x.codec);  // only its link rewritten: poisoned but for it, as before
-    }
-    for (; work < budget && !dense_.empty(); ++work) x.lists[class_].push(dense_.pop(x.codec), x.codec);
-    return tallied_.empty() && dense_.empty();
-  }
-
-  /// Fewer than half the blocks overlapping page `p` of `h` are free (by this sweep's tally).
-  static bool mostly_live(const chunk_header* h, const chunk_pages& st, std::size_t p) noexcept {
-    const auto* page = reinterpret_cast<const std::byte*>(h) + p * reclaim_page;
-    const std::byte* from = std::max(page, static_cast<const std::byte*>(h->payload));
-    const std::size_t i0 = static_cast<std::size_t>(from - h->payload) / h->block_size;
-    const std::size_t i1 = static_cast<std::size_t>(page + reclaim_page - 1 - h->payload) / h->block_size;
-    return 2 * st.free_in_page[p] < i1 - i0 + 1;
-  }
-
-  template <class Parts>
-  void finish(Parts& x) noexcept {
+  void settle(Parts& x) noexcept {
     const std::size_t reclaims_before = counters_.reclaims;
     chunk_header* returning = nullptr;
+    chain dense;
     x.store.for_each([&](chunk_header* h) {
       if (h->kind != class_) return;
       chunk_pages& st = pages_of(h);
-      if (st.whole && decided_) {
+      const std::byte* end = carved_end(h, x);
+      const std::size_t carved = static_cast<std::size_t>(end - h->payload) / h->block_size;
+      if (carved != 0 && st.tallied + st.parked == carved) {  // every carved block free: its sublists go with it
         if (st.listed) unlink_parked(h);
         st.next_parked = returning;
         returning = h;
         return;
       }
+      if (st.tallied == 0) return;
+      bits marked{};
+      if constexpr (decommits) marked = free_pages(h, st, end);
+      for_each_page(st.touched, [&](std::size_t p) {  // only pages this sweep's blocks overlap
+        chain c{at(h, st.first[p]), at(h, st.last[p])};
+        if (c.head == nullptr) return;
+        st.first[p] = 0;
+        if constexpr (decommits) {
+          const std::size_t starting = std::exchange(st.starting[p], 0);
+          if (test(marked, p)) {  // every block starting here overlaps the page: all parked, none visited
+            st.parked += starting;
+            return;
+          }
+          // A block starting in page p reaches at most this many pages past it.
+          const std::size_t reach = (h->block_size + reclaim_page - 1) / reclaim_page;
+          if (any_in(marked, {p + 1, std::min(pages, p + 1 + reach)})) c = without_marked(h, st, c, marked, x.codec);
+          if (c.head == nullptr) return;
+          if (mostly_live(h, st, p)) {
+            prepend(dense, c, x.codec);
+            return;
+          }
+        }
+        prepend(x.lists[class_], c, x.codec);  // only its tail's link rewritten: poisoned but for it, as before
+      });
       if constexpr (decommits) {
-        decommit_marked(h, st);
+        decommit(h, st, marked);
         if (st.parked != 0 && !st.listed) {
           st.next_parked = parked_[class_];
           parked_[class_] = h;
           st.listed = true;
         }
-        st.free_in_page.fill(0);
       }
+      for_each_page(st.touched, [&](std::size_t p) { st.free_in_page[p] = 0; });
+      st.touched = {};
       st.tallied = 0;
-      st.whole = false;
     });
+    if (dense.head != nullptr) prepend(x.lists[class_], dense, x.codec);
     while (returning != nullptr) {  // after the walk: giving a chunk back unlinks it from the store
       chunk_header* h = returning;
       returning = pages_of(h).next_parked;
@@ -336,25 +394,44 @@ class class_reclaim {
     class_ = none;
   }
 
+  /// The blocks of sublist `c` that reach into no marked page; the others are parked.
+  static chain without_marked(const chunk_header* h, chunk_pages& st, const chain& c, const bits& marked,
+                              const Codec& codec) noexcept {
+    chain kept;
+    for (void* b = c.head; b != nullptr;) {
+      void* next = next_of(b, codec);
+      if (any_in(marked, pages_of_block(h, b))) ++st.parked;
+      else push_front(kept, b, codec);
+      b = next;
+    }
+    return kept;
+  }
+
+  /// Fewer than half the blocks overlapping page `p` of `h` are free (by this sweep's tally).
+  static bool mostly_live(const chunk_header* h, const chunk_pages& st, std::size_t p) noexcept {
+    const auto* page = reinterpret_cast<const std::byte*>(h) + p * reclaim_page;
+    const std::byte* from = std::max(page, static_cast<const std::byte*>(h->payload));
+    const std::size_t i0 = static_cast<std::size_t>(from - h->payload) / h->block_size;
+    const std::size_t i1 = static_cast<std::size_t>(page + reclaim_page - 1 - h->payload) / h->block_size;
+    return 2 * st.free_in_page[p] < i1 - i0 + 1;
+  }
+
   /// One madvise per run of marked pages; they become decommitted.
-  void decommit_marked(chunk_header* h, chunk_pages& st) noexcept {
+  void decommit(chunk_header* h, chunk_pages& st, const bits& marked) noexcept {
     auto* base = reinterpret_cast<std::byte*>(h);
     for (std::size_t p = 0; p < pages;) {
-      if (!test(st.marked, p)) {
+      if (!test(marked, p)) {
         ++p;
         continue;
       }
       std::size_t q = p;
-      while (q < pages && test(st.marked, q)) ++q;
+      while (q < pages && test(marked, q)) ++q;
       decommit_pages(base + p * reclaim_page, (q - p) * reclaim_page, Tuning::advice);
       counters_.decommitted_bytes += (q - p) * reclaim_page;
       ++counters_.reclaims;
       p = q;
     }
-    for (std::size_t w = 0; w < words; ++w) {
-      st.decommitted[w] |= st.marked[w];
-      st.marked[w] = 0;
-    }
+    for (std::size_t w = 0; w < words; ++w) st.decommitted[w] |= marked[w];
   }
 
   void unlink_parked(chunk_header* h) noexcept {
@@ -407,12 +484,11 @@ class class_reclaim {
   }
 
   std::size_t class_ = none;  // the class being swept
-  bool decided_ = false;      // its pages and chunks are decided (tally done)
-  list_type pending_;         // detached, not yet tallied
-  list_type tallied_;         // tallied, not yet settled
-  list_type dense_;           // settled blocks of mostly live pages, to go on the list last
+  list_type pending_;         // detached, not yet tallied (the tallied ones are in their pages' sublists)
   std::size_t next_class_ = 0;
-  std::uint64_t now_ms_ = 0;
+  std::uint64_t now_ms_ = 0;  // the last clock reading
+  std::uint32_t calls_ = 0;   // slow paths seen: the clock is read on one in clock_every
+  static constexpr std::uint32_t clock_every = 8;
   std::uint64_t picked_ms_ = ~std::uint64_t{0};  // when pick() last ran
   std::array<std::uint64_t, ClassCount> demand_ms_{};  // when each class last ran out of blocks
   std::array<std::uint64_t, ClassCount> swept_ms_{};   // when each class's last sweep finished

@@ -43,7 +43,7 @@ using reclaim_tuning = typename reclaim_tuning_of<Config>::type;
 inline constexpr std::size_t reclaim_page = 4096;  // the x86-64 / AArch64-4K page
 
 /// Milliseconds of a monotonic clock, read through the vDSO (no system call, ~20 ns): only on
-/// slow paths, and only every few of them (see reclaim_clock).
+/// slow paths, and only on one in eight of them (class_reclaim::advance_clock).
 inline std::uint64_t monotonic_ms() noexcept {
   timespec ts{};
   ::clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);

@@ -122,13 +122,24 @@ class segregated_heap {
 
   /// Progress of the reclaiming on a slow path of a layer above (a thread cache's refill or
   /// flush): at most the policy's work per call. Only in a reclaiming heap.
-  void reclaim_tick() noexcept
+  ALLOY_FAST_PATH void reclaim_tick() noexcept
+    requires reclaims
+  {
+    // Most slow paths have nothing to do: no sweep under way and no new clock reading, so
+    // nothing can have come due (class_reclaim::advance_clock; one clock for both heaps).
+    // That check is inlined into the callers' slow paths; the work is not.
+    const bool moved = reclaimer_.advance_clock();
+    if (!moved && !reclaimer_.sweeping()) [[likely]] return;
+    reclaim_step(moved);
+  }
+  ALLOY_SLOW_PATH void reclaim_step(bool moved) noexcept
     requires reclaims
   {
     auto x = parts();
-    const std::uint64_t now = monotonic_ms();  // one clock read for both heaps
-    reclaimer_.tick(x, now);
-    if constexpr (has_large_heap) large_.reclaim_tick(now);
+    reclaimer_.tick(x);
+    if constexpr (has_large_heap) {
+      if (moved) large_.reclaim_tick(reclaimer_.now_ms());
+    }
   }
 
   /// Everything that can go back to the system, now: every class swept, every free page
@@ -249,7 +260,7 @@ class segregated_heap {
       }
     }
     if constexpr (reclaims) {
-      reclaimer_.for_each_held(codec_, [&](void*, std::size_t c) {
+      reclaimer_.for_each_held(store_, codec_, [&](void*, std::size_t c) {
         m.free_bytes += block_size_of(c);
         m.pending_reclaim_bytes += block_size_of(c);
         m.largest_free_block = std::max(m.largest_free_block, block_size_of(c));
