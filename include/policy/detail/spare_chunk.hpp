@@ -10,7 +10,6 @@
 // and allocates them again (xz's per-thread dictionaries, an interpreter's arrays) paid that on
 // every cycle while a system allocator kept its memory (issue 17: 0.06x tcmalloc on xz).
 #pragma once
-#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <utility>
@@ -26,35 +25,42 @@ class spare_chunks {
  public:
   static constexpr std::size_t limit = Limit;
 
-  /// `h` just became wholly free. @returns the chunk to give back: nullptr (all kept), `h`,
-  /// or the smallest kept one when `h` is larger and the set is full.
+  /// `h` just became wholly free. @returns the chunk to give back: nullptr (kept), `h`, or
+  /// the smallest kept one when `h` is larger and every slot is taken.
   chunk_header* on_empty(chunk_header* h) noexcept {
-    if (count_ < Limit) {
-      kept_[count_++] = h;
-      return nullptr;
+    chunk_header** smallest = &kept_[0];
+    for (chunk_header*& k : kept_) {
+      if (k == nullptr) {
+        k = h;
+        return nullptr;
+      }
+      if (k->bytes < (*smallest)->bytes) smallest = &k;
     }
-    chunk_header** smallest = std::min_element(kept_.begin(), kept_.end(),
-                                               [](const chunk_header* a, const chunk_header* b) { return a->bytes < b->bytes; });
     if (h->bytes > (*smallest)->bytes) std::swap(h, *smallest);
     return h;
   }
   /// A block of `h` is being handed out: `h` is no longer wholly free.
   ALLOY_FAST_PATH void on_used(const chunk_header* h) noexcept {
-    for (std::size_t i = 0; i < count_; ++i) {
-      if (kept_[i] == h) {
-        kept_[i] = kept_[--count_];
+    for (chunk_header*& k : kept_) {
+      if (k == h) {
+        k = nullptr;
         return;
       }
     }
   }
-  void clear() noexcept { count_ = 0; }
+  void clear() noexcept { kept_.fill(nullptr); }
   /// A kept chunk, which stops being kept (to give it back after all), or nullptr.
-  chunk_header* take() noexcept { return count_ == 0 ? nullptr : kept_[--count_]; }
-  std::size_t size() const noexcept { return count_; }
+  chunk_header* take() noexcept {
+    for (chunk_header*& k : kept_) {
+      if (k != nullptr) return std::exchange(k, nullptr);
+    }
+    return nullptr;
+  }
 
  private:
+  // Empty slots are null: no count beside them, so the one-spare set is one pointer, as the
+  // hand-written heaps' (bench/zero_overhead: sizeof(composed) == sizeof(hand)).
   std::array<chunk_header*, Limit> kept_{};
-  std::size_t count_ = 0;
 };
 
 /// The one-spare set, for heaps that keep a single wholly free chunk whatever their source.
