@@ -211,7 +211,9 @@ TEST_CASE("the tlsf heap decommits the inside of its free blocks", "[reclaim]") 
   void* big = heap.allocate(4 << 20);
   REQUIRE(big != nullptr);
   std::memset(big, 1, 4 << 20);
-  void* tail = heap.allocate(100);  // the rest of big's chunk: the chunk stays in use when big is freed
+  // In the rest of big's chunk (more than keep's 64 KiB chunk holds), so that chunk stays in use
+  // when big is freed: big's chunk is sized to big's good fit, a request class above big itself.
+  void* tail = heap.allocate(100 << 10);
   heap.deallocate(big);
   const auto before = heap.stats();
   CHECK(heap.trim() > 0);

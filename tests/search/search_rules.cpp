@@ -81,6 +81,7 @@ TEST_CASE("tlsf finds a block whenever one of its good-fit classes holds one", "
     };
     INFO("need " << need);
     REQUIRE(first_size_of(fit) >= need);
+    REQUIRE(index::smallest_found(need) == first_size_of(fit));  // what the heap sizes a chunk by
     REQUIRE(first_size_of(own) <= need);
     REQUIRE(fit.fl * index::sl_count + fit.sl - (own.fl * index::sl_count + own.sl) <= 1);
   }
@@ -91,6 +92,49 @@ TEST_CASE("tlsf finds a block whenever one of its good-fit classes holds one", "
   REQUIRE(filler.size() > 100);
   heap->deallocate(filler[10]);  // one free block of 1024 + 16: class 1024
   CHECK(heap->allocate(900) != nullptr);  // 900 + 16 -> 928, searched from 928's class: found
+  CHECK(heap->invariant());
+}
+
+TEST_CASE("over the kernel's pages, tlsf keeps freed chunks for the requests that took them, up to eight", "[search][tlsf][large]") {
+  // Each block below is larger than all before it together, so each takes a chunk of its own,
+  // sized by the request (not by the heap's quarter growth): a chunk sized exactly would be
+  // skipped by the good fit of the very request that took it, and taken anew on every cycle.
+  using heap_type = alloy::allocator<P::tlsf, P::stats>;  // system_pages: chunks are mappings
+  auto heap = std::make_unique<heap_type>();
+  std::vector<std::size_t> sizes;
+  for (std::size_t s = 100000; sizes.size() < 10; s = 2 * s + 4096) sizes.push_back(s);
+  std::vector<void*> first;
+  for (std::size_t s : sizes) first.push_back(heap->allocate(s));
+  const auto full = heap->stats();
+  for (void* p : first) heap->deallocate(p);
+  const auto emptied = heap->stats();
+  // Ten chunks emptied: the eight largest are kept, the two smallest went back.
+  CHECK(emptied.reserved_bytes < full.reserved_bytes);
+  CHECK(emptied.reserved_bytes + 2 * (sizes[1] + (1 << 16)) >= full.reserved_bytes);
+  CHECK(emptied.free_bytes >= sizes[2] + sizes[9]);
+  // The eight largest again: each one's own chunk serves it, nothing is mapped.
+  for (std::size_t i = 2; i < sizes.size(); ++i) CHECK(heap->allocate(sizes[i]) == first[i]);
+  CHECK(heap->stats().reserved_bytes == emptied.reserved_bytes);
+  CHECK(heap->stats().peak_reserved_bytes == full.peak_reserved_bytes);
+  CHECK(heap->invariant());
+}
+
+TEST_CASE("the large-block heap of segregated_fit reuses its freed chunks round after round", "[search][tlsf][large]") {
+  // xz's pattern (issue 17): two threads' dictionaries and buffers, 7-16 MiB, allocated and
+  // freed every round; from the second round on the heap maps nothing.
+  using heap_type = alloy::allocator<P::segregated_fit::with<0, P::tlsf>, P::stats>;
+  auto heap = std::make_unique<heap_type>();
+  const std::size_t sizes[] = {16777220, 8654848, 6828451, 16777220, 8654848, 6828451};
+  std::size_t reserved_after_first = 0;
+  for (int round = 0; round < 4; ++round) {
+    std::vector<void*> live;
+    for (std::size_t s : sizes) live.push_back(heap->allocate(s));
+    for (void* p : live) REQUIRE(p != nullptr);
+    for (void* p : live) heap->deallocate(p);
+    if (round == 0) reserved_after_first = heap->stats().peak_reserved_bytes;
+    INFO("round " << round);
+    CHECK(heap->stats().peak_reserved_bytes == reserved_after_first);
+  }
   CHECK(heap->invariant());
 }
 

@@ -1,37 +1,70 @@
-// What a coalescing heap does with a chunk that has become wholly free: it keeps one such chunk
-// (the largest) so that a heap that empties and refills does not thrash its memory source, and
-// gives every other one back. After everything is freed the heap therefore holds exactly one
-// free block: largest_free_block == free_bytes, the proof that coalescing is complete.
+// What a coalescing heap does with a chunk that has become wholly free: it keeps up to `Limit`
+// such chunks (the largest ones) so that a heap that empties and refills does not thrash its
+// memory source, and gives every other one back.
+//
+// How many are worth keeping depends on what giving one back costs. Over an arena it costs a
+// few bits, and the freed pages merge with their neighbours there, so one is kept: after
+// everything is freed the heap holds exactly one free block (largest_free_block == free_bytes,
+// the proof that coalescing is complete). Over the kernel's pages it costs a munmap now, then a
+// mmap and a page fault for every page touched again: a program that frees its large buffers
+// and allocates them again (xz's per-thread dictionaries, an interpreter's arrays) paid that on
+// every cycle while a system allocator kept its memory (issue 17: 0.06x tcmalloc on xz).
 #pragma once
+#include <array>
+#include <cstddef>
 #include <utility>
 
 #include "chunk_store.hpp"
 
 namespace alloy::detail {
 
-class spare_chunk {
+template <std::size_t Limit>
+class spare_chunks {
+  static_assert(Limit >= 1, "a coalescing heap keeps at least one wholly free chunk");
+
  public:
-  /// `h` just became wholly free. @returns the chunk to give back: nullptr, `h`, or the
-  /// previous spare when `h` is larger.
+  static constexpr std::size_t limit = Limit;
+
+  /// `h` just became wholly free. @returns the chunk to give back: nullptr (kept), `h`, or
+  /// the smallest kept one when `h` is larger and every slot is taken.
   chunk_header* on_empty(chunk_header* h) noexcept {
-    if (spare_ == nullptr) {
-      spare_ = h;
-      return nullptr;
+    chunk_header** smallest = &kept_[0];
+    for (chunk_header*& k : kept_) {
+      if (k == nullptr) {
+        k = h;
+        return nullptr;
+      }
+      if (k->bytes < (*smallest)->bytes) smallest = &k;
     }
-    if (h->bytes > spare_->bytes) std::swap(h, spare_);
+    if (h->bytes > (*smallest)->bytes) std::swap(h, *smallest);
     return h;
   }
   /// A block of `h` is being handed out: `h` is no longer wholly free.
   ALLOY_FAST_PATH void on_used(const chunk_header* h) noexcept {
-    if (h == spare_) spare_ = nullptr;
+    for (chunk_header*& k : kept_) {
+      if (k == h) {
+        k = nullptr;
+        return;
+      }
+    }
   }
-  void clear() noexcept { spare_ = nullptr; }
-  /// The kept chunk, which stops being kept (to give it back after all), or nullptr.
-  chunk_header* take() noexcept { return std::exchange(spare_, nullptr); }
+  void clear() noexcept { kept_.fill(nullptr); }
+  /// A kept chunk, which stops being kept (to give it back after all), or nullptr.
+  chunk_header* take() noexcept {
+    for (chunk_header*& k : kept_) {
+      if (k != nullptr) return std::exchange(k, nullptr);
+    }
+    return nullptr;
+  }
 
  private:
-  chunk_header* spare_ = nullptr;
+  // Empty slots are null: no count beside them, so the one-spare set is one pointer, as the
+  // hand-written heaps' (bench/zero_overhead: sizeof(composed) == sizeof(hand)).
+  std::array<chunk_header*, Limit> kept_{};
 };
+
+/// The one-spare set, for heaps that keep a single wholly free chunk whatever their source.
+using spare_chunk = spare_chunks<1>;
 
 /// The chunk of `store` whose blocks area [first, end) holds `p`, or nullptr. For heaps whose
 /// chunks vary in size (so masking the address cannot find the header): O(chunks), and those

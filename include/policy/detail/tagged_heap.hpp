@@ -17,7 +17,9 @@
 //
 // Chunks grow geometrically (each new one at least a quarter of all before it, halving on
 // refusal down to what the request needs), so a fixed arena fills completely and chunks stay few.
-// A chunk that becomes wholly free is kept if it is the largest such, otherwise given back.
+// A chunk that becomes wholly free is kept if it is among the largest such (one over an arena,
+// `kept_chunks` over the kernel's pages: spare_chunk.hpp says why), otherwise given back. A chunk
+// taken for one request is sized so that the same request finds it again once it is free.
 //
 // Memory checkers (sanitizer.hpp): a free block is poisoned but for its tag and its first
 // `Index::link_bytes` (the index's links), the only parts of it the heap reads, so coalescing,
@@ -118,6 +120,12 @@ class tagged_heap {
   static constexpr complexity alloc_complexity = Index::alloc_complexity;
   static constexpr complexity free_complexity = Index::free_complexity;
   static constexpr std::size_t max_class_size = 0;
+  /// Wholly free chunks kept for reuse (no_reclaim; a reclaiming heap keeps them all and lets
+  /// their pages go after the delay). Over the kernel's pages, where giving one back costs a
+  /// munmap and taking it again a mmap and a fault per page: eight, the largest, so a program
+  /// whose few large buffers are freed and allocated again (xz: six of 7-16 MiB a round) maps
+  /// them once; at most eight chunks' worth of address space is held beyond the live blocks.
+  static constexpr std::size_t kept_chunks = source_kernel_pages<source_type> ? 8 : 1;
 
   static_assert(tagged_index<Index>);
 
@@ -305,6 +313,12 @@ class tagged_heap {
   static constexpr std::size_t block_size_for(std::size_t size) noexcept {
     return std::max(min_block, align_up(size + tag_bytes, unit));
   }
+  /// The smallest free block the index's find(need) may return: `need` for the exact searches,
+  /// the next class boundary for an index that searches by class (tlsf).
+  static constexpr std::size_t fit_block_size(std::size_t need) noexcept {
+    if constexpr (requires { Index::smallest_found(need); }) return align_up(Index::smallest_found(need), unit);
+    else return need;
+  }
 
   // Memory checkers (sanitizer.hpp); each compiles to nothing without one.
   /// The free block `t` is complete (tag and links written): poison all but its tag and links.
@@ -457,7 +471,10 @@ class tagged_heap {
   /// refused): few chunks, and at most a quarter of the heap reserved ahead of need.
   ALLOY_SLOW_PATH void* grow(std::size_t need) noexcept {
     if (need > max_request / 2) return nullptr;
-    const std::size_t least = need + unit;  // front pad + blocks + fence
+    // Front pad + blocks + fence, the block at least what a later find(need) accepts: TLSF
+    // rounds a request up to its class's next boundary, so a block of exactly `need` bytes
+    // would never serve the same request again once free, and each would take a chunk anew.
+    const std::size_t least = fit_block_size(need) + unit;
     std::size_t want = std::max({chunk_bytes, least, store_.reserved_bytes() / 4});
     chunk_header* h = nullptr;
     // Free-list links may point into this chunk from now on: the index's codec admits it.
@@ -527,7 +544,7 @@ class tagged_heap {
   }
 
   Index index_{};
-  spare_chunk spare_{};
+  spare_chunks<kept_chunks> spare_{};
   store_type store_;
   [[no_unique_address]] std::conditional_t<reclaims, reclaim_state, no_reclaim_state> reclaim_;
 };

@@ -48,6 +48,15 @@ class tlsf_index {
     return class_of(need);
   }
 
+  /// The smallest block find(need) may return: the lower bound of need's good-fit class. The
+  /// heap sizes a chunk taken for one request by it, so that request finds the chunk again.
+  static constexpr std::size_t smallest_found(std::size_t need) noexcept {
+    const auto [fl, sl] = good_fit_class(need);
+    if (fl == 0) return std::max<std::size_t>(need, std::size_t{sl} << 4);
+    const unsigned f = fl + linear_log - 1;
+    return (std::size_t{1} << f) + (std::size_t{sl} << (f - sl_log));
+  }
+
   ALLOY_FAST_PATH void* find(std::size_t need) noexcept {
     auto [fl, sl] = good_fit_class(need);
     if (fl >= fl_count) return nullptr;
