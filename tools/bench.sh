@@ -7,7 +7,7 @@
 # report/plots/*.svg (a ranked bar chart per workload, a heat map of cell x workload).
 #
 # Usage: tools/bench.sh [--smoke | --full] [--filter REGEX]
-#   (default)        3 repetitions per cell: a few minutes on 2 cores, build included
+#   (default)        3 repetitions of 0.02 s per cell: about 7 minutes on 2 idle cores, build included
 #   --smoke          a few ms per cell: checks that everything runs, figures are noise
 #   --full           5 longer repetitions per cell
 #   --filter REGEX   only the benchmarks whose "workload/cell" matches, e.g. 'pairs_64|churn'
