@@ -7,7 +7,7 @@
 # report/plots/*.svg (a ranked bar chart per workload, a heat map of cell x workload).
 #
 # Usage: tools/bench.sh [--smoke | --full] [--filter REGEX]
-#   (default)        3 repetitions per cell: a few minutes on 2 cores, build included
+#   (default)        3 repetitions of 0.02 s per cell: about 7 minutes on 2 idle cores, build included
 #   --smoke          a few ms per cell: checks that everything runs, figures are noise
 #   --full           5 longer repetitions per cell
 #   --filter REGEX   only the benchmarks whose "workload/cell" matches, e.g. 'pairs_64|churn'
@@ -26,23 +26,45 @@ while (($#)); do
   shift
 done
 
+# Each phase's wall time and the CPU time of its processes: on a shared machine the CPU time is the
+# figure other load does not inflate (the build's can be split over the cores, the matrix's not).
 start=$(date +%s)
+phase_start=$start
+# User + system time of the processes this script has waited for (/proc's cutime and cstime, in ticks).
+cpu_seconds() { awk -v tick="$(getconf CLK_TCK)" '{ print ($16 + $17) / tick }' "/proc/$$/stat"; }
+phase_cpu=$(cpu_seconds)
+phases=()
+phase_done() {
+  local now cpu
+  now=$(date +%s)
+  cpu=$(cpu_seconds)
+  phases+=("$(printf '%-34s %4d s wall %6.0f s CPU' "$1" $((now - phase_start)) "$(awk -v a="$cpu" -v b="$phase_cpu" 'BEGIN { print a - b }')")")
+  phase_start=$now
+  phase_cpu=$cpu
+}
+
 bash tools/install-deps.sh
+phase_done "install-deps"
 echo "alloy: [1/4] building the matrix, alloy-advise and the trace tools (release)"
 cmake -S . -B build/bench -DCMAKE_BUILD_TYPE=Release -DALLOY_BUILD_TESTS=OFF -DALLOY_BUILD_EXAMPLES=OFF >/dev/null
 cmake --build build/bench -j"$(nproc)" --target bench_matrix alloy-advise alloy_trace alloy_trace_dump
+phase_done "build"
 echo "alloy: [2/4] recording the trace suite into build/bench/traces (built in $(($(date +%s) - start)) s)"
 suite=()
 [[ " ${args[*]} " == *" --smoke "* ]] && suite+=(--smoke)
 rm -rf build/bench/traces
 bash tools/trace/record-suite.sh build/bench/tools/trace/liballoy_trace.so build/bench/tools/trace/alloy-trace \
   build/bench/traces "${suite[@]}"
+phase_done "trace suite"
 echo "alloy: [3/4] running the matrix ($(($(date +%s) - start)) s so far)"
 mkdir -p report
 rm -rf report/plots report/summary.md report/results.md report/results.json report/results.timeline.json
 build/bench/bench/matrix/bench_matrix "${args[@]}" --trace tests/data/python_threads.trace --trace build/bench/traces \
   --out report/results.json
+phase_done "matrix"
 echo "alloy: [4/4] writing the report"
 /usr/bin/python3 tools/report/report.py report/results.json --out report
+phase_done "report"
 elapsed=$(($(date +%s) - start))
+printf 'alloy: %s\n' "${phases[@]}"
 echo "alloy: done in $((elapsed / 60))m$((elapsed % 60))s, build included: report/summary.md"

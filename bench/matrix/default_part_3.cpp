@@ -1,8 +1,9 @@
+// The default matrix's groups 3, 8, 13, ... (default_matrix.hpp deals them out).
 #include "default_matrix.hpp"
 
 namespace alloy::bench::defaults {
-void add_strong(registry& r) {
-  strong::add_to(r);
-  preload_design::add_to(r);
+template <>
+void add_part<3>(registry& r, std::size_t index) {
+  add_groups_of_part<3>(r, index);
 }
 }  // namespace alloy::bench::defaults

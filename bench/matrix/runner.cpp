@@ -308,6 +308,7 @@ int run_matrix(int argc, char** argv, const std::vector<cell_adder>& adders) {
   results_of_last_run().clear();
   progress_reporter progress{total};
   benchmark::RunSpecifiedBenchmarks(&progress);
+  release_timed_heap();  // the last benchmark's heap, while this thread's caches still exist
   benchmark::Shutdown();
   if (!o.out.empty() && !timelines().empty()) write_timelines(timeline_path(o.out));
   return 0;
