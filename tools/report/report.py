@@ -263,6 +263,30 @@ def real_programs(cells, results, order):
     return lines
 
 
+def thread_scaling(cells, results, order):
+    """threads_1 ... threads_16: ns per pair of each thread-safe cell at each thread count, fastest at 1 thread first."""
+    counts = sorted((int(w.split("_")[1]), w) for w in order if re.fullmatch(r"threads_\d+", w))
+    if len(counts) < 2:
+        return []
+    first = counts[0][1]
+    rows = [r for r in ranked(results, first) if r.get("ns_per_pair") is not None]
+    lines = ["## Thread scaling", "",
+             "The same total work (allocate/free pairs of 16-512 B around 64 live blocks per thread) split between "
+             f"{', '.join(str(n) for n, _ in counts)} threads on one heap: ns per pair over all threads (wall time). "
+             f"This machine has {{cpus}} cores, so from {{over}} threads it is oversubscribed: those columns show what "
+             "survives preemption, not parallel speed-up. Last column: the most threads over one thread.", "",
+             "| cell | kind | " + " | ".join(f"{n} thr." for n, _ in counts) + f" | {counts[-1][0]} / {counts[0][0]} |",
+             "|---|---|" + "---|" * (len(counts) + 1)]
+    for r in rows:
+        cell = r["cell"]
+        figures = [results.get(w, {}).get(cell, {}).get("ns_per_pair") for _, w in counts]
+        ratio = figures[-1] / figures[0] if figures[0] and figures[-1] else None
+        lines.append(f"| {display_name(cell, cells)} | {cells.get(cell, {}).get('kind', '?')} | "
+                     + " | ".join(fmt(f) for f in figures) + f" | {fmt(ratio)} |")
+    lines.append("")
+    return lines
+
+
 def summary(context, cells, results, order, top, timelines):
     lines = ["# Alloy benchmark matrix", ""]
     lines.append(f"- date: {context.get('date', '?')}")
@@ -277,6 +301,9 @@ def summary(context, cells, results, order, top, timelines):
         lines.append(f"- {context['alloy.note']}")
     lines += ["", "### Legend", ""] + LEGEND + ["", "Every figure, and the project's own targets: results.md.", ""]
     lines += real_programs(cells, results, order)
+    cpus = context.get("num_cpus", "?")
+    lines += [l.replace("{cpus}", str(cpus)).replace("{over}", str(2 * cpus) if isinstance(cpus, int) else "?")
+              for l in thread_scaling(cells, results, order)]
     if timelines:
         lines += ["## Memory over time", "",
                   "memory_over_time: grow, free 90% at random, stay lightly active, grow again; the footprint sampled "
