@@ -74,22 +74,34 @@ struct run_result {
   double wall_ms = 0;
   double cpu_ms = 0;  ///< user + system
   double peak_rss_mb = 0;
+  double exit_rss_mb = 0;  ///< resident at exit, the largest of its processes (with an exit probe; else 0)
   std::string output;  ///< its stdout
 };
 
 /// Runs `argv` in `work` with `lib` preloaded and `env` (NAME=value) added; stdout is captured
-/// through a file in `work`, stderr passes through.
+/// through a file in `work`, stderr passes through. With `exit_probe` (bench/programs'
+/// rss_at_exit library) preloaded too, each of its processes reports its resident bytes at exit
+/// through a pipe.
 inline run_result run_preloaded(const std::vector<std::string>& argv, const std::vector<std::string>& env,
-                                const preload_library& lib, const std::filesystem::path& work) {
+                                const preload_library& lib, const std::filesystem::path& work,
+                                const std::string& exit_probe = {}) {
   const std::filesystem::path out = work / "stdout";
+  int report[2] = {-1, -1};
+  if (!exit_probe.empty() && ::pipe(report) != 0) report[0] = report[1] = -1;
   const auto start = std::chrono::steady_clock::now();
   const pid_t child = fork();
   if (child == 0) {
     const int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     dup2(fd, 1);
     if (::chdir(work.c_str()) != 0) _exit(126);
-    if (lib.path.empty()) unsetenv("LD_PRELOAD");
-    else setenv("LD_PRELOAD", lib.path.c_str(), 1);
+    std::string preload = lib.path;
+    if (report[1] >= 0) {
+      ::close(report[0]);
+      setenv("ALLOY_RSS_AT_EXIT_FD", std::to_string(report[1]).c_str(), 1);
+      preload = exit_probe + (preload.empty() ? "" : ":" + preload);
+    }
+    if (preload.empty()) unsetenv("LD_PRELOAD");
+    else setenv("LD_PRELOAD", preload.c_str(), 1);
     for (const std::string& e : env) putenv(const_cast<char*>(e.c_str()));
     std::vector<char*> args;
     for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
@@ -98,8 +110,22 @@ inline run_result run_preloaded(const std::vector<std::string>& argv, const std:
     _exit(127);
   }
   run_result r;
+  if (report[1] >= 0) ::close(report[1]);
   rusage usage{};
   wait4(child, &r.status, 0, &usage);
+  if (report[0] >= 0) {  // every process that held the pipe has exited: read to the end
+    std::string text;
+    char buf[256];
+    for (ssize_t n; (n = ::read(report[0], buf, sizeof buf)) > 0;) text.append(buf, static_cast<std::size_t>(n));
+    ::close(report[0]);
+    std::size_t most = 0;
+    for (std::size_t at = 0; at < text.size();) {
+      const std::size_t end = text.find('\n', at);
+      most = std::max<std::size_t>(most, std::strtoull(text.c_str() + at, nullptr, 10));
+      at = end == std::string::npos ? text.size() : end + 1;
+    }
+    r.exit_rss_mb = static_cast<double>(most) / (1024.0 * 1024.0);
+  }
   const auto end = std::chrono::steady_clock::now();
   const auto ms = [](const timeval& t) { return static_cast<double>(t.tv_sec) * 1e3 + static_cast<double>(t.tv_usec) / 1e3; };
   r.wall_ms = std::chrono::duration<double, std::milli>(end - start).count();

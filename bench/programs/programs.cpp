@@ -1,4 +1,4 @@
-// Real programs under each process malloc: wall time, CPU time and peak RSS of the same
+// Real programs under each process malloc: wall time, CPU time, peak RSS and RSS at exit of the same
 // commands with glibc, jemalloc, tcmalloc, mimalloc and Alloy's liballoy_malloc.so, via
 // LD_PRELOAD (bench/common/preload.hpp runs and interleaves them).
 //
@@ -150,17 +150,19 @@ int main(int argc, char** argv) {
   // wall[program][allocator] = samples
   std::vector<std::vector<std::vector<double>>> wall(progs.size(), std::vector<std::vector<double>>(libs.size()));
   auto rss = wall;
+  auto exit_rss = wall;
   auto cpu = wall;
   bool same_output = true;
   std::string reference;
   run_interleaved(reps, names, libs, [&](std::size_t p, std::size_t a, bool first) {
-    run_result res = run_preloaded(progs[p].argv, progs[p].env, libs[a], work);
+    run_result res = run_preloaded(progs[p].argv, progs[p].env, libs[a], work, ALLOY_RSS_AT_EXIT_LIBRARY);
     if (res.status != 0) {
       std::fprintf(stderr, "\n%s under %s: exit status %d\n", progs[p].name.c_str(), libs[a].name.c_str(), res.status);
       std::exit(1);
     }
     wall[p][a].push_back(res.wall_ms);
     rss[p][a].push_back(res.peak_rss_mb);
+    exit_rss[p][a].push_back(res.exit_rss_mb);
     cpu[p][a].push_back(res.cpu_ms);
     if (first) reference = std::move(res.output);
     else if (res.output != reference) {
@@ -194,6 +196,27 @@ int main(int argc, char** argv) {
     std::printf(" wall %.3f / RSS %.3f |", geomean(ratio_wall[a]), geomean(ratio_rss[a]));
   std::printf("\n| geomean CPU time (user+sys) vs glibc |");
   for (std::size_t a = 0; a < libs.size(); ++a) std::printf(" %.3f |", geomean(ratio_cpu[a]));
+  std::printf("\n\n");
+
+  // What each program still held when it ended, beside its peak: memory an allocator gives back
+  // (or not) once the program has freed it (issue 16).
+  std::printf("Resident memory at exit, MiB (peak in brackets), median of %d runs\n\n| program |", reps);
+  for (const auto& l : libs) std::printf(" %s |", l.name.c_str());
+  std::printf("\n|---|");
+  for (std::size_t a = 0; a < libs.size(); ++a) std::printf("---|");
+  std::printf("\n");
+  std::vector<std::vector<double>> ratio_exit(libs.size());
+  for (std::size_t p = 0; p < progs.size(); ++p) {
+    std::printf("| %s |", progs[p].name.c_str());
+    for (std::size_t a = 0; a < libs.size(); ++a) {
+      const double at_exit = median(exit_rss[p][a]);
+      if (median(exit_rss[p][0]) > 0 && at_exit > 0) ratio_exit[a].push_back(at_exit / median(exit_rss[p][0]));
+      std::printf(" %.1f (%.1f) |", at_exit, median(rss[p][a]));
+    }
+    std::printf("\n");
+  }
+  std::printf("| **geomean at exit vs glibc** |");
+  for (std::size_t a = 0; a < libs.size(); ++a) std::printf(" %.3f |", ratio_exit[a].empty() ? 0.0 : geomean(ratio_exit[a]));
   std::printf("\n\n");
   for (std::size_t m = 0; m < libs.size(); ++m) {
     if (libs[m].name != "mimalloc") continue;
