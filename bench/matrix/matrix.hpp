@@ -176,6 +176,16 @@ timed_heap<Cell, Workload>& timed_heap_for(const Workload& w) {
   return *static_cast<timed_heap<Cell, Workload>*>(heap.get());
 }
 
+/// A cell whose round is over round_budget_seconds is reported, not timed; `what` says which
+/// round, with a %.1f for its seconds.
+inline void skip_over_budget(benchmark::State& state, const char* what, double seconds, double pairs) {
+  char round[96], why[192];
+  std::snprintf(round, sizeof round, what, seconds);
+  std::snprintf(why, sizeof why, "not timed: %s (%.0f ns per pair), over the %.0f s budget", round, seconds * 1e9 / pairs,
+                round_budget_seconds);
+  state.SkipWithError(why);
+}
+
 /// One benchmark: the memory run (first call only), the timed rounds on the benchmark's warm
 /// heap, then one round with every operation timed (tail latency) on it.
 template <class Cell, class Workload>
@@ -189,25 +199,15 @@ void run_cell(benchmark::State& state, const Workload& w) {
     state.SkipWithError(("a block was handed out twice while live (" + std::to_string(checked.violations) + " times)").c_str());
     return;
   }
-  if (checked.seconds_per_round > round_budget_seconds) {
-    char why[160];
-    std::snprintf(why, sizeof why, "not timed: one round took %.1f s in the memory run (%.0f ns per pair), over the %.0f s budget",
-                  checked.seconds_per_round, checked.seconds_per_round * 1e9 / checked.pairs, round_budget_seconds);
-    state.SkipWithError(why);
-    return;
-  }
+  if (checked.seconds_per_round > round_budget_seconds)
+    return skip_over_budget(state, "one round took %.1f s in the memory run", checked.seconds_per_round, checked.pairs);
   cell_metrics m = checked;
   timed_heap<Cell, Workload>& t = timed_heap_for<Cell>(w);
   // The memory run's first rounds can be quick where the timed heap, set up and past a round,
   // is not (a first-fit list at 100,000 live blocks: 0.3 ms per pair there, 1.7 ms here): the
   // same budget applies to the round the loop would repeat.
-  if (t.first_round_seconds > round_budget_seconds) {
-    char why[160];
-    std::snprintf(why, sizeof why, "not timed: its first round on the timed heap took %.1f s (%.0f ns per pair), over the %.0f s budget",
-                  t.first_round_seconds, t.first_round_seconds * 1e9 / checked.pairs, round_budget_seconds);
-    state.SkipWithError(why);
-    return;
-  }
+  if (t.first_round_seconds > round_budget_seconds)
+    return skip_over_budget(state, "its first round on the timed heap took %.1f s", t.first_round_seconds, checked.pairs);
   for (auto _ : state) w.round(t.d, t.s);
   op_timer timer{4 * w.pairs_per_round()};
   driver timed{*t.heap, timer, t.unprobed};
