@@ -233,7 +233,7 @@ class hand_buddy {
   std::uint64_t nonempty_ = 0;  // bit k: the list of order k holds a block
   hand_chunk* spare_ = nullptr;
   [[no_unique_address]] mapped_pages pages_;
-  hand_chunks<mapped_pages> chunks_;
+  hand_chunks<mapped_pages, 12> chunks_;  // 4 KiB granules, as the composed buddy heap
 };
 
 }  // namespace zero_overhead

@@ -43,7 +43,8 @@ struct hand_chunk {
   std::uint32_t kind;       // the class, or a heap-specific marker
 };
 
-template <class Pages>
+/// `MapBits`: log2 of the granule the page map keys chunks by (the composed heap's granule).
+template <class Pages, unsigned MapBits>
 class hand_chunks {
  public:
   /// Makes the `bytes` at `base` a chunk whose payload starts `payload_offset` in, its header
@@ -83,7 +84,7 @@ class hand_chunks {
   std::size_t peak_reserved_bytes() const noexcept { return peak_; }
 
  private:
-  std::conditional_t<std::is_same_v<Pages, mapped_pages>, hand_page_map, hand_registry<Pages>> registry_;
+  std::conditional_t<std::is_same_v<Pages, mapped_pages>, hand_page_map<MapBits>, hand_registry<Pages>> registry_;
   hand_chunk* head_ = nullptr;
   std::size_t reserved_ = 0;
   std::size_t peak_ = 0;

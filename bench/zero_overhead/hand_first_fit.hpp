@@ -250,7 +250,7 @@ class hand_first_fit {
   arena arena_;
   node* free_ = nullptr;
   chunk* spare_ = nullptr;
-  hand_chunks<arena> chunks_;
+  hand_chunks<arena, 12> chunks_;
 };
 
 }  // namespace zero_overhead

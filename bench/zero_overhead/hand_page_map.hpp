@@ -1,19 +1,23 @@
 // A page map of chunk addresses for the hand-written allocators over mapped pages, written out
-// by hand the way the composed types' map works (include/policy/detail/chunk_map.hpp): a root of
-// 2048 leaf pointers, leaves of one byte per page, both reserved from the kernel with
-// MAP_NORESERVE and never unmapped while the map lives, so lookups take no lock.
+// by hand the way the composed types' map works (include/policy/detail/chunk_map.hpp): leaves of
+// one byte per granule, 2^27 bytes each, reserved from the kernel with MAP_NORESERVE and never
+// unmapped while the map lives (so lookups take no lock), their pointers in the map itself.
 #pragma once
 #include <sys/mman.h>
 
+#include <algorithm>
+#include <array>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
 
 namespace zero_overhead {
 
+template <unsigned GranuleBits>
 class hand_page_map {
-  static constexpr unsigned page_bits = 12, root_bits = 11, leaf_bits = 47 - page_bits - root_bits;
-  static constexpr std::size_t root_entries = std::size_t{1} << root_bits, leaf_bytes = std::size_t{1} << leaf_bits;
+  static constexpr unsigned entry_bits = std::min(27u, 47 - GranuleBits);
+  static constexpr std::size_t leaf_count = std::size_t{1} << (47 - GranuleBits - entry_bits);
+  static constexpr std::size_t leaf_bytes = std::size_t{1} << entry_bits;
   using entry = std::atomic<std::uint8_t>;
 
  public:
@@ -22,26 +26,24 @@ class hand_page_map {
   template <class Pages>
   bool insert(Pages&, std::uintptr_t key) noexcept {
     if (key >> 47) return false;
-    if (root_ == nullptr && (root_ = static_cast<std::atomic<entry*>*>(map(root_entries * sizeof(void*)))) == nullptr)
-      return false;
-    std::atomic<entry*>& slot = root_[key >> (page_bits + leaf_bits)];
+    std::atomic<entry*>& slot = leaves_[key >> (GranuleBits + entry_bits)];
     entry* leaf = slot.load(std::memory_order_relaxed);
     if (leaf == nullptr) {
       if ((leaf = static_cast<entry*>(map(leaf_bytes))) == nullptr) return false;
       slot.store(leaf, std::memory_order_release);
     }
-    leaf[(key >> page_bits) & (leaf_bytes - 1)].store(1, std::memory_order_release);
+    leaf[(key >> GranuleBits) & (leaf_bytes - 1)].store(1, std::memory_order_release);
     ++size_;
     return true;
   }
   void erase(std::uintptr_t key) noexcept {
-    root_[key >> (page_bits + leaf_bits)].load()[(key >> page_bits) & (leaf_bytes - 1)].store(0);
+    leaves_[key >> (GranuleBits + entry_bits)].load()[(key >> GranuleBits) & (leaf_bytes - 1)].store(0);
     --size_;
   }
   bool contains(std::uintptr_t key) const noexcept {
-    if (root_ == nullptr || (key >> (page_bits + leaf_bits)) >= root_entries) return false;
-    const entry* leaf = root_[key >> (page_bits + leaf_bits)].load(std::memory_order_acquire);
-    return leaf != nullptr && leaf[(key >> page_bits) & (leaf_bytes - 1)].load(std::memory_order_acquire) != 0;
+    if ((key >> (GranuleBits + entry_bits)) >= leaf_count) return false;
+    const entry* leaf = leaves_[key >> (GranuleBits + entry_bits)].load(std::memory_order_acquire);
+    return leaf != nullptr && leaf[(key >> GranuleBits) & (leaf_bytes - 1)].load(std::memory_order_acquire) != 0;
   }
   template <class Pages>
   void clear(Pages&) noexcept {
@@ -55,15 +57,12 @@ class hand_page_map {
     return p == MAP_FAILED ? nullptr : p;
   }
   void unmap() noexcept {
-    if (root_ == nullptr) return;
-    for (std::size_t i = 0; i < root_entries; ++i)
-      if (entry* leaf = root_[i].load(std::memory_order_relaxed)) ::munmap(leaf, leaf_bytes);
-    ::munmap(root_, root_entries * sizeof(void*));
-    root_ = nullptr;
+    for (std::atomic<entry*>& slot : leaves_)
+      if (entry* leaf = slot.exchange(nullptr, std::memory_order_relaxed)) ::munmap(leaf, leaf_bytes);
     size_ = 0;
   }
 
-  std::atomic<entry*>* root_ = nullptr;
+  std::array<std::atomic<entry*>, leaf_count> leaves_{};
   std::size_t size_ = 0;  // chunks mapped: what the composed map counts for its invariant
 };
 

@@ -160,7 +160,7 @@ class hand_segregated_fit {
   block* free_[class_count] = {};  // hot: the fast path touches only these
   bump_region bump_[class_count] = {};
   [[no_unique_address]] mapped_pages pages_;
-  hand_chunks<mapped_pages> chunks_;
+  hand_chunks<mapped_pages, 16> chunks_;  // keyed by chunk, as the composed heap
 };
 
 }  // namespace zero_overhead

@@ -89,6 +89,10 @@ class process_heap {
   ALLOY_FAST_PATH static Allocator* built() noexcept {
     return __builtin_expect(state_.load(std::memory_order_acquire) == ready, 1) ? instance() : nullptr;
   }
+  /// The instance's storage, built or not: only for fast paths that are safe on the zero-filled
+  /// storage of an instance not built yet (a thread cache's allocate_cached and
+  /// deallocate_cached), which then spare malloc and free the test of `state_`.
+  ALLOY_FAST_PATH static Allocator* unchecked() noexcept { return instance(); }
 
  private:
   static constexpr unsigned char empty = 0, building = 1, ready = 2;
@@ -127,30 +131,38 @@ struct malloc_functions {
   // free through a thread cache over segregated fit is a TLS pop and push, a page-map lookup
   // and no lock (bench/malloc counts them).
   ALLOY_FAST_PATH static void* malloc(std::size_t size) noexcept {
-    if (Allocator* h = process_heap<Allocator>::built()) [[likely]] {
-      if constexpr (caches_blocks) {
-        if (void* p = h->layers().allocate_cached(size)) [[likely]] return p;
-      } else {
-        if (void* p = h->allocate(size)) [[likely]] return p;
-        return out_of_memory();
-      }
+    if constexpr (caches_blocks) {
+      if (void* p = process_heap<Allocator>::unchecked()->layers().allocate_cached(size)) [[likely]] return p;
+    } else if (Allocator* h = process_heap<Allocator>::built()) [[likely]] {
+      if (void* p = h->allocate(size)) [[likely]] return p;
+      return out_of_memory();
     }
     return malloc_slow(size);
   }
 
   ALLOY_FAST_PATH static void free(void* p) noexcept {
-    // A block Alloy never handed out (ld.so's, from before the preload took effect) is left
-    // where it is: nobody here can give it back. Through a thread cache over segregated fit a
-    // small block's free takes no lock: the class store's page map is read lock-free. A null
-    // `p` finds no chunk there and is answered off the fast path.
-    if (Allocator* h = process_heap<Allocator>::built()) [[likely]] h->try_deallocate(p);
+    // Through a thread cache over segregated fit a small block's free takes no lock: the class
+    // store's page map is read lock-free. A null `p` finds no chunk there and is answered off
+    // the fast path.
+    if constexpr (caches_blocks) {
+      if (process_heap<Allocator>::unchecked()->layers().deallocate_cached(p)) [[likely]] return;
+    }
+    free_slow(p);
   }
 
-  /// The top layer hands out cached blocks with no slow path of its own (thread_local_cache's
-  /// allocate_cached): malloc's slow path is then a tail call.
-  static constexpr bool caches_blocks = requires(Allocator& a, std::size_t n) {
+  /// The top layer has fast halves with no slow path of their own, safe on an instance not
+  /// built yet (thread_local_cache's allocate_cached and deallocate_cached): malloc and free
+  /// then test nothing else on their fast paths, and their slow paths are tail calls.
+  static constexpr bool caches_blocks = requires(Allocator& a, std::size_t n, void* p) {
     { a.layers().allocate_cached(n) } noexcept -> std::same_as<void*>;
+    { a.layers().deallocate_cached(p) } noexcept -> std::same_as<bool>;
   };
+
+  ALLOY_SLOW_PATH static void free_slow(void* p) noexcept {
+    // A block Alloy never handed out (ld.so's, from before the preload took effect) is left
+    // where it is: nobody here can give it back.
+    if (Allocator* h = process_heap<Allocator>::built()) [[likely]] h->try_deallocate(p);
+  }
 
   ALLOY_SLOW_PATH static void* malloc_slow(std::size_t size) noexcept {
     if (void* p = heap().allocate(size)) [[likely]] return p;

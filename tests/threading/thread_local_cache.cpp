@@ -4,6 +4,8 @@
 // is gone — and stats exact once threads are joined.
 #include "threading_support.hpp"
 
+#include <algorithm>
+#include <cstring>
 #include <memory>
 
 using namespace alloy::testing;
@@ -245,4 +247,60 @@ TEST_CASE("requests the caches do not serve go to the locked back end", "[thread
   heap.deallocate(blocks[2]);                    // unsized free of a cached-size block
   REQUIRE(heap.stats().live_bytes == 0);
   REQUIRE(heap.invariant());
+}
+
+TEST_CASE("a chunk that handed out a pointer into a block still frees each of its blocks, cached",
+          "[threading][thread_local_cache]") {
+  // 256-byte blocks sit 64 bytes past a 128-byte boundary (the chunk header comes first), so a
+  // 128-aligned request from that class returns a pointer into its block: from then on the free
+  // fast path cannot take a pointer in that chunk as a block's start, and the slow path divides.
+  using heap_type = cached_heap<7>;
+  heap_type heap;
+  std::vector<void*> plain;
+  for (int i = 0; i < 16; ++i) plain.push_back(heap.allocate(200));
+  void* inner = heap.allocate(100, 128);
+  REQUIRE(std::uintptr_t(inner) % 128 == 0);
+  for (int i = 0; i < 16; ++i) plain.push_back(heap.allocate(200));
+  for (std::size_t i = 0; i < plain.size(); ++i) std::memset(plain[i], int(i), 200);
+  std::memset(inner, 0xAB, 100);
+  std::thread([&] {  // unsized frees on another thread: the remote path, through the lookups
+    for (std::size_t i = 0; i < plain.size(); i += 2) heap.deallocate(plain[i]);
+    heap.deallocate(inner);
+  }).join();
+  for (std::size_t i = 1; i < plain.size(); i += 2) {
+    REQUIRE(static_cast<unsigned char*>(plain[i])[199] == static_cast<unsigned char>(i));
+    heap.deallocate(plain[i]);
+  }
+  REQUIRE(heap.stats().live_bytes == 0);
+  REQUIRE(heap.invariant());
+  // The blocks came back as whole blocks: each is handed out again at a block's start.
+  std::vector<void*> again;
+  for (int i = 0; i < 33; ++i) again.push_back(heap.allocate(200));
+  std::sort(again.begin(), again.end());
+  for (std::size_t i = 0; i + 1 < again.size(); ++i)  // no overlap: no pointer into a block came back as one
+    REQUIRE(static_cast<char*>(again[i]) + 200 <= static_cast<char*>(again[i + 1]));
+  for (void* p : again) heap.deallocate(p, 200);
+  REQUIRE(heap.invariant());
+}
+
+TEST_CASE("the fast halves read nothing but the id of an instance not built yet",
+          "[threading][thread_local_cache]") {
+  // The process malloc calls allocate_cached and deallocate_cached on its heap's static
+  // storage without testing whether the heap is built: zero-filled, they must answer "no"
+  // (nullptr, false) and touch nothing else — on a thread with no cache, and on one whose
+  // current cache belongs to another, live instance of the same type.
+  using heap_type = alloy::allocator<P::segregated_fit, P::pow2_classes<16, 1024>, P::thread_local_cache>;
+  alignas(heap_type) static unsigned char zeroed[sizeof(heap_type)];
+  auto& unbuilt = *reinterpret_cast<heap_type*>(zeroed);
+  heap_type live;
+  void* block = live.allocate(64);
+  auto probe = [&] {
+    REQUIRE(unbuilt.layers().allocate_cached(64) == nullptr);
+    REQUIRE_FALSE(unbuilt.layers().deallocate_cached(block));
+    REQUIRE_FALSE(unbuilt.layers().deallocate_cached(nullptr));
+  };
+  std::thread(probe).join();  // no cache on that thread
+  probe();                    // this thread's current cache is `live`'s
+  REQUIRE(std::all_of(std::begin(zeroed), std::end(zeroed), [](unsigned char b) { return b == 0; }));
+  live.deallocate(block, 64);
 }

@@ -37,7 +37,7 @@ struct chunk_header {
   std::byte* payload;        // first usable byte
   std::size_t block_size;    // size of the blocks carved from the payload (heap-specific)
   std::uint32_t kind;        // size class index, or a heap-specific marker
-  std::uint32_t reserved_;
+  std::uint32_t exact_kind;  // heap-specific: segregated fit's class while every pointer into the chunk is a block's start
   std::uint64_t block_magic; // heap-specific: segregated fit divides by block_size with it
 };
 static_assert(sizeof(chunk_header) <= 64, "a chunk header fits the 64 bytes every chunk reserves for it");
@@ -76,7 +76,7 @@ class chunk_store {
       source_.deallocate_chunk(base, bytes);
       return nullptr;
     }
-    *h = chunk_header{nullptr, head_, base, bytes, payload, 0, 0, 0, 0};
+    *h = chunk_header{nullptr, head_, base, bytes, payload, 0, 0, ~std::uint32_t{0}, 0};
     if (head_ != nullptr) head_->prev = h;
     head_ = h;
     account_resize(0, bytes);

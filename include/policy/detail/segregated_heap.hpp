@@ -5,6 +5,7 @@
 #pragma once
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <bit>
 #include <type_traits>
 
@@ -171,6 +172,15 @@ class segregated_heap {
     // class, so it is not answered here (its bounds are checked under the lock).
     if (!store_.registered(h) || p < h->payload) [[unlikely]] return {const_cast<void*>(p), ~std::size_t{0}};
     return {block_start(h, p), h->kind};
+  }
+  /// cached_lookup for the common case, a pointer to a block's start: the same answer with no
+  /// division where the chunk never handed out a pointer into a block (an over-aligned
+  /// request's, which marks it); else no class, and the caller asks cached_lookup. The thread
+  /// caches' free fast path.
+  ALLOY_FAST_PATH lookup_result cached_start_lookup(const void* p) const noexcept {
+    chunk_header* h = store_type::header_of(p);
+    if (!store_.registered(h) || p < h->payload) [[unlikely]] return {const_cast<void*>(p), ~std::size_t{0}};
+    return {const_cast<void*>(p), std::atomic_ref(h->exact_kind).load(std::memory_order_relaxed)};
   }
 
   /// The codec every class list's links go through: a thread cache above adopts its secret and
@@ -351,6 +361,7 @@ class segregated_heap {
                      align_up(store_type::header_bytes + reclaimer_type::area_bytes, alignment);
       }
       h->kind = static_cast<std::uint32_t>(c);
+      h->exact_kind = h->kind;  // no block handed out yet; registered before, but unreachable until then
       h->block_size = bs;
       h->block_magic = magic_for(bs);
       const std::size_t room = store_type::payload_bytes_of(h);
@@ -372,7 +383,12 @@ class segregated_heap {
       // Over-aligned but small: a block with room to slide the start up to the alignment.
       const std::size_t c = classes::class_of(size + align - alignment);
       void* b = lists_[c].empty() ? refill(c) : links::pop(lists_[c], block_size_of(c), codec_);
-      return b == nullptr ? nullptr : ptr(align_up(addr(b), align));
+      if (b == nullptr) return nullptr;
+      void* p = ptr(align_up(addr(b), align));
+      // From now on a pointer into this chunk may be inside a block: lock-free frees of its
+      // blocks divide (cached_start_lookup). Atomic: other threads read it without the lock.
+      if (p != b) std::atomic_ref(store_type::header_of(b)->exact_kind).store(~std::uint32_t{0}, std::memory_order_relaxed);
+      return p;
     }
     if constexpr (reclaims) reclaim_tick();
     if constexpr (has_large_heap) {

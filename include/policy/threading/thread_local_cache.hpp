@@ -53,12 +53,18 @@
 //
 // Unsized free: when the heap can tell a block's class from the block alone, without its lock
 // (segregated fit: the chunk header found by masking), an unsized free is a cached free too.
+// Its fast half (deallocate_cached) takes the pointer as the block's start where the heap says
+// that needs no division (cached_start_lookup); a pointer into a block takes the slow half.
 // Everything else — over-aligned requests, sizes above the largest class, reallocate of
 // large blocks — goes to the locked back end.
 //
 // Fast path: 21 instructions per allocate + free pair of a size known at compile time, loop
 // excluded (bench/threading counts them with callgrind; single_thread: 10, both including the
-// facade's null test of sized free). Hardened: 34 (single_thread hardened: 23).
+// facade's null test of sized free). Hardened: 34 (single_thread hardened: 23). What the 21
+// are: per operation the instance test (load the id, compare with the thread's slot, branch),
+// the bins' address, the list's pop or push and the bin's room count; a design that keeps
+// those guarantees (several instances per type, bounded bins) needs about 16, single_thread's
+// 10 plus the two tests and two counts.
 #pragma once
 #include <algorithm>
 #include <array>
@@ -82,7 +88,9 @@
 namespace alloy {
 namespace detail {
 
-/// Ids of allocator instances for the thread caches; never reused, 0 means "none".
+/// Ids of allocator instances for the thread caches: never reused and never 0, the id that
+/// zero-filled storage holds before an instance is built there; a thread with no cache holds
+/// all ones, which no instance gets either (thread_cache_layer::no_instance).
 inline std::atomic<std::uint64_t> next_cache_instance_id{1};
 
 template <class Inner, std::size_t BlocksPerClass, std::size_t Batch>
@@ -198,8 +206,9 @@ class thread_cache_layer {
     cache* next = nullptr;
   };
 
+  static constexpr std::uint64_t no_instance = ~std::uint64_t{0};
   struct slot {
-    std::uint64_t id = 0;
+    std::uint64_t id = no_instance;
     cache* caches = nullptr;
   };
   static constexpr std::size_t slots_per_thread = 8;
@@ -250,8 +259,12 @@ class thread_cache_layer {
   /// when it takes more — a size the bins do not hold, an empty bin, no cache yet — and the
   /// caller's slow path calls allocate(). Inlined there it is a leaf: no stack frame, no saved
   /// register, and the slow path is a tail call.
+  ///
+  /// Safe on zero-filled storage where no instance has been built yet (the process heap before
+  /// its first call), as is deallocate_cached: the first thing either reads of the instance is
+  /// its id, 0 there, which no thread's slot holds. The caller then needs no "built?" test.
   ALLOY_FAST_PATH void* allocate_cached(std::size_t size) noexcept {
-    if (size - 1 < cached_max && current_.id == id_) [[likely]] {
+    if (size - 1 < cached_max && current_.id == id()) [[likely]] {
       const std::size_t index = classes::class_of(size);
       cache* c = current_.caches;
       bin& b = c->bins[index];
@@ -267,25 +280,32 @@ class thread_cache_layer {
 
   /// Unsized: cached too when the heap names the block's class without its lock.
   void deallocate(void* p) noexcept {
-    if constexpr (lock_free_lookup) {
-      const auto found = back_end_.unlocked().cached_lookup(p);
-      if (found.size_class < bin_count) return cache_free(found.block, found.size_class);
-    }
+    if (deallocate_cached(p) || cache_free_any(p)) [[likely]] return;
     back_end_.deallocate(p);
+  }
+
+  /// The fast half of try_deallocate, for a caller with a slow path of its own (the process
+  /// free): true when `p` went to the calling thread's bin — the start of a class block of
+  /// this instance, found without a lock — false when it takes more (no cache yet, a pointer
+  /// into a block, a large or foreign block, null) and the caller's slow path calls
+  /// try_deallocate(). The thread's slot is tested first: an instance not built yet (see
+  /// allocate_cached) fails there, before the heap's page map is read.
+  ALLOY_FAST_PATH bool deallocate_cached(void* p) noexcept {
+    if constexpr (lock_free_lookup) {
+      if (current_.id == id()) [[likely]] {
+        const auto found = back_end_.unlocked().cached_start_lookup(p);
+        if (found.size_class < bin_count) [[likely]] {
+          push_to_bin(*current_.caches, p, found.size_class);
+          return true;
+        }
+      }
+    }
+    return false;
   }
 
   /// Frees `p` if this instance handed it out: one lookup where owns() and deallocate() make
   /// two. A class block goes to the thread's bin with no lock; the rest is decided under it.
-  ALLOY_FAST_PATH bool try_deallocate(void* p) noexcept {
-    if constexpr (lock_free_lookup) {
-      const auto found = back_end_.unlocked().cached_lookup(p);
-      if (found.size_class < bin_count) [[likely]] {
-        cache_free(found.block, found.size_class);
-        return true;
-      }
-    }
-    return try_deallocate_locked(p);
-  }
+  ALLOY_FAST_PATH bool try_deallocate(void* p) noexcept { return deallocate_cached(p) || try_deallocate_slow(p); }
 
   void* reallocate(void* p, std::size_t old_size, std::size_t new_size, std::size_t align) noexcept {
     const bool old_cached = cacheable(old_size, align);
@@ -323,7 +343,7 @@ class thread_cache_layer {
     {
       std::lock_guard guard(instances_mutex_);
       forget_caches();
-      id_ = next_cache_instance_id.fetch_add(1, std::memory_order_relaxed);
+      id_.store(next_cache_instance_id.fetch_add(1, std::memory_order_relaxed), std::memory_order_relaxed);
     }
     back_end_.with_lock([&](Inner&) noexcept {
       for (transfer_slot& t : transfers_) t = {};  // their blocks die with the chunks
@@ -422,14 +442,13 @@ class thread_cache_layer {
   }
 
   ALLOY_FAST_PATH void cache_free(void* p, std::size_t index) noexcept {
-    if (current_.id == id_) [[likely]] {
-      cache* c = current_.caches;
-      bin& b = c->bins[index];
-      b.push(p, block_size(index), c->codec);
-      if (b.room == 0) [[unlikely]] flush(*c, b, index);
-      return;
-    }
+    if (current_.id == id()) [[likely]] return push_to_bin(*current_.caches, p, index);
     free_slow(p, index);
+  }
+  ALLOY_FAST_PATH void push_to_bin(cache& c, void* p, std::size_t index) noexcept {
+    bin& b = c.bins[index];
+    b.push(p, block_size(index), c.codec);
+    if (b.room == 0) [[unlikely]] flush(c, b, index);
   }
 
   static constexpr std::uint32_t limit_of(std::size_t c) noexcept {
@@ -440,9 +459,22 @@ class thread_cache_layer {
     return std::max<std::size_t>(1, std::min<std::size_t>(Batch, limit_of(c) / 2));
   }
 
-  /// Out of line, so the fast path above needs no saved registers. A null `p` ends here too:
-  /// the page map finds no chunk for it, so the fast path needs no test of its own.
-  ALLOY_SLOW_PATH bool try_deallocate_locked(void* p) noexcept { return back_end_.try_deallocate(p); }
+  /// Out of line, so the fast path above needs no saved registers: a block freed through a
+  /// pointer into it (an over-aligned request's) or by a thread with no cache yet still goes to
+  /// a bin; the rest is decided under the lock. A null `p` ends here too: the page map finds no
+  /// chunk for it, so the fast path needs no test of its own.
+  ALLOY_SLOW_PATH bool try_deallocate_slow(void* p) noexcept { return cache_free_any(p) || back_end_.try_deallocate(p); }
+  /// A class block, found through any pointer into it, to the thread's bin (made if need be).
+  bool cache_free_any(void* p) noexcept {
+    if constexpr (lock_free_lookup) {
+      const auto found = back_end_.unlocked().cached_lookup(p);
+      if (found.size_class < bin_count) {
+        cache_free(found.block, found.size_class);
+        return true;
+      }
+    }
+    return false;
+  }
 
   ALLOY_SLOW_PATH void* allocate_slow(std::size_t size, std::size_t align) noexcept {
     if (!cacheable(size, align)) return back_end_.allocate(size, align);
@@ -554,9 +586,9 @@ class thread_cache_layer {
   }
 
   cache* find_cache() noexcept {
-    if (current_.id == id_) return current_.caches;
+    if (current_.id == id()) return current_.caches;
     for (slot& s : slots_)
-      if (s.id == id_) return s.caches;
+      if (s.id == id()) return s.caches;
     return nullptr;
   }
 
@@ -566,12 +598,12 @@ class thread_cache_layer {
     if constexpr (bin_count == 0) {
       return nullptr;
     } else {
-      if (current_.id == id_) return current_.caches;
+      if (current_.id == id()) return current_.caches;
       if (exited_ || in_setup_) return nullptr;
       in_setup_ = true;
       cache* c = find_cache();
       if (c == nullptr) c = new_cache();
-      if (c != nullptr) current_ = {id_, c};
+      if (c != nullptr) current_ = {id(), c};
       in_setup_ = false;
       return c;
     }
@@ -603,7 +635,7 @@ class thread_cache_layer {
     }
     caches_alive_.fetch_add(1, std::memory_order_relaxed);
     std::move_backward(slots_.begin(), free_slot, free_slot + 1);  // most recent first
-    slots_.front() = {id_, c};
+    slots_.front() = {id(), c};
     return c;
   }
 
@@ -614,7 +646,7 @@ class thread_cache_layer {
   }
   static thread_cache_layer* find_instance(std::uint64_t id) noexcept {
     for (thread_cache_layer* l = instances_; l != nullptr; l = l->next_instance_)
-      if (l->id_ == id) return l;
+      if (l->id() == id) return l;
     return nullptr;
   }
 
@@ -645,7 +677,7 @@ class thread_cache_layer {
     for (cache* c = caches_; c != nullptr; c = c->next) ++n;
     caches_ = nullptr;
     caches_alive_.fetch_sub(n, std::memory_order_relaxed);
-    if (current_.id == id_) current_ = {};
+    if (current_.id == id()) current_ = {};
   }
 
   // Per allocator type and thread. `current_` and `slots_` are constant-initialised and
@@ -693,7 +725,11 @@ class thread_cache_layer {
     return std::max<std::size_t>(8, (std::size_t{256} << 10) / (batch_of(c) * block_size(c)));
   }
 
-  std::uint64_t id_ = next_cache_instance_id.fetch_add(1, std::memory_order_relaxed);
+  // Atomic, though only release() writes it after construction: the process malloc's fast
+  // paths read it from storage that another thread may be constructing the heap in (a plain
+  // load on x86 and AArch64).
+  std::atomic<std::uint64_t> id_{next_cache_instance_id.fetch_add(1, std::memory_order_relaxed)};
+  ALLOY_FAST_PATH std::uint64_t id() const noexcept { return id_.load(std::memory_order_relaxed); }
   thread_cache_layer* next_instance_ = nullptr;  // in instances_
   cache* caches_ = nullptr;                      // every thread's cache of this instance
   std::array<transfer_slot, bin_count == 0 ? 1 : bin_count> transfers_{};
