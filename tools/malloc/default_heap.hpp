@@ -15,6 +15,24 @@
 // - Class chunks of 1 MiB (four of the largest blocks), carved about a page at a time: a class
 //   a program touches once keeps a page resident, not 32 blocks (bench/programs peak RSS:
 //   sqlite3 24.4 -> 22.7 MiB, perl 30.1 -> 28.5 MiB; glibc 17.7 and 25.4).
+// - Peak RSS against glibc's (bench/programs, 3 reps, geomean 1.061-1.065; mimalloc 1.044), by
+//   pages at peak RSS (/proc/PID/pagemap, each resident 1 MiB granule named by its chunk header)
+//   and the programs' traces (tools/trace): sqlite3 (1.27x) allocates its 2409 pages as 4368 B
+//   (4 KiB + header), class 5120: 1.7 MiB of rounding; and its realloc-grown buffers (472 KiB ->
+//   3.6 MiB) leave each freed step resident in the large heap, where glibc maps each one and
+//   unmaps it on free (~1.8 MiB). perl (1.08-1.11x): 38 arrays grown by realloc in lockstep
+//   through 10-20 KiB leave 38 free blocks in each class they pass, 2.2 MiB no other class can
+//   use. python3 (1.07x): freed steps of grown dict and list tables above 128 KiB, ~1.3 MiB.
+//   Measured and not taken: 8 steps per doubling (sqlite3 -0.8 MiB, perl +0.5 MiB: twice the
+//   classes for a ladder to leave blocks in; malloc(64)+free 75.5); a top class of 8, 16 or
+//   32 KiB (sqlite3 22.6 / 24.7 / 24.5 MiB, perl 28.2 / 27.9 / 29.1: the tlsf heap keeps freed
+//   blocks resident as well); reclaim after 5 ms, or sweeps without backoff (no change: sweeps
+//   run on slow paths after the delay, and perl's ladder ends just before its peak). What
+//   closes the gap is the large heap's threshold: blocks above 128 KiB as mappings of their own
+//   (glibc's initial mmap threshold) took the geomean to 1.038 and CPU 0.980 -> 0.938 in one
+//   run (sqlite3 20.8 MiB, python3 58.8) -- segregated_heap's own_chunk_above (issue 14 item 3),
+//   best made adaptive as glibc's is (raised to the size of each own mapping freed) so that the
+//   large heap still serves the buffers a program frees and takes again.
 // - system_pages: mmap, never malloc (this heap *is* malloc: system_malloc would recurse).
 // - align<16>: what glibc guarantees on x86-64 (max_align_t), so no program is surprised.
 // - thread_local_cache: per-thread bins in front of the locked heap; malloc takes no lock, and
