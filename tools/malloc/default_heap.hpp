@@ -1,20 +1,44 @@
 // The composition behind liballoy_malloc.so: a general-purpose heap for whole programs.
 //
-// - segregated_fit over geometric_classes<16, 128 KiB, 4>: O(1) allocate and free, at most
-//   25% rounding waste (jemalloc's spacing), 48 classes. A larger top class (1 MiB was
-//   measured) keeps more freed memory resident: python3 peaked 8% above glibc with it, 2% with
-//   128 KiB.
-// - Anything larger lives in a tlsf heap over large chunks (segregated_fit::with<0, P::tlsf>):
+// - segregated_fit over geometric_classes<16, 4 KiB, 4>: O(1) allocate and free, at most 25%
+//   rounding waste (jemalloc's spacing), 28 classes, each cached per thread. The top class is
+//   where a block stops being one of many alike and starts being a buffer: classes keep every
+//   freed block for their own size, so a program that grows buffers by realloc leaves a freed
+//   block in each class it passes, which no other size can use; the tlsf heap above coalesces
+//   them into room for the next, larger step. Measured at peak RSS (/proc/PID/pagemap, each
+//   resident 1 MiB granule named by its chunk header, and the programs' traces, tools/trace),
+//   with a 128 KiB top class: perl grows 38 arrays in lockstep by realloc through 10-20 KiB and
+//   kept 38 free blocks in each class passed (2.2 MiB, most of its 2-3 MiB above glibc's);
+//   sqlite3's page cache takes 4368 B pages (4 KiB + header) and kept 752 B of rounding in
+//   each (class 5120: 1.7 MiB), where tlsf splits them to size. bench/programs, one run, top
+//   class 128 KiB -> 4 KiB: peak RSS geomean 1.062 -> 1.035 x glibc's (mimalloc 1.044; sqlite3
+//   22.7 -> 21.5 MiB, perl 27.4 -> 25.3, python3 61.7 -> 59.9), CPU geomean 0.919 -> 0.908
+//   (docs/benchmarks.md has the table). Also measured: 8 KiB (perl 26.9,
+//   sqlite3 22.5 MiB), 16 and 32 KiB (sqlite3 24.7 and 24.5: worse), 1 MiB (python3 +8%);
+//   8 steps per doubling (sqlite3 -0.8 MiB, perl +0.5 MiB: more classes for a ladder to leave
+//   blocks in); reclaim after 5 ms, or sweeps without backoff (no change: sweeps run on slow
+//   paths after the delay, and perl's ladder ends just before its peak). Few blocks fall
+//   between 4 and 128 KiB (sqlite3 0.6% of its mallocs, g++ 2.2%, perl 0.1%): taking the heap's
+//   lock for them costs real programs no measurable CPU. Threads that grow vectors through
+//   those sizes pay a little (bench/process vector-growth, 5 reps: CPU 241 -> 252 ms, jemalloc
+//   211; large-realloc 379 -> 418 and 439 -> 411 ms in two runs, noise on a shared machine).
+// - Anything larger lives in a tlsf heap over large chunks (segregated_fit::with<1 MiB, P::tlsf>):
 //   freed large blocks coalesce and are reused with no system call, realloc grows a large
 //   block in place into a free neighbour (and copies outside the lock when it cannot). Under
 //   reclaim a chunk that empties is kept, its pages decommitted after the delay and the chunk
 //   unmapped on malloc_trim: unmapping at once made every realloc-grown buffer fault its pages
 //   again. bench/process, same run, CPU ms: vector-growth 442 -> 217 (jemalloc 203),
 //   large-realloc 794 -> 293 (tcmalloc 301). Before the large heap every large block was an
-//   mmap of its own: large-realloc took 6.9x mimalloc's CPU time, now 0.57x.
-// - Class chunks of 1 MiB (four of the largest blocks), carved about a page at a time: a class
-//   a program touches once keeps a page resident, not 32 blocks (bench/programs peak RSS:
-//   sqlite3 24.4 -> 22.7 MiB, perl 30.1 -> 28.5 MiB; glibc 17.7 and 25.4).
+//   mmap of its own: large-realloc took 6.9x mimalloc's CPU time, now 0.57x. What it still
+//   keeps above glibc is the freed steps of buffers grown past 128 KiB (sqlite3 ~1.8 MiB,
+//   python3 ~1.3 MiB), which glibc maps each and unmaps on free: blocks above 128 KiB as
+//   mappings of their own (top class 128 KiB) measured peak RSS geomean 1.061 -> 1.038, CPU
+//   0.980 -> 0.938, in one run; segregated_heap's own_chunk_above (issue 14 item 3), best made
+//   adaptive as glibc's is.
+// - Class chunks of 1 MiB, set here (the default, four of the largest blocks, would be 64 KiB:
+//   16 times the mmaps, and no less resident: perl 26.1 against 25.7 MiB), carved about a page
+//   at a time: a class a program touches once keeps a page resident, not 32 blocks
+//   (bench/programs peak RSS: sqlite3 24.4 -> 22.7 MiB, perl 30.1 -> 28.5 MiB; glibc 17.7, 25.4).
 // - system_pages: mmap, never malloc (this heap *is* malloc: system_malloc would recurse).
 // - align<16>: what glibc guarantees on x86-64 (max_align_t), so no program is surprised.
 // - thread_local_cache: per-thread bins in front of the locked heap; malloc takes no lock, and
@@ -38,7 +62,7 @@
 namespace alloy {
 
 namespace P = alloy::policy;
-using malloc_heap = allocator<P::segregated_fit::with<0, P::tlsf>, P::geometric_classes<16, (1 << 17), 4>, P::system_pages, P::align<16>,
+using malloc_heap = allocator<P::segregated_fit::with<(1 << 20), P::tlsf>, P::geometric_classes<16, (1 << 12), 4>, P::system_pages, P::align<16>,
                               P::thread_local_cache, P::reclaim::with<100>>;
 
 }  // namespace alloy

@@ -12,9 +12,10 @@
 //   a linear overflow off any large block faults. The price is an mmap and a munmap per large
 //   block, which the default library avoids; bench/programs measures what it costs real
 //   programs (docs/policies/hardening.md).
-// - Everything else as default_heap.hpp argues: geometric_classes<16, 128 KiB, 4>, system_pages
-//   (this heap is malloc), align<16> (glibc's guarantee), thread_local_cache (no lock on the
-//   fast paths).
+// - geometric_classes<16, 128 KiB, 4>, not the default's 4 KiB top class: that one hands what
+//   is above it to the tlsf heap, and here every such block would be a mapping of its own.
+// - Everything else as default_heap.hpp argues: system_pages (this heap is malloc), align<16>
+//   (glibc's guarantee), thread_local_cache (no lock on the fast paths).
 #pragma once
 #include <alloc/allocator.hpp>
 #include <policy/all.hpp>
