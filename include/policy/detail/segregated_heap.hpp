@@ -380,6 +380,7 @@ class segregated_heap {
     }
     chunk_header* h = store_.take(size, align);
     if (h == nullptr) return nullptr;
+    store_.prefer_huge_pages(h);
     h->kind = large_kind;
     h->block_size = size;
     // Handed out whole; defined, not just accessible: its bytes are what the source gave
