@@ -47,6 +47,12 @@ std::string vm_flags_of(const void* p) {
 }
 bool has_flag(const std::string& flags, const char* flag) { return flags.find(std::string(" ") + flag + " ") != std::string::npos; }
 
+/// The kernel's pages without the huge-page capability: how a composition opts out.
+struct small_pages : P::system_pages {
+  static constexpr bool huge_pages = false;
+  static std::string name() { return "small_pages"; }
+};
+
 }  // namespace
 
 TEST_CASE("own chunks: a huge block freed and allocated again reuses its chunk", "[huge]") {
@@ -140,6 +146,24 @@ TEST_CASE("huge pages: large chunks ask for them, class chunks do not", "[huge]"
   CHECK(has_flag(large_flags, "hg"));
   CHECK(has_flag(huge_flags, "hg"));
   heap.deallocate(small);
+  heap.deallocate(large);
+  heap.deallocate(huge);
+}
+
+TEST_CASE("huge pages: a source without the capability is never advised", "[huge]") {
+  STATIC_REQUIRE(alloy::source_huge_pages<P::system_pages>);
+  STATIC_REQUIRE_FALSE(alloy::source_huge_pages<small_pages>);
+  STATIC_REQUIRE_FALSE(alloy::source_huge_pages<P::static_arena<65536>>);
+  using plain = alloy::allocator<P::segregated_fit::with<0, P::tlsf>, P::geometric_classes<16, (1 << 17), 4>,
+                                 small_pages, P::reclaim::with<60000>>;
+  plain heap;
+  void* large = heap.allocate(4 * mib);
+  void* huge = heap.allocate(40 * mib);
+  REQUIRE((large != nullptr && huge != nullptr));
+  const std::string large_flags = vm_flags_of(large), huge_flags = vm_flags_of(huge);
+  REQUIRE(!large_flags.empty());
+  CHECK(!has_flag(large_flags, "hg"));
+  CHECK(!has_flag(huge_flags, "hg"));
   heap.deallocate(large);
   heap.deallocate(huge);
 }
