@@ -67,9 +67,11 @@ TEST_CASE("own chunks: a huge block freed and allocated again reuses its chunk",
   CHECK(freed.free_bytes >= 40 * mib);
   CHECK(freed.pending_reclaim_bytes >= 40 * mib);  // and counted as waiting to go back
   CHECK(heap.invariant());
+  if (alloy::detail::poisoning_observable()) CHECK(alloy::detail::is_poisoned(p, 1));  // a use after free is caught
 
   void* q = heap.allocate(40 * mib);
   CHECK(q == p);  // the same mapping: no mmap, and its pages are still faulted in
+  CHECK_FALSE(alloy::detail::is_poisoned(q, 40 * mib));  // the user's again, every byte
   heap.deallocate(q);
   q = heap.allocate(36 * mib);  // smaller, but the chunk is not mostly waste: as it is
   CHECK(q == p);
