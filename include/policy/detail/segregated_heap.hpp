@@ -18,6 +18,7 @@
 #include "heap_layer.hpp"
 #include "reallocate.hpp"
 #include "sanitizer.hpp"  // only for large direct chunks: hardened_list poisons the class blocks
+#include "spare_chunk.hpp"
 
 namespace alloy::detail {
 
@@ -72,6 +73,13 @@ class segregated_heap {
   using reclaimer_type = class_reclaim<store_type, codec_type, classes::count, reclaim_tuning_type,
                                        source_protects_pages<source_type>>;
   struct no_reclaimer {};
+  // A reclaiming heap keeps its freed huge blocks' chunks for the delay, as its other free
+  // memory (recent_chunks): only beside a large heap, where no block is promised fresh zeros
+  // (malloc_override's fresh_zeroed_above), and over a source that remaps pages, so a kept
+  // chunk smaller than the request is grown by the kernel, its faulted pages kept.
+  static constexpr bool keeps_own_chunks = has_large_heap && remaps && reclaims;
+  static constexpr std::size_t kept_own_chunks = 4;
+  struct no_kept_chunks {};
   static constexpr complexity large_cost(bool alloc) noexcept {
     if constexpr (has_large_heap) return alloc ? large_heap_type::alloc_complexity : large_heap_type::free_complexity;
     else return complexity::constant;
@@ -117,8 +125,7 @@ class segregated_heap {
       links::push(lists_[h->kind], b, h->block_size, codec_);
       return;
     }
-    store_.give_back(h);
-    if constexpr (reclaims) reclaim_tick();
+    free_own_chunk(h);
   }
 
   /// Progress of the reclaiming on a slow path of a layer above (a thread cache's refill or
@@ -141,6 +148,9 @@ class segregated_heap {
     if constexpr (has_large_heap) {
       if (moved) large_.reclaim_tick(reclaimer_.now_ms());
     }
+    if constexpr (keeps_own_chunks) {
+      if (moved) expire_own_chunks(reclaim_tuning_type::delay_ms);
+    }
   }
 
   /// Everything that can go back to the system, now: every class swept, every free page
@@ -153,6 +163,7 @@ class segregated_heap {
     reclaimer_.trim(x);
     std::size_t done = reclaimer_.counters().reclaims - before;
     if constexpr (has_large_heap) done += large_.trim();
+    if constexpr (keeps_own_chunks) done += expire_own_chunks(0);
     return done;
   }
 
@@ -247,6 +258,7 @@ class segregated_heap {
   }
 
   void release() noexcept {
+    if constexpr (keeps_own_chunks) own_kept_.clear();  // still the store's chunks: released with it
     store_.release();
     for (auto& l : lists_) l.clear();
     bumps_.fill({});
@@ -277,6 +289,15 @@ class segregated_heap {
       });
       m.decommitted_bytes = reclaimer_.counters().decommitted_bytes;
       m.reclaims = reclaimer_.counters().reclaims;
+    }
+    if constexpr (keeps_own_chunks) {
+      m.reclaims += own_kept_.expired();
+      own_kept_.for_each([&](const chunk_header* h) {
+        const std::size_t bytes = store_type::payload_bytes_of(h);
+        m.free_bytes += bytes;
+        m.pending_reclaim_bytes += bytes;
+        m.largest_free_block = std::max(m.largest_free_block, bytes);
+      });
     }
     if constexpr (has_large_heap) {  // peak: the sum of both peaks, an upper bound
       const heap_metrics l = large_.metrics();
@@ -334,6 +355,43 @@ class segregated_heap {
     codec_type& codec;
   };
   reclaim_parts parts() noexcept { return {lists_, bumps_, store_, codec_}; }
+
+  /// A block that is a chunk of its own is freed: kept for the reclaim delay where the heap
+  /// keeps such chunks, else given back to the source at once.
+  ALLOY_SLOW_PATH void free_own_chunk(chunk_header* h) noexcept {
+    if constexpr (keeps_own_chunks) {
+      // Stamped with a fresh reading (class_reclaim reads its clock on one slow path in eight,
+      // which could be long ago): a huge free is rare, the vDSO read ~20 ns.
+      const bool moved = reclaimer_.read_clock();
+      poison(h->payload, store_type::payload_bytes_of(h));  // a use after free faults under a checker
+      if (chunk_header* out = own_kept_.put(h, reclaimer_.now_ms())) store_.give_back(out);
+      if (moved || reclaimer_.sweeping()) reclaim_step(moved);
+    } else {
+      store_.give_back(h);
+      if constexpr (reclaims) reclaim_tick();
+    }
+  }
+  /// A kept chunk serving a huge block of `size` at `align`: as it is when it holds the block
+  /// and is not mostly waste, else resized by the kernel (resize_own_chunk). nullptr when none
+  /// is kept, or the one taken could not be resized (then it goes back: it is the largest).
+  void* reuse_own_chunk(std::size_t size, std::size_t align) noexcept
+    requires keeps_own_chunks
+  {
+    chunk_header* h = own_kept_.take(size, store_type::payload_bytes_of,
+                                     [align](const chunk_header* k) { return addr(k->payload) % align == 0; });
+    if (h == nullptr) return nullptr;
+    h->block_size = size;
+    make_defined(h->payload, store_type::payload_bytes_of(h));  // a block again: the user's bytes
+    if (void* p = resize_own_chunk(h, h->payload, size)) return p;
+    store_.give_back(h);
+    return nullptr;
+  }
+  /// Kept chunks freed at least `delay_ms` ago (all with 0) back to the source. @returns how many.
+  std::size_t expire_own_chunks(std::uint64_t delay_ms) noexcept
+    requires keeps_own_chunks
+  {
+    return own_kept_.expire(reclaimer_.now_ms(), delay_ms, [this](chunk_header* h) { store_.give_back(h); });
+  }
 
   /// A large block's free, in the large heap: a slow path, so the reclaiming makes progress.
   void deallocate_large(void* p) noexcept {
@@ -394,8 +452,12 @@ class segregated_heap {
     if constexpr (has_large_heap) {
       if (size <= own_chunk_above) return large_.allocate(size, align);
     }
+    if constexpr (keeps_own_chunks) {
+      if (void* p = reuse_own_chunk(size, align)) return p;
+    }
     chunk_header* h = store_.take(size, align);
     if (h == nullptr) return nullptr;
+    store_.prefer_huge_pages(h);
     h->kind = large_kind;
     h->block_size = size;
     // Handed out whole; defined, not just accessible: its bytes are what the source gave
@@ -426,6 +488,7 @@ class segregated_heap {
   store_type store_;
   [[no_unique_address]] large_heap_type large_;
   [[no_unique_address]] std::conditional_t<reclaims, reclaimer_type, no_reclaimer> reclaimer_;
+  [[no_unique_address]] std::conditional_t<keeps_own_chunks, recent_chunks<kept_own_chunks>, no_kept_chunks> own_kept_;
 };
 
 }  // namespace alloy::detail

@@ -12,6 +12,7 @@
 #pragma once
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <utility>
 
 #include "chunk_store.hpp"
@@ -61,6 +62,78 @@ class spare_chunks {
   // Empty slots are null: no count beside them, so the one-spare set is one pointer, as the
   // hand-written heaps' (bench/zero_overhead: sizeof(composed) == sizeof(hand)).
   std::array<chunk_header*, Limit> kept_{};
+};
+
+/// Freed chunks of their own (huge blocks) kept for reuse while they are young: up to `Limit`,
+/// each with the time it was freed, so a reclaiming heap gives back those that stayed free for
+/// its delay. Over the kernel's pages a huge block freed and allocated again at once then costs
+/// no munmap and no mmap, and its pages stay faulted in (a realloc-grown buffer's next round).
+template <std::size_t Limit>
+class recent_chunks {
+  static_assert(Limit >= 1);
+
+ public:
+  /// `h` was freed at `now_ms`. @returns the chunk to give back: nullptr (kept), or the
+  /// longest-kept one when every slot is taken.
+  chunk_header* put(chunk_header* h, std::uint64_t now_ms) noexcept {
+    entry* oldest = &kept_[0];
+    for (entry& e : kept_) {
+      if (e.chunk == nullptr) {
+        e = {h, now_ms};
+        return nullptr;
+      }
+      if (e.freed_ms < oldest->freed_ms) oldest = &e;
+    }
+    return std::exchange(*oldest, entry{h, now_ms}).chunk;
+  }
+  /// The kept chunk that best serves `bytes` (its payload's bytes measured by `room`, and
+  /// `fits(h)` true): the smallest that holds them, else the largest, which the caller may grow.
+  /// It stops being kept. nullptr when none passes `fits`.
+  template <class Room, class Fits>
+  chunk_header* take(std::size_t bytes, Room&& room, Fits&& fits) noexcept {
+    entry* best = nullptr;
+    for (entry& e : kept_) {
+      if (e.chunk == nullptr || !fits(e.chunk)) continue;
+      if (best == nullptr) {
+        best = &e;
+        continue;
+      }
+      const std::size_t have = room(e.chunk), best_have = room(best->chunk);
+      const bool holds = have >= bytes, best_holds = best_have >= bytes;
+      if (holds != best_holds ? holds : holds ? have < best_have : have > best_have) best = &e;
+    }
+    return best == nullptr ? nullptr : std::exchange(best->chunk, nullptr);
+  }
+  /// Calls `give(h)` for every chunk freed at least `delay_ms` before `now_ms` (all of them when
+  /// `delay_ms` is 0), which stops being kept. @returns how many.
+  template <class Give>
+  std::size_t expire(std::uint64_t now_ms, std::uint64_t delay_ms, Give&& give) noexcept {
+    std::size_t n = 0;
+    for (entry& e : kept_) {
+      if (e.chunk != nullptr && (delay_ms == 0 || now_ms >= e.freed_ms + delay_ms)) {
+        give(std::exchange(e.chunk, nullptr));
+        ++n;
+      }
+    }
+    expired_ += n;
+    return n;
+  }
+  /// Chunks given back by expire() so far: reclaims, in the heap's metrics.
+  std::size_t expired() const noexcept { return expired_; }
+  template <class F>
+  void for_each(F&& f) const noexcept {
+    for (const entry& e : kept_)
+      if (e.chunk != nullptr) f(e.chunk);
+  }
+  void clear() noexcept { kept_.fill({}); }
+
+ private:
+  struct entry {
+    chunk_header* chunk = nullptr;
+    std::uint64_t freed_ms = 0;
+  };
+  std::array<entry, Limit> kept_{};
+  std::size_t expired_ = 0;
 };
 
 /// The one-spare set, for heaps that keep a single wholly free chunk whatever their source.

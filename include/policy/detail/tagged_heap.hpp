@@ -496,6 +496,7 @@ class tagged_heap {
       }
       want = std::max(want / 2, least);
     }
+    store_.prefer_huge_pages(h);  // only chunks of 2 MiB or more: blocks carved front to back, densely
     h->kind = tagged_kind;
     h->block_size = align_down(store_type::payload_bytes_of(h) - unit, unit);
     block_tag* first = tag_of(bounds(h).first);

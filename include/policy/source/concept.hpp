@@ -43,6 +43,10 @@ concept source_policy = std::same_as<typename P::axis, axis::source> && named_po
 ///                          `resize_chunk(p, old_bytes, new_bytes)` where the chunk lies, and
 ///                          `move_chunk(from, old_bytes, to, new_bytes)` onto another chunk of
 ///                          it, both `bool ... noexcept`, false leaving everything as it was
+///   `huge_pages`           the kernel may back its chunks with huge pages when asked:
+///                          `advise_huge_pages(p, bytes) noexcept` asks for them over a chunk (or
+///                          its start) of at least `huge_page_bytes`; one fault then maps a whole
+///                          huge page, and a touched huge page is resident whole
 template <class S>
 inline constexpr bool source_protects_pages = requires { requires S::protects_pages; };
 template <class S>
@@ -54,6 +58,12 @@ inline constexpr bool source_remaps_pages = requires(S& s, void* p, std::size_t 
   requires S::remaps_pages;
   { s.resize_chunk(p, n, n) } noexcept -> std::same_as<bool>;
   { s.move_chunk(p, n, p, n) } noexcept -> std::same_as<bool>;
+};
+template <class S>
+inline constexpr bool source_huge_pages = requires(S& s, void* p, std::size_t n) {
+  requires S::huge_pages;
+  { S::huge_page_bytes } -> std::convertible_to<std::size_t>;
+  { s.advise_huge_pages(p, n) } noexcept;
 };
 
 template <>

@@ -2,7 +2,10 @@
 // Over-maps by the alignment and trims both ends, so any power-of-two alignment is honoured
 // and untouched pages never cost resident memory. A chunk resizes with mremap: where it lies
 // when the address space after it is free, else its pages move onto a fresh chunk — the
-// kernel moves page-table entries, no byte is copied (a huge block's realloc).
+// kernel moves page-table entries, no byte is copied (a huge block's realloc). A heap may ask
+// for transparent huge pages over a chunk (madvise MADV_HUGEPAGE: the kernel's `madvise` THP
+// mode, Debian's default, gives them to no one else), which it does only where its blocks are
+// large and written whole (chunk_store::prefer_huge_pages says where, and what it costs).
 #pragma once
 #include <sys/mman.h>
 #include <unistd.h>
@@ -25,6 +28,8 @@ struct system_pages {
   static constexpr bool zeroes_fresh_chunks = true;
   static constexpr bool kernel_pages = true;
   static constexpr bool remaps_pages = true;
+  static constexpr bool huge_pages = true;
+  static constexpr std::size_t huge_page_bytes = std::size_t{2} << 20;  // x86-64's PMD page
 
   void* allocate_chunk(std::size_t bytes, std::size_t alignment) noexcept {
     if (bytes > detail::max_request || alignment > detail::max_request) return nullptr;
@@ -49,6 +54,10 @@ struct system_pages {
   bool move_chunk(void* from, std::size_t old_bytes, void* to, std::size_t new_bytes) noexcept {
     return ::mremap(from, old_bytes, new_bytes, MREMAP_MAYMOVE | MREMAP_FIXED, to) != MAP_FAILED;
   }
+
+  /// Asks for huge pages over the chunk at `p`: a hint, so a kernel without THP (or one that
+  /// refuses) leaves the chunk as it was, in small pages.
+  void advise_huge_pages(void* p, std::size_t bytes) noexcept { (void)::madvise(p, bytes, MADV_HUGEPAGE); }
 
   static std::string name() { return "system_pages"; }
 };

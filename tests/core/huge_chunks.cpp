@@ -1,0 +1,171 @@
+// Large and huge blocks without page faults (segregated_heap's large parts, chunk_store): a huge
+// block's chunk freed under reclaim is kept for the delay and serves the next huge request with
+// no system call (grown by the kernel when smaller), goes back after the delay or on trim();
+// large chunks ask the kernel for transparent huge pages, class chunks do not.
+#include <catch2/catch.hpp>
+
+#include <alloc/alloy.hpp>
+#include <chrono>
+#include <cstdint>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+#include <filesystem>
+
+namespace P = alloy::policy;
+
+namespace {
+
+constexpr std::size_t mib = std::size_t{1} << 20;
+
+/// The malloc library's large-block design (tools/malloc/default_heap.hpp): a tlsf heap beside
+/// the classes, blocks above 32 MiB in chunks of their own.
+template <std::uint32_t DelayMs>
+using huge_heap = alloy::allocator<P::segregated_fit::with<0, P::tlsf>, P::geometric_classes<16, (1 << 17), 4>,
+                                   P::system_pages, P::reclaim::with<DelayMs>, P::stats>;
+
+/// The VmFlags line of the mapping that holds `p` (/proc/self/smaps), empty if none does.
+std::string vm_flags_of(const void* p) {
+  const auto a = reinterpret_cast<std::uintptr_t>(p);
+  std::ifstream smaps("/proc/self/smaps");
+  std::string line;
+  bool inside = false;
+  while (std::getline(smaps, line)) {
+    std::uintptr_t begin = 0, end = 0;
+    char dash = 0;
+    std::istringstream header(line);
+    if (header >> std::hex >> begin >> dash >> end && dash == '-') {
+      inside = a >= begin && a < end;
+    } else if (inside && line.rfind("VmFlags:", 0) == 0) {
+      return line + ' ';
+    }
+  }
+  return {};
+}
+bool has_flag(const std::string& flags, const char* flag) { return flags.find(std::string(" ") + flag + " ") != std::string::npos; }
+
+/// The kernel's pages without the huge-page capability: how a composition opts out.
+struct small_pages : P::system_pages {
+  static constexpr bool huge_pages = false;
+  static std::string name() { return "small_pages"; }
+};
+
+}  // namespace
+
+TEST_CASE("own chunks: a huge block freed and allocated again reuses its chunk", "[huge]") {
+  huge_heap<60000> heap;  // a delay no test run reaches
+  void* p = heap.allocate(40 * mib);
+  REQUIRE(p != nullptr);
+  std::memset(p, 1, 40 * mib);
+  const auto live = heap.stats();
+  heap.deallocate(p);
+  const auto freed = heap.stats();
+  CHECK(freed.reserved_bytes == live.reserved_bytes);  // kept, not unmapped
+  CHECK(freed.free_bytes >= 40 * mib);
+  CHECK(freed.pending_reclaim_bytes >= 40 * mib);  // and counted as waiting to go back
+  CHECK(heap.invariant());
+  if (alloy::detail::poisoning_observable()) CHECK(alloy::detail::is_poisoned(p, 1));  // a use after free is caught
+
+  void* q = heap.allocate(40 * mib);
+  CHECK(q == p);  // the same mapping: no mmap, and its pages are still faulted in
+  CHECK_FALSE(alloy::detail::is_poisoned(q, 40 * mib));  // the user's again, every byte
+  heap.deallocate(q);
+  q = heap.allocate(36 * mib);  // smaller, but the chunk is not mostly waste: as it is
+  CHECK(q == p);
+  CHECK(heap.stats().reserved_bytes == live.reserved_bytes);
+
+  // Larger than the kept chunk: the kernel grows it (mremap), and no second chunk is kept.
+  heap.deallocate(q);
+  void* r = heap.allocate(64 * mib);
+  REQUIRE(r != nullptr);
+  std::memset(r, 2, 64 * mib);
+  CHECK(heap.stats().reserved_bytes < live.reserved_bytes + 40 * mib);
+  heap.deallocate(r);
+  CHECK(heap.invariant());
+}
+
+TEST_CASE("own chunks: at most four are kept, trim() gives them back at once", "[huge]") {
+  huge_heap<60000> heap;
+  const auto empty = heap.stats();
+  std::vector<void*> blocks;
+  for (int i = 0; i < 5; ++i) blocks.push_back(heap.allocate(40 * mib));
+  for (void* b : blocks) REQUIRE(b != nullptr);
+  for (void* b : blocks) heap.deallocate(b);
+  const auto kept = heap.stats();
+  CHECK(kept.reserved_bytes >= empty.reserved_bytes + 4 * 40 * mib);
+  CHECK(kept.reserved_bytes < empty.reserved_bytes + 5 * 40 * mib);  // the fifth went back
+  CHECK(heap.trim() >= 4);
+  const auto trimmed = heap.stats();
+  CHECK(trimmed.reserved_bytes < empty.reserved_bytes + 40 * mib);
+  CHECK(trimmed.pending_reclaim_bytes < 40 * mib);
+  CHECK(trimmed.reclaims >= kept.reclaims + 4);
+  CHECK(heap.invariant());
+}
+
+TEST_CASE("own chunks: a kept chunk goes back once the delay has passed", "[huge]") {
+  huge_heap<1> heap;
+  void* p = heap.allocate(40 * mib);
+  REQUIRE(p != nullptr);
+  const auto live = heap.stats();
+  heap.deallocate(p);
+  CHECK(heap.stats().reserved_bytes == live.reserved_bytes);
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  // Progress comes on later slow paths: large blocks (the large heap's) allocated and freed,
+  // enough for the reclaim clock to be read (one slow path in eight).
+  for (int i = 0; i < 32 && heap.stats().reserved_bytes >= live.reserved_bytes; ++i) heap.deallocate(heap.allocate(256 << 10));
+  CHECK(heap.stats().reserved_bytes < live.reserved_bytes - 32 * mib);
+  CHECK(heap.invariant());
+}
+
+TEST_CASE("own chunks: without reclaim a huge block's chunk goes back on free", "[huge]") {
+  using plain = alloy::allocator<P::segregated_fit::with<0, P::tlsf>, P::geometric_classes<16, (1 << 17), 4>,
+                                 P::system_pages, P::stats>;
+  plain heap;
+  void* p = heap.allocate(40 * mib);
+  REQUIRE(p != nullptr);
+  const auto live = heap.stats();
+  heap.deallocate(p);
+  CHECK(heap.stats().reserved_bytes < live.reserved_bytes - 32 * mib);
+}
+
+TEST_CASE("huge pages: large chunks ask for them, class chunks do not", "[huge]") {
+  if (!std::filesystem::exists("/sys/kernel/mm/transparent_hugepage/enabled")) {
+    WARN("this kernel has no transparent huge pages: nothing to check");
+    return;
+  }
+  huge_heap<60000> heap;
+  void* small = heap.allocate(64);
+  void* large = heap.allocate(4 * mib);  // the tlsf heap's: a chunk of 4 MiB or more
+  void* huge = heap.allocate(40 * mib);  // a chunk of its own
+  REQUIRE((small != nullptr && large != nullptr && huge != nullptr));
+  const std::string small_flags = vm_flags_of(small), large_flags = vm_flags_of(large), huge_flags = vm_flags_of(huge);
+  INFO("class chunk: " << small_flags << "\nlarge heap chunk: " << large_flags << "\nown chunk: " << huge_flags);
+  REQUIRE(!small_flags.empty());
+  CHECK(!has_flag(small_flags, "hg"));  // carved a page at a time: a huge page would be resident whole
+  CHECK(has_flag(large_flags, "hg"));
+  CHECK(has_flag(huge_flags, "hg"));
+  heap.deallocate(small);
+  heap.deallocate(large);
+  heap.deallocate(huge);
+}
+
+TEST_CASE("huge pages: a source without the capability is never advised", "[huge]") {
+  STATIC_REQUIRE(alloy::source_huge_pages<P::system_pages>);
+  STATIC_REQUIRE_FALSE(alloy::source_huge_pages<small_pages>);
+  STATIC_REQUIRE_FALSE(alloy::source_huge_pages<P::static_arena<65536>>);
+  using plain = alloy::allocator<P::segregated_fit::with<0, P::tlsf>, P::geometric_classes<16, (1 << 17), 4>,
+                                 small_pages, P::reclaim::with<60000>>;
+  plain heap;
+  void* large = heap.allocate(4 * mib);
+  void* huge = heap.allocate(40 * mib);
+  REQUIRE((large != nullptr && huge != nullptr));
+  const std::string large_flags = vm_flags_of(large), huge_flags = vm_flags_of(huge);
+  REQUIRE(!large_flags.empty());
+  CHECK(!has_flag(large_flags, "hg"));
+  CHECK(!has_flag(huge_flags, "hg"));
+  heap.deallocate(large);
+  heap.deallocate(huge);
+}
