@@ -9,11 +9,10 @@
 // --emit-preload DIR writes a CMake project that builds the fastest thread-safe composition as a
 // preload library (alloy_add_malloc_library): cmake -S DIR -B DIR/build && cmake --build DIR/build.
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <string>
 #include <vector>
 
+#include "advice.hpp"
 #include "default_matrix.hpp"
 
 namespace {
@@ -42,23 +41,6 @@ std::string figures(const cell_result& r) {
   std::snprintf(buf, sizeof buf, "%.2f ns per op pair, p99 %.1f ns per op, max %.0f ns, memory %.3fx peak live",
                 r.ns_per_pair, r.counter("p99_ns"), r.counter("max_ns"), r.counter("memory_ratio"));
   return buf;
-}
-
-/// The preload library's project: the composition as a header, and one alloy_add_malloc_library.
-bool emit_preload(const std::string& dir, const std::string& declaration, const std::string& trace) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  std::ofstream header(dir + "/advised_heap.hpp");
-  header << "// Written by alloy-advise for " << trace << ": its fastest thread-safe composition.\n"
-         << "#pragma once\n#include <alloc/allocator.hpp>\n#include <policy/all.hpp>\nnamespace P = alloy::policy;\n\n"
-         << "using advised_heap = " << declaration << ";\n";
-  std::ofstream cmake(dir + "/CMakeLists.txt");
-  cmake << "# Written by alloy-advise: cmake -S . -B build && cmake --build build -> build/libadvised_malloc.so\n"
-        << "cmake_minimum_required(VERSION 3.25)\nproject(advised_malloc CXX)\n"
-        << "find_package(alloy 0.1 QUIET)\nif(NOT alloy_FOUND)\n"
-        << "  add_subdirectory(\"" << ALLOY_SOURCE_DIR << "\" alloy EXCLUDE_FROM_ALL)\nendif()\n"
-        << "alloy_add_malloc_library(advised_malloc TYPE advised_heap HEADER advised_heap.hpp)\n";
-  return static_cast<bool>(header) && static_cast<bool>(cmake);
 }
 
 }  // namespace
@@ -149,18 +131,17 @@ int main(int argc, char** argv) {
   for (const candidate& s : system_cells) std::printf("//   %-14s %s\n", s.info->name.c_str(), figures(*s.result).c_str());
 
   if (!preload_dir.empty()) {
-    // A preload library serves every thread of the process: the fastest thread-safe composition.
-    std::vector<candidate> safe;
-    for (const candidate& c : alloy_cells)
-      if (c.info->thread_safe) safe.push_back(c);
-    const candidate* pick = best_by(safe, choices[0].key);
-    if (pick == nullptr || !emit_preload(preload_dir, pick->info->declaration, argv[1])) {
+    const cell_info* pick = alloy::bench::fastest_thread_safe(trace.name());
+    if (pick == nullptr ||
+        !alloy::bench::emit_preload_project(
+            preload_dir, {{"advised_malloc", "advised_heap.hpp", "advised_heap", pick->declaration,
+                           std::string("for ") + argv[1] + ": its fastest thread-safe composition"}})) {
       std::fprintf(stderr, "alloy-advise: could not write the preload library's project into %s\n", preload_dir.c_str());
       return 1;
     }
     std::printf("\n// preload library (%s): %s/advised_heap.hpp\n//   cmake -S %s -B %s/build && cmake --build %s/build\n"
                 "//   LD_PRELOAD=%s/build/libadvised_malloc.so program args...\n",
-                pick->info->name.c_str(), preload_dir.c_str(), preload_dir.c_str(), preload_dir.c_str(),
+                pick->name.c_str(), preload_dir.c_str(), preload_dir.c_str(), preload_dir.c_str(),
                 preload_dir.c_str(), preload_dir.c_str());
   }
   return 0;

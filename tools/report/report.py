@@ -136,9 +136,27 @@ def speedup(reference, value):
     return None if reference is None or value is None or value == 0 else reference / value
 
 
-def targets(results, cells):
+def end_to_end_ratios(e2e):
+    """Per program of the end-to-end check: (program, fastest system allocator by CPU time, the
+    advised library's CPU time over that one's)."""
+    out = []
+    for p in (e2e or {}).get("programs", []):
+        system = {name: r["cpu_ms"] for name, r in p["runs"].items() if name != "advised"}
+        best = min(system, key=system.get)
+        out.append((p["program"], best, p["runs"]["advised"]["cpu_ms"] / system[best]))
+    return out
+
+
+def targets(results, cells, e2e=None):
     """The issue's targets, each computed from this run's medians: (target, figure, met)."""
     out = []
+    ratios = end_to_end_ratios(e2e)
+    if ratios:
+        met = sum(ratio <= 1.0 for _, _, ratio in ratios)
+        total = len(ratios) + len(e2e.get("not_run", {}))
+        out.append(("end to end: the advised library at or under the best system allocator's CPU time on at least 4 "
+                    "of the 6 programs", f"{met} of {total} (" + ", ".join(f"{p} {fmt(r)}x" for p, _, r in ratios) + ")",
+                    met >= 4))
 
     def best(workload, kind="alloy", key="ns_per_pair"):
         rows = [r for r in ranked(results, workload) if cells.get(r["cell"], {}).get("kind") == kind
@@ -263,6 +281,52 @@ def real_programs(cells, results, order):
     return lines
 
 
+def end_to_end(e2e, cells):
+    """The advice checked on the programs themselves (tools/trace/end-to-end.sh): each program under
+    its advised preload library against the system allocators, CPU time first (the figure other
+    load on the machine disturbs least)."""
+    if not e2e or not e2e.get("programs"):
+        return []
+    lines = ["## End to end: each program under its advised library", "",
+             "Each program of the trace suite run whole (tools/trace/suite/programs.sh) under the preload library "
+             "built from its advice — the fastest thread-safe composition on its trace's replay above, through "
+             "alloy_add_malloc_library — and under each system allocator (LD_PRELOAD; glibc: nothing preloaded). "
+             f"Medians of {e2e['reps']} interleaved runs at a load average of "
+             f"{', '.join(fmt(x) for x in e2e.get('load_avg', []))} when they ended; CPU = user + system time of "
+             "the program and its children. **x best**: the advised library's CPU time over the fastest system "
+             "allocator's (at or under 1: met).", "",
+             "| program | advised composition | CPU ms | best system | CPU ms | x best | wall ms (advised / best) | "
+             "peak RSS MiB (advised / best) | output |", "|---|---|---|---|---|---|---|---|---|"]
+    for p, (_, best, ratio) in zip(e2e["programs"], end_to_end_ratios(e2e)):
+        mine, theirs = p["runs"]["advised"], p["runs"][best]
+        lines.append(f"| {p['program']} | {display_name(p['cell'], cells)} | {fmt(mine['cpu_ms'])} | {best} | "
+                     f"{fmt(theirs['cpu_ms'])} | {fmt(ratio)} | {fmt(mine['wall_ms'])} / {fmt(theirs['wall_ms'])} | "
+                     f"{fmt(mine['peak_rss_mib'])} / {fmt(theirs['peak_rss_mib'])} | "
+                     f"{'same' if p['same_output'] else '**differs**'} |")
+    met = sum(ratio <= 1.0 for _, _, ratio in end_to_end_ratios(e2e))
+    total = len(e2e["programs"]) + len(e2e.get("not_run", {}))
+    lines += ["", f"At or under the fastest system allocator's CPU time on {met} of {total} programs."]
+    for program, why in e2e.get("not_run", {}).items():
+        lines.append(f"{program}: not run end to end ({why}).")
+    lines += ["", "Every allocator's figures: results.md.", ""]
+    return lines
+
+
+def end_to_end_figures(e2e):
+    """Every run of the end-to-end check, for results.md."""
+    if not e2e or not e2e.get("programs"):
+        return []
+    names = [n for n, _ in sorted(e2e["programs"][0]["runs"].items(), key=lambda kv: kv[0] == "advised")]
+    lines = ["## End to end (CPU ms / wall ms / peak RSS MiB, medians)", "",
+             "| program | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+    for p in e2e["programs"]:
+        cells_ = [p["runs"].get(n) for n in names]
+        lines.append(f"| {p['program']} | " + " | ".join(
+            f"{fmt(r['cpu_ms'])} / {fmt(r['wall_ms'])} / {fmt(r['peak_rss_mib'])}" if r else "–" for r in cells_) + " |")
+    lines.append("")
+    return lines
+
+
 def thread_scaling(cells, results, order):
     """threads_1 ... threads_16: ns per pair of each thread-safe cell at each thread count, fastest at 1 thread first."""
     counts = sorted((int(w.split("_")[1]), w) for w in order if re.fullmatch(r"threads_\d+", w))
@@ -287,7 +351,7 @@ def thread_scaling(cells, results, order):
     return lines
 
 
-def summary(context, cells, results, order, top, timelines):
+def summary(context, cells, results, order, top, timelines, e2e=None):
     lines = ["# Alloy benchmark matrix", ""]
     lines.append(f"- date: {context.get('date', '?')}")
     lines.append(f"- machine: {context.get('host_name', '?')}, {context.get('alloy.cpu', '?')}, "
@@ -301,6 +365,7 @@ def summary(context, cells, results, order, top, timelines):
         lines.append(f"- {context['alloy.note']}")
     lines += ["", "### Legend", ""] + LEGEND + ["", "Every figure, and the project's own targets: results.md.", ""]
     lines += real_programs(cells, results, order)
+    lines += end_to_end(e2e, cells)
     cpus = context.get("num_cpus", "?")
     lines += [l.replace("{cpus}", str(cpus)).replace("{over}", str(2 * cpus) if isinstance(cpus, int) else "?")
               for l in thread_scaling(cells, results, order)]
@@ -339,15 +404,16 @@ def summary(context, cells, results, order, top, timelines):
     return "\n".join(lines)
 
 
-def full_tables(results, order, cells):
+def full_tables(results, order, cells, e2e=None):
     """Every counter of every cell, and the project's own targets: the figures behind the summary."""
     lines = ["# All figures", ""]
-    goals = targets(results, cells)
+    goals = targets(results, cells, e2e)
     if goals:
         lines += ["## Targets (this run)", "", "| target | figure | met |", "|---|---|---|"]
         for name, figure, met in goals:
             lines.append(f"| {name} | {figure} | {'yes' if met else '**no**'} |")
         lines.append("")
+    lines += end_to_end_figures(e2e)
     for workload in order:
         rows = ranked(results, workload)
         keys = sorted({k for r in rows for k in r if k not in ("cell", "error")})
@@ -436,6 +502,16 @@ def load_timelines(paths):
     return out
 
 
+def load_end_to_end(paths):
+    """results.json -> results.end_to_end.json beside it (tools/trace/end-to-end.sh), or None."""
+    for path in paths:
+        side = re.sub(r"\.json$", "", path) + ".end_to_end.json"
+        if os.path.exists(side):
+            with open(side) as f:
+                return json.load(f)
+    return None
+
+
 def trace_scatters(cells, results, order, out_dir):
     """Per trace: time against memory, one point per cell, coloured by kind, the Pareto front a line."""
     plot_dir = os.path.join(out_dir, "plots")
@@ -517,13 +593,14 @@ def main(argv):
     args = parser.parse_args(argv)
     context, cells, results, order = load(args.results)
     timelines = load_timelines(args.results)
+    e2e = load_end_to_end(args.results)
     if not order:
         sys.exit("alloy report: no benchmark results in " + ", ".join(args.results))
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "summary.md"), "w") as f:
-        f.write(summary(context, cells, results, order, args.top, timelines) + "\n")
+        f.write(summary(context, cells, results, order, args.top, timelines, e2e) + "\n")
     with open(os.path.join(args.out, "results.md"), "w") as f:
-        f.write(full_tables(results, order, cells) + "\n")
+        f.write(full_tables(results, order, cells, e2e) + "\n")
     if not args.no_plots:
         if shutil.which("gnuplot") is None:
             print("alloy report: gnuplot not found, plots skipped (tools/install-deps.sh installs gnuplot-nox)")

@@ -1,0 +1,93 @@
+// Advice from a matrix run (advice.hpp).
+#include "advice.hpp"
+
+#include "cells.hpp"
+
+#include <cctype>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+namespace alloy::bench {
+
+const cell_info* fastest_thread_safe(const std::string& workload) {
+  const cell_info* best = nullptr;
+  double best_ns = 0;
+  for (const cell_result& r : last_results()) {
+    if (!r.error.empty() || r.workload != workload) continue;
+    for (const cell_info& c : last_cells()) {
+      if (c.name != r.cell || c.kind != std::string(kind::alloy) || !c.thread_safe) continue;
+      if (best == nullptr || r.ns_per_pair < best_ns) {
+        best = &c;
+        best_ns = r.ns_per_pair;
+      }
+    }
+  }
+  return best;
+}
+
+namespace {
+/// Writes `content` to `path` unless the file holds it already: a project emitted again with the
+/// same advice keeps its files' times, so its build has nothing to redo.
+bool write_if_changed(const std::string& path, const std::string& content) {
+  {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream old;
+    old << in.rdbuf();
+    if (in && old.str() == content) return true;
+  }
+  std::ofstream out(path, std::ios::binary);
+  out << content;
+  return static_cast<bool>(out);
+}
+}  // namespace
+
+bool emit_preload_project(const std::string& dir, const std::vector<preload_spec>& libraries) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  std::ostringstream cmake;
+  cmake << "# Written by Alloy's advice: cmake -S . -B build && cmake --build build -> build/lib<name>.so\n"
+        << "cmake_minimum_required(VERSION 3.25)\nproject(advised_malloc CXX)\n"
+        << "find_package(alloy 0.1 QUIET)\nif(NOT alloy_FOUND)\n"
+        << "  add_subdirectory(\"" << ALLOY_SOURCE_DIR << "\" alloy EXCLUDE_FROM_ALL)\nendif()\n";
+  bool written = true;
+  for (const preload_spec& l : libraries) {
+    std::ostringstream header;
+    header << "// Written by Alloy's advice " << l.why << ".\n"
+           << "#pragma once\n#include <alloc/allocator.hpp>\n#include <policy/all.hpp>\nnamespace P = alloy::policy;\n\n"
+           << "using " << l.type << " = " << l.declaration << ";\n";
+    cmake << "alloy_add_malloc_library(" << l.name << " TYPE " << l.type << " HEADER " << l.header << ")\n";
+    written = write_if_changed(dir + "/" + l.header, header.str()) && written;
+  }
+  return write_if_changed(dir + "/CMakeLists.txt", cmake.str()) && written;
+}
+
+int emit_suite_preloads(const std::string& dir) {
+  std::vector<preload_spec> libraries;
+  std::map<std::string, std::string> library_of;  // declaration -> library: each built once
+  std::set<std::string> programs;
+  std::string advice;
+  int advised = 0;
+  for (const cell_result& r : last_results()) {
+    if (r.workload.rfind("trace_", 0) != 0 || !programs.insert(r.workload).second) continue;
+    const cell_info* pick = fastest_thread_safe(r.workload);
+    if (pick == nullptr) continue;
+    const std::string program = r.workload.substr(6);
+    std::string identifier = "advised_" + program;  // a C++ name and a CMake target, whatever the file was called
+    for (char& c : identifier)
+      if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+    auto [it, fresh] = library_of.emplace(pick->declaration, identifier);
+    if (fresh)
+      libraries.push_back({identifier, identifier + ".hpp", identifier + "_heap", pick->declaration,
+                           "for " + r.workload + ": its fastest thread-safe composition"});
+    advice += program + '\t' + it->second + '\t' + pick->name + '\n';
+    ++advised;
+  }
+  if (libraries.empty()) return 0;
+  if (!emit_preload_project(dir, libraries) || !write_if_changed(dir + "/advice.tsv", advice)) return -1;
+  return advised;
+}
+
+}  // namespace alloy::bench
