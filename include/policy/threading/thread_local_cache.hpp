@@ -229,7 +229,8 @@ class thread_cache_layer {
   static constexpr complexity alloc_complexity = Inner::alloc_complexity;
   static constexpr complexity free_complexity = Inner::free_complexity;
   static constexpr std::size_t max_class_size = Inner::max_class_size;
-  thread_cache_layer() noexcept {
+  thread_cache_layer() noexcept {  // NOLINT(cppcoreguidelines-pro-type-member-init): id_, see there
+    set_new_id();
     std::lock_guard guard(instances_mutex_);
     next_instance_ = instances_;
     instances_ = this;
@@ -343,7 +344,7 @@ class thread_cache_layer {
     {
       std::lock_guard guard(instances_mutex_);
       forget_caches();
-      id_.store(next_cache_instance_id.fetch_add(1, std::memory_order_relaxed), std::memory_order_relaxed);
+      set_new_id();
     }
     back_end_.with_lock([&](Inner&) noexcept {
       for (transfer_slot& t : transfers_) t = {};  // their blocks die with the chunks
@@ -725,11 +726,17 @@ class thread_cache_layer {
     return std::max<std::size_t>(8, (std::size_t{256} << 10) / (batch_of(c) * block_size(c)));
   }
 
-  // Atomic, though only release() writes it after construction: the process malloc's fast
-  // paths read it from storage that another thread may be constructing the heap in (a plain
-  // load on x86 and AArch64).
-  std::atomic<std::uint64_t> id_{next_cache_instance_id.fetch_add(1, std::memory_order_relaxed)};
-  ALLOY_FAST_PATH std::uint64_t id() const noexcept { return id_.load(std::memory_order_relaxed); }
+  // Read and written only as an atomic (a plain load and store on x86 and AArch64), and given no
+  // initialiser: the process malloc's fast paths read it from static storage that another thread
+  // may be constructing the heap in, so the constructor's atomic store must be its only write
+  // (an initialised std::atomic member would be a plain write racing with those loads).
+  std::uint64_t id_;
+  ALLOY_FAST_PATH std::uint64_t id() const noexcept {
+    return std::atomic_ref(const_cast<std::uint64_t&>(id_)).load(std::memory_order_relaxed);
+  }
+  void set_new_id() noexcept {
+    std::atomic_ref(id_).store(next_cache_instance_id.fetch_add(1, std::memory_order_relaxed), std::memory_order_relaxed);
+  }
   thread_cache_layer* next_instance_ = nullptr;  // in instances_
   cache* caches_ = nullptr;                      // every thread's cache of this instance
   std::array<transfer_slot, bin_count == 0 ? 1 : bin_count> transfers_{};
