@@ -177,11 +177,8 @@ class segregated_heap {
     std::size_t size_class;
   };
   ALLOY_FAST_PATH lookup_result cached_lookup(const void* p) const noexcept {
-    const chunk_header* h = store_type::header_of(p);
-    // A registered header makes the rest of the test cheap: a class chunk spans its whole
-    // granule, so a pointer past the header is inside it; a large chunk's kind is above every
-    // class, so it is not answered here (its bounds are checked under the lock).
-    if (!store_.registered(h) || p < h->payload) [[unlikely]] return {const_cast<void*>(p), ~std::size_t{0}};
+    const chunk_header* h = registered_header_of(p);
+    if (h == nullptr) [[unlikely]] return {const_cast<void*>(p), ~std::size_t{0}};
     return {block_start(h, p), h->kind};
   }
   /// cached_lookup for the common case, a pointer to a block's start: the same answer with no
@@ -189,9 +186,17 @@ class segregated_heap {
   /// request's, which marks it); else no class, and the caller asks cached_lookup. The thread
   /// caches' free fast path.
   ALLOY_FAST_PATH lookup_result cached_start_lookup(const void* p) const noexcept {
-    chunk_header* h = store_type::header_of(p);
-    if (!store_.registered(h) || p < h->payload) [[unlikely]] return {const_cast<void*>(p), ~std::size_t{0}};
+    chunk_header* h = registered_header_of(p);
+    if (h == nullptr) [[unlikely]] return {const_cast<void*>(p), ~std::size_t{0}};
     return {const_cast<void*>(p), std::atomic_ref(h->exact_kind).load(std::memory_order_relaxed)};
+  }
+  /// The header of the chunk `p` points past, if it is one of the class store's; lock-free. A
+  /// registered header makes the rest of the test cheap: a class chunk spans its whole granule,
+  /// so a pointer past the header is inside it; a large chunk's kind is above every class, so
+  /// the lookups above do not answer for it (its bounds are checked under the lock).
+  ALLOY_FAST_PATH chunk_header* registered_header_of(const void* p) const noexcept {
+    chunk_header* h = store_type::header_of(p);
+    return store_.registered(h) && p >= h->payload ? h : nullptr;
   }
 
   /// The codec every class list's links go through: a thread cache above adopts its secret and
