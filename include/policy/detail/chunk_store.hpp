@@ -95,9 +95,10 @@ class chunk_store {
   }
 
   /// Asks for transparent huge pages over chunk `h` when the source offers them and the chunk
-  /// spans a huge page. For chunks whose blocks are large and written whole — a large block's
-  /// own chunk, a fit heap's chunk — never a class chunk: one fault (45-70 us on the VM
-  /// measured, the same order as a 4 KiB page's) then maps 2 MiB instead of 4 KiB, so filling a
+  /// spans a huge page. For chunks written whole — a huge block's own chunk; never a class
+  /// chunk, nor a fit heap's, whose free blocks would stay resident (memory-sources.md): one
+  /// fault (45-70 us on the VM measured, the same order as a 4 KiB page's) then maps 2 MiB
+  /// instead of 4 KiB, so filling a
   /// fresh 64 MiB buffer takes 32 faults, not 16384 (bench/process huge-realloc: page faults
   /// 157k -> 21k). The price is resident memory: a huge page touched anywhere is resident
   /// whole, so a sparsely touched chunk (a big calloc'd table written here and there) keeps up
