@@ -70,13 +70,13 @@ class hardened_codec {
   /// (Measured: a keyed rotate-and-add mask, mimalloc-style, cost nearly twice as much on churn and adds
   /// nothing against the attack that matters, a read then a write of one freed block's link.)
   ALLOY_FAST_PATH void* encode(void* next, void* slot) const noexcept {
-    if constexpr (EncodeLinks) return ptr(addr(next) ^ mask(slot));
+    if constexpr (EncodeLinks) return ptr(addr(next) ^ addr(slot) ^ key_);
     else return next;
   }
 
   ALLOY_FAST_PATH void* decode(void* stored, void* slot) const noexcept { return decode(stored, slot, report_outside{}); }
 
-  /// decode(), but a link outside the span this codec knows goes to `outside(stored, slot,
+  /// decode(), but a link outside the span this codec knows goes to `outside(slot,
   /// decoded)`, whose result is returned: a thread cache's codec (see adopt) knows the heap's
   /// span as it was when it last looked, so it asks the heap again before it calls the link
   /// corrupt. `outside` is taken by reference and called with values: no closure is built on
@@ -84,12 +84,21 @@ class hardened_codec {
   template <class Outside>
   ALLOY_FAST_PATH void* decode(void* stored, void* slot, const Outside& outside) const noexcept {
     if constexpr (EncodeLinks) {
-      const std::uintptr_t next = addr(stored) ^ mask(slot);
-      if (!is_valid_link(next)) [[unlikely]] return outside(stored, slot, next);
+      const std::uintptr_t next = addr(stored) ^ addr(slot) ^ key_;
+      if (!in_span(next)) [[unlikely]] return not_in_span(outside, slot, next);
       return ptr(next);
     } else {
       return stored;
     }
+  }
+
+  /// A link this codec decoded to `decoded` from `slot`, checked against the span it knows now
+  /// (after an adopt): the link, or a report that stops the program.
+  void* checked(void* slot, std::uintptr_t decoded) const noexcept
+    requires EncodeLinks
+  {
+    if (!is_valid_link(decoded)) report_corrupt_link(slot, decoded);
+    return ptr(decoded);
   }
 
   /// This codec decodes the links `heap` encodes from now on: the same secret, and a span
@@ -139,13 +148,22 @@ class hardened_codec {
   }
   /// Null (the end of a list), or pointer-aligned and inside the span of the heap's chunks.
   /// One compare covers both: rotating the offset moves misaligned low bits to the top.
-  ALLOY_FAST_PATH bool is_valid_link(std::uintptr_t p) const noexcept {
-    return std::rotr(p - low_, link_shift) < span_words_ || p == 0;
-  }
+  ALLOY_FAST_PATH bool is_valid_link(std::uintptr_t p) const noexcept { return in_span(p) || p == 0; }
+  ALLOY_FAST_PATH bool in_span(std::uintptr_t p) const noexcept { return std::rotr(p - low_, link_shift) < span_words_; }
   static constexpr int link_shift = std::countr_zero(sizeof(void*));
 
+  /// A decoded link outside the span: the end of a list, or a question for `outside`. Out of
+  /// line, and given only what the fast path still holds (the slot, the decoded link): the
+  /// null test here rather than beside the span test keeps the compiler from holding the
+  /// stored word or the key in registers for it.
+  template <class Outside>
+  ALLOY_SLOW_PATH static void* not_in_span(const Outside& outside, void* slot, std::uintptr_t next) noexcept {
+    if (next == 0) return nullptr;
+    return outside(slot, next);
+  }
+
   struct report_outside {
-    [[noreturn]] void* operator()(void*, void* slot, std::uintptr_t decoded) const noexcept {
+    [[noreturn]] void* operator()(void* slot, std::uintptr_t decoded) const noexcept {
       report_corrupt_link(slot, decoded);
     }
   };

@@ -142,10 +142,10 @@ class thread_cache_layer {
     }
     /// A link outside the copy's span: look at the heap's span again (cold), under the back
     /// end's lock — taken here unless this thread holds it already.
-    ALLOY_SLOW_PATH void* operator()(void* stored, void* slot, std::uintptr_t) const noexcept {
+    ALLOY_SLOW_PATH void* operator()(void* slot, std::uintptr_t decoded) const noexcept {
       if (lock_held_) own_.adopt(links_of(owner_->back_end_.unlocked()));
       else owner_->back_end_.with_lock([&](Inner& heap) noexcept { own_.adopt(links_of(heap)); });
-      return own_.decode(stored, slot);  // reports a link outside the heap's own span
+      return own_.checked(slot, decoded);  // reports a link outside the heap's own span
     }
     bool looks_free(const void* block) const noexcept
       requires hardening::scans_double_free
