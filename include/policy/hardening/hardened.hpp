@@ -64,13 +64,14 @@ class hardened_codec {
   hardened_codec& operator=(const hardened_codec&) = delete;
 
   /// glibc's safe-linking with a per-heap secret in place of the address-space layout: the
-  /// stored word is next ^ slot ^ secret. The mask depends only on where the link is stored, so
-  /// it is computed beside the list's dependency chain, which gains a single xor. A link forged
-  /// without the secret, or copied to another slot, decodes to garbage and is refused.
-  /// (Measured: a keyed rotate-and-add mask, mimalloc-style, cost nearly twice as much on churn and adds
-  /// nothing against the attack that matters, a read then a write of one freed block's link.)
+  /// stored word is next ^ slot ^ secret, two xors each way (the secret read as a memory
+  /// operand). A link forged without the secret decodes to garbage and is refused; one copied
+  /// to another slot decodes to another address (refused unless that too is an aligned one in
+  /// the heap's span). (Measured: a keyed rotate-and-add mask, mimalloc-style, cost nearly twice
+  /// as much on churn and adds nothing against the attack that matters, a read then a write of
+  /// one freed block's link.)
   ALLOY_FAST_PATH void* encode(void* next, void* slot) const noexcept {
-    if constexpr (EncodeLinks) return ptr(addr(next) ^ addr(slot) ^ key_);
+    if constexpr (EncodeLinks) return ptr(addr(next) ^ mask(slot));
     else return next;
   }
 
@@ -84,7 +85,10 @@ class hardened_codec {
   template <class Outside>
   ALLOY_FAST_PATH void* decode(void* stored, void* slot, const Outside& outside) const noexcept {
     if constexpr (EncodeLinks) {
-      const std::uintptr_t next = addr(stored) ^ addr(slot) ^ key_;
+      // Per pop: two xors, then the span test (copy, subtract, rotate, compare, branch). The
+      // end of a list (null) fails the span test and is told apart in not_in_span, off the
+      // fast path: tested here, it let g++ keep the mask live beside the link for it.
+      const std::uintptr_t next = addr(stored) ^ mask(slot);
       if (!in_span(next)) [[unlikely]] return not_in_span(outside, slot, next);
       return ptr(next);
     } else {
