@@ -60,11 +60,12 @@
 //
 // Fast path: 21 instructions per allocate + free pair of a size known at compile time, loop
 // excluded (bench/threading counts them with callgrind; single_thread: 10, both including the
-// facade's null test of sized free). Hardened: 34 (single_thread hardened: 23). What the 21
-// are: per operation the instance test (load the id, compare with the thread's slot, branch),
-// the bins' address, the list's pop or push and the bin's room count; a design that keeps
-// those guarantees (several instances per type, bounded bins) needs about 16, single_thread's
-// 10 plus the two tests and two counts.
+// facade's null test of sized free). Hardened: 32 (single_thread hardened: 22): the 11 added
+// are the codec's and the double-free test's, as on the heap (docs/policies/hardening.md).
+// What the 21 are: per operation the instance test (load the id, compare with the thread's
+// slot, branch), the bins' address, the list's pop or push and the bin's room count; a design
+// that keeps those guarantees (several instances per type, bounded bins) needs about 16,
+// single_thread's 10 plus the two tests and two counts.
 #pragma once
 #include <algorithm>
 #include <array>
