@@ -47,10 +47,14 @@ struct double_free_scan {};
 namespace alloy::detail {
 
 /// The per-heap hardening state: the secret keys and the span of the heap's chunks (for
-/// encoded links), and the placement generator. Holds only what its mitigations use.
-template <bool EncodeLinks, bool Randomize>
+/// encoded links), and the placement generator. Holds only what its mitigations use. With
+/// `RefuseSelfLinks` (the double-free check) encode_head() also stops a block freed twice in a row.
+template <bool EncodeLinks, bool Randomize, bool RefuseSelfLinks = false>
 class hardened_codec {
  public:
+  /// encode_head() tests for a double free: the list need not (hardened_list::push).
+  static constexpr bool refuses_self_links = EncodeLinks && RefuseSelfLinks;
+
   hardened_codec() noexcept {
     if constexpr (EncodeLinks || Randomize) {
       const std::uint64_t secret = random_secret(this);
@@ -73,6 +77,23 @@ class hardened_codec {
   ALLOY_FAST_PATH void* encode(void* next, void* slot) const noexcept {
     if constexpr (EncodeLinks) return ptr(addr(next) ^ mask(slot));
     else return next;
+  }
+
+  /// encode() of the link a block pushed on a list gets to the list's old head. A block freed
+  /// twice in a row *is* that head, and its link would point to its own slot: with the
+  /// double-free check this stops the program, tested on the encoding's own xor (next ^ slot)
+  /// — one branch, where a compare of the block with the head cost a compare and a branch. The
+  /// test is `<= 0` as a signed word rather than `== 0`, which g++ folds back into a compare of
+  /// its own; user-space addresses have the top bit clear, so only a wild `slot` (a pointer no
+  /// heap gave out) also reaches the cold branch, and it tells the two apart.
+  ALLOY_FAST_PATH void* encode_head(void* next, void* slot) const noexcept {
+    if constexpr (refuses_self_links) {
+      const std::uintptr_t x = addr(next) ^ addr(slot);
+      if (static_cast<std::intptr_t>(x) <= 0) [[unlikely]] refuse_self_link(x, slot);
+      return ptr(x ^ key_);
+    } else {
+      return encode(next, slot);
+    }
   }
 
   ALLOY_FAST_PATH void* decode(void* stored, void* slot) const noexcept { return decode(stored, slot, report_outside{}); }
@@ -156,6 +177,11 @@ class hardened_codec {
   ALLOY_FAST_PATH bool in_span(std::uintptr_t p) const noexcept { return std::rotr(p - low_, link_shift) < span_words_; }
   static constexpr int link_shift = std::countr_zero(sizeof(void*));
 
+  /// Given next ^ slot, not next: the fast path need not keep the head for it.
+  ALLOY_SLOW_PATH static void refuse_self_link(std::uintptr_t next_xor_slot, void* slot) noexcept {
+    if (next_xor_slot == 0) report_double_free(slot);
+  }
+
   /// A decoded link outside the span: the end of a list, or a question for `outside`. Out of
   /// line, and given only what the fast path still holds (the slot, the decoded link): the
   /// null test here rather than beside the span test keeps the compiler from holding the
@@ -195,7 +221,7 @@ struct hardened_policy {
   static constexpr bool randomizes_placement = Randomize;
   static constexpr bool checks_double_free = DoubleFree || DoubleFreeScan;
   static constexpr bool scans_double_free = DoubleFreeScan;
-  using link_codec = hardened_codec<EncodeLinks, Randomize>;
+  using link_codec = hardened_codec<EncodeLinks, Randomize, DoubleFree || DoubleFreeScan>;
 
   static std::string name() {
     if (EncodeLinks && GuardPages && Randomize && DoubleFree && !DoubleFreeScan) return "hardened";

@@ -60,7 +60,7 @@
 //
 // Fast path: 21 instructions per allocate + free pair of a size known at compile time, loop
 // excluded (bench/threading counts them with callgrind; single_thread: 10, both including the
-// facade's null test of sized free). Hardened: 32 (single_thread hardened: 22): the 11 added
+// facade's null test of sized free). Hardened: 31 (single_thread hardened: 20): the 10 added
 // are the codec's and the double-free test's, as on the heap (docs/policies/hardening.md).
 // What the 21 are: per operation the instance test (load the id, compare with the thread's
 // slot, branch), the bins' address, the list's pop or push and the bin's room count; a design
@@ -137,7 +137,9 @@ class thread_cache_layer {
   /// path, once per new chunk at most; a forged link fails both and stops the program.
   class cache_codec {
    public:
+    static constexpr bool refuses_self_links = heap_codec::refuses_self_links;
     ALLOY_FAST_PATH void* encode(void* next, void* slot) const noexcept { return own_.encode(next, slot); }
+    ALLOY_FAST_PATH void* encode_head(void* next, void* slot) const noexcept { return own_.encode_head(next, slot); }
     ALLOY_FAST_PATH void* decode(void* stored, void* slot) const noexcept {
       return own_.decode(stored, slot, *this);  // outside the copy's span: operator() below
     }
