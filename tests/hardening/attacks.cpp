@@ -8,6 +8,7 @@
 
 #include <alloc/alloy.hpp>
 #include <csignal>
+#include <cstdint>
 #include <cstring>
 #include <policy/hardening.hpp>
 #include <set>
@@ -125,6 +126,36 @@ TEST_CASE("a link forged with the secret still must point into the heap's chunks
     void* next = chunk + 512;
     CHECK(one.encode(next, slot) != two.encode(next, slot));
     CHECK(one.encode(next, slot) != one.encode(next, chunk + 272));
+  }
+}
+
+TEST_CASE("with encoded links the double-free test is the codec's encode_head", "[hardening][double_free]") {
+  // encode_head tests `next ^ slot <= 0` on its own xor (hardened_codec): only a link to its own
+  // slot is a double free; a wild slot with the top bit set takes the cold branch and goes on.
+  alignas(64) static unsigned char chunk[4096];
+  using codec_type = P::hardened::link_codec;
+  STATIC_REQUIRE(codec_type::refuses_self_links);
+  STATIC_REQUIRE_FALSE(P::hardened::with<P::encoded_links>::link_codec::refuses_self_links);
+  void* slot = chunk + 256;
+
+  SECTION("it encodes as encode does") {
+    codec_type codec;
+    codec.admit(chunk, sizeof chunk);
+    for (std::size_t offset : {0, 16, 1024, 4080})
+      CHECK(codec.encode_head(chunk + offset, slot) == codec.encode(chunk + offset, slot));
+    CHECK(codec.encode_head(nullptr, slot) == codec.encode(nullptr, slot));
+    void* wild = reinterpret_cast<void*>(~std::uintptr_t{0} << 4);  // top bit set: the cold branch, no report
+    CHECK(codec.encode_head(chunk, wild) == codec.encode(chunk, wild));
+  }
+  SECTION("a link to its own slot stops the program") {
+    const auto outcome = run_in_child([&] {
+      codec_type codec;
+      codec.admit(chunk, sizeof chunk);
+      std::fprintf(stderr, "not stopped: %p\n", codec.encode_head(slot, slot));
+    });
+    CHECK(outcome.signal == SIGABRT);
+    CHECK_THAT(outcome.err, Catch::Contains("alloy hardening: double free"));
+    CHECK_THAT(outcome.err, !Catch::Contains("not stopped"));
   }
 }
 

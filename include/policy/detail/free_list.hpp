@@ -32,7 +32,9 @@ class free_list {
 
   ALLOY_FAST_PATH void push(void* block, const Codec& codec) noexcept {
     auto* n = static_cast<node*>(block);
-    n->next = codec.encode(head_, &n->next);
+    // A hardened codec may test the link to the old head as it encodes it (hardened_codec::encode_head).
+    if constexpr (requires { codec.encode_head(head_, &n->next); }) n->next = codec.encode_head(head_, &n->next);
+    else n->next = codec.encode(head_, &n->next);
     head_ = n;
   }
 

@@ -4,8 +4,9 @@
 //
 //   pop   : the list's pop; with the double-free scan, the popped block's link word is cleared
 //           so a live block never looks free.
-//   push  : with a double-free check, the block must not be the list head (one compare on the
-//           fast path); with the double-free scan (encoded links), a block whose first word
+//   push  : with a double-free check, the block must not be the list head (a compare and a
+//           branch on the fast path; with encoded links the codec's encode_head tests it on
+//           the encoding's own xor, one branch); with the double-free scan (encoded links), a block whose first word
 //           decodes to a valid link is looked up in the list (cold) — only a block already free
 //           passes that test.
 //   carve : n fresh blocks onto a list, in address order or, randomized, in a shuffled one.
@@ -31,6 +32,8 @@ template <class Hardening, class Codec = typename Hardening::link_codec>
 struct hardened_list {
   using codec_type = Codec;
   using list_type = free_list<codec_type>;
+  /// The codec's encode_head() stops a block freed twice in a row (encoded links); else push() compares.
+  static constexpr bool codec_refuses_self_links = requires { requires Codec::refuses_self_links; };
   /// carve() shuffles at most this many blocks at a time.
   static constexpr std::size_t max_carve = 64;
 
@@ -45,7 +48,9 @@ struct hardened_list {
   /// `block` (of `bytes`) is free again: onto `list`, poisoned but for its link.
   ALLOY_FAST_PATH static void push(list_type& list, void* block, std::size_t bytes, const codec_type& codec) noexcept {
     if constexpr (Hardening::checks_double_free) {
-      if (block == list.front()) [[unlikely]] report_double_free(block);
+      if constexpr (!codec_refuses_self_links) {
+        if (block == list.front()) [[unlikely]] report_double_free(block);
+      }
       if constexpr (Hardening::scans_double_free) {
         // A tail call: nothing stays live across it, so the fast path saves no registers.
         if (codec.looks_free(block)) [[unlikely]] return push_suspect(list, block, bytes, codec);

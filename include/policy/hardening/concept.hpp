@@ -13,7 +13,7 @@ namespace alloy {
 namespace detail {
 /// What a thread cache's codec does with a link outside the span it knows (the concept's probe).
 struct link_outside_span {
-  void* operator()(void*, void*, std::uintptr_t) const noexcept { return nullptr; }
+  void* operator()(void*, std::uintptr_t) const noexcept { return nullptr; }
 };
 }  // namespace detail
 
@@ -35,8 +35,11 @@ concept hardening_policy =
     }) &&
     (!P::encodes_links || requires(const typename P::link_codec& c, typename P::link_codec& copy, void* p,
                                     detail::link_outside_span outside) {
-      { c.decode(p, p, outside) } noexcept -> std::same_as<void*>;  // a link outside the known span: outside(stored, slot, decoded)
+      { c.decode(p, p, outside) } noexcept -> std::same_as<void*>;  // a link outside the known span: outside(slot, decoded)
       { copy.adopt(c) } noexcept;  // decodes c's links from now on (a thread cache's copy, see thread_local_cache)
+      { c.checked(p, std::uintptr_t{}) } noexcept -> std::same_as<void*>;  // a decoded link against the span known now
+      // Optional: encode_head(next, slot), the link a pushed block gets to the list's head,
+      // where `refuses_self_links` says it also stops a double free (free_list::push uses it).
     }) &&
     (!(P::scans_double_free && P::encodes_links) || requires(const typename P::link_codec& c, const void* p) {
       { c.looks_free(p) } noexcept -> std::same_as<bool>;  // the block's first word decodes to a valid link

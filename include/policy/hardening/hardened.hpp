@@ -47,10 +47,14 @@ struct double_free_scan {};
 namespace alloy::detail {
 
 /// The per-heap hardening state: the secret keys and the span of the heap's chunks (for
-/// encoded links), and the placement generator. Holds only what its mitigations use.
-template <bool EncodeLinks, bool Randomize>
+/// encoded links), and the placement generator. Holds only what its mitigations use. With
+/// `RefuseSelfLinks` (the double-free check) encode_head() also stops a block freed twice in a row.
+template <bool EncodeLinks, bool Randomize, bool RefuseSelfLinks = false>
 class hardened_codec {
  public:
+  /// encode_head() tests for a double free: the list need not (hardened_list::push).
+  static constexpr bool refuses_self_links = EncodeLinks && RefuseSelfLinks;
+
   hardened_codec() noexcept {
     if constexpr (EncodeLinks || Randomize) {
       const std::uint64_t secret = random_secret(this);
@@ -64,19 +68,37 @@ class hardened_codec {
   hardened_codec& operator=(const hardened_codec&) = delete;
 
   /// glibc's safe-linking with a per-heap secret in place of the address-space layout: the
-  /// stored word is next ^ slot ^ secret. The mask depends only on where the link is stored, so
-  /// it is computed beside the list's dependency chain, which gains a single xor. A link forged
-  /// without the secret, or copied to another slot, decodes to garbage and is refused.
-  /// (Measured: a keyed rotate-and-add mask, mimalloc-style, cost nearly twice as much on churn and adds
-  /// nothing against the attack that matters, a read then a write of one freed block's link.)
+  /// stored word is next ^ slot ^ secret, two xors each way (the secret read as a memory
+  /// operand). A link forged without the secret decodes to garbage and is refused; one copied
+  /// to another slot decodes to another address (refused unless that too is an aligned one in
+  /// the heap's span). (Measured: a keyed rotate-and-add mask, mimalloc-style, cost nearly twice
+  /// as much on churn and adds nothing against the attack that matters, a read then a write of
+  /// one freed block's link.)
   ALLOY_FAST_PATH void* encode(void* next, void* slot) const noexcept {
     if constexpr (EncodeLinks) return ptr(addr(next) ^ mask(slot));
     else return next;
   }
 
+  /// encode() of the link a block pushed on a list gets to the list's old head. A block freed
+  /// twice in a row *is* that head, and its link would point to its own slot: with the
+  /// double-free check this stops the program, tested on the encoding's own xor (next ^ slot)
+  /// — one branch, where a compare of the block with the head cost a compare and a branch. The
+  /// test is `<= 0` as a signed word rather than `== 0`, which g++ folds back into a compare of
+  /// its own; user-space addresses have the top bit clear, so only a wild `slot` (a pointer no
+  /// heap gave out) also reaches the cold branch, and it tells the two apart.
+  ALLOY_FAST_PATH void* encode_head(void* next, void* slot) const noexcept {
+    if constexpr (refuses_self_links) {
+      const std::uintptr_t x = addr(next) ^ addr(slot);
+      if (static_cast<std::intptr_t>(x) <= 0) [[unlikely]] refuse_self_link(x, slot);
+      return ptr(x ^ key_);
+    } else {
+      return encode(next, slot);
+    }
+  }
+
   ALLOY_FAST_PATH void* decode(void* stored, void* slot) const noexcept { return decode(stored, slot, report_outside{}); }
 
-  /// decode(), but a link outside the span this codec knows goes to `outside(stored, slot,
+  /// decode(), but a link outside the span this codec knows goes to `outside(slot,
   /// decoded)`, whose result is returned: a thread cache's codec (see adopt) knows the heap's
   /// span as it was when it last looked, so it asks the heap again before it calls the link
   /// corrupt. `outside` is taken by reference and called with values: no closure is built on
@@ -84,12 +106,24 @@ class hardened_codec {
   template <class Outside>
   ALLOY_FAST_PATH void* decode(void* stored, void* slot, const Outside& outside) const noexcept {
     if constexpr (EncodeLinks) {
+      // Per pop: two xors, then the span test (copy, subtract, rotate, compare, branch). The
+      // end of a list (null) fails the span test and is told apart in not_in_span, off the
+      // fast path: tested here, it let g++ keep the mask live beside the link for it.
       const std::uintptr_t next = addr(stored) ^ mask(slot);
-      if (!is_valid_link(next)) [[unlikely]] return outside(stored, slot, next);
+      if (!in_span(next)) [[unlikely]] return not_in_span(outside, slot, next);
       return ptr(next);
     } else {
       return stored;
     }
+  }
+
+  /// A link this codec decoded to `decoded` from `slot`, checked against the span it knows now
+  /// (after an adopt): the link, or a report that stops the program.
+  void* checked(void* slot, std::uintptr_t decoded) const noexcept
+    requires EncodeLinks
+  {
+    if (!is_valid_link(decoded)) report_corrupt_link(slot, decoded);
+    return ptr(decoded);
   }
 
   /// This codec decodes the links `heap` encodes from now on: the same secret, and a span
@@ -139,13 +173,27 @@ class hardened_codec {
   }
   /// Null (the end of a list), or pointer-aligned and inside the span of the heap's chunks.
   /// One compare covers both: rotating the offset moves misaligned low bits to the top.
-  ALLOY_FAST_PATH bool is_valid_link(std::uintptr_t p) const noexcept {
-    return std::rotr(p - low_, link_shift) < span_words_ || p == 0;
-  }
+  ALLOY_FAST_PATH bool is_valid_link(std::uintptr_t p) const noexcept { return in_span(p) || p == 0; }
+  ALLOY_FAST_PATH bool in_span(std::uintptr_t p) const noexcept { return std::rotr(p - low_, link_shift) < span_words_; }
   static constexpr int link_shift = std::countr_zero(sizeof(void*));
 
+  /// Given next ^ slot, not next: the fast path need not keep the head for it.
+  ALLOY_SLOW_PATH static void refuse_self_link(std::uintptr_t next_xor_slot, void* slot) noexcept {
+    if (next_xor_slot == 0) report_double_free(slot);
+  }
+
+  /// A decoded link outside the span: the end of a list, or a question for `outside`. Out of
+  /// line, and given only what the fast path still holds (the slot, the decoded link): the
+  /// null test here rather than beside the span test keeps the compiler from holding the
+  /// stored word or the key in registers for it.
+  template <class Outside>
+  ALLOY_SLOW_PATH static void* not_in_span(const Outside& outside, void* slot, std::uintptr_t next) noexcept {
+    if (next == 0) return nullptr;
+    return outside(slot, next);
+  }
+
   struct report_outside {
-    [[noreturn]] void* operator()(void*, void* slot, std::uintptr_t decoded) const noexcept {
+    [[noreturn]] void* operator()(void* slot, std::uintptr_t decoded) const noexcept {
       report_corrupt_link(slot, decoded);
     }
   };
@@ -173,7 +221,7 @@ struct hardened_policy {
   static constexpr bool randomizes_placement = Randomize;
   static constexpr bool checks_double_free = DoubleFree || DoubleFreeScan;
   static constexpr bool scans_double_free = DoubleFreeScan;
-  using link_codec = hardened_codec<EncodeLinks, Randomize>;
+  using link_codec = hardened_codec<EncodeLinks, Randomize, DoubleFree || DoubleFreeScan>;
 
   static std::string name() {
     if (EncodeLinks && GuardPages && Randomize && DoubleFree && !DoubleFreeScan) return "hardened";

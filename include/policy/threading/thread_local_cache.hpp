@@ -60,11 +60,12 @@
 //
 // Fast path: 21 instructions per allocate + free pair of a size known at compile time, loop
 // excluded (bench/threading counts them with callgrind; single_thread: 10, both including the
-// facade's null test of sized free). Hardened: 34 (single_thread hardened: 23). What the 21
-// are: per operation the instance test (load the id, compare with the thread's slot, branch),
-// the bins' address, the list's pop or push and the bin's room count; a design that keeps
-// those guarantees (several instances per type, bounded bins) needs about 16, single_thread's
-// 10 plus the two tests and two counts.
+// facade's null test of sized free). Hardened: 31 (single_thread hardened: 20): the 10 added
+// are the codec's and the double-free test's, as on the heap (docs/policies/hardening.md).
+// What the 21 are: per operation the instance test (load the id, compare with the thread's
+// slot, branch), the bins' address, the list's pop or push and the bin's room count; a design
+// that keeps those guarantees (several instances per type, bounded bins) needs about 16,
+// single_thread's 10 plus the two tests and two counts.
 #pragma once
 #include <algorithm>
 #include <array>
@@ -136,16 +137,18 @@ class thread_cache_layer {
   /// path, once per new chunk at most; a forged link fails both and stops the program.
   class cache_codec {
    public:
+    static constexpr bool refuses_self_links = heap_codec::refuses_self_links;
     ALLOY_FAST_PATH void* encode(void* next, void* slot) const noexcept { return own_.encode(next, slot); }
+    ALLOY_FAST_PATH void* encode_head(void* next, void* slot) const noexcept { return own_.encode_head(next, slot); }
     ALLOY_FAST_PATH void* decode(void* stored, void* slot) const noexcept {
       return own_.decode(stored, slot, *this);  // outside the copy's span: operator() below
     }
     /// A link outside the copy's span: look at the heap's span again (cold), under the back
     /// end's lock — taken here unless this thread holds it already.
-    ALLOY_SLOW_PATH void* operator()(void* stored, void* slot, std::uintptr_t) const noexcept {
+    ALLOY_SLOW_PATH void* operator()(void* slot, std::uintptr_t decoded) const noexcept {
       if (lock_held_) own_.adopt(links_of(owner_->back_end_.unlocked()));
       else owner_->back_end_.with_lock([&](Inner& heap) noexcept { own_.adopt(links_of(heap)); });
-      return own_.decode(stored, slot);  // reports a link outside the heap's own span
+      return own_.checked(slot, decoded);  // reports a link outside the heap's own span
     }
     bool looks_free(const void* block) const noexcept
       requires hardening::scans_double_free
