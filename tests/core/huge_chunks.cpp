@@ -253,6 +253,23 @@ TEST_CASE("large heap: a block alone in its chunk is copied into a free block th
   heap.deallocate(q);
 }
 
+TEST_CASE("large heap: a block alone in its chunk but a small part of the heap is copied, not grown", "[huge][regrow]") {
+  using large = alloy::allocator<P::tlsf, small_pages, P::stats>;
+  large heap;
+  void* bulk = heap.allocate(16 * mib);  // most of the heap: its other blocks would reuse a copy's old chunk
+  void* p = heap.allocate(2 * mib);      // a chunk of a quarter of the heap, p at its start
+  REQUIRE((bulk != nullptr && p != nullptr));
+  fill_pattern(p, 2 * mib);
+  const auto before = heap.stats();
+  void* q = heap.reallocate(p, 2 * mib, (4 * mib) + (mib / 2));  // more than p's chunk, under a quarter of the heap
+  REQUIRE(q != nullptr);
+  CHECK(pattern_intact(q, 2 * mib));
+  CHECK(heap.stats().reserved_bytes >= before.reserved_bytes + 4 * mib);  // a new chunk; p's kept for the others
+  CHECK(heap.invariant());
+  heap.deallocate(q);
+  heap.deallocate(bulk);
+}
+
 TEST_CASE("large heap: a grown chunk's links stay valid under encoded links", "[huge][regrow]") {
   using large = alloy::allocator<P::tlsf, P::system_pages, P::hardened::with<P::encoded_links>, P::reclaim::with<60000>>;
   large heap;
