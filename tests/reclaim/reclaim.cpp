@@ -232,38 +232,6 @@ TEST_CASE("the tlsf heap decommits the inside of its free blocks", "[reclaim]") 
   CHECK(heap.invariant());
 }
 
-TEST_CASE("the tlsf heap waits longer between scans while the blocks it decommitted are taken again", "[reclaim]") {
-  alloy::allocator<P::tlsf, P::reclaim::with<100>> heap;
-  auto& tlsf = heap.layers();  // the heap itself: its clock is driven by hand below
-  void* keep = heap.allocate(100);
-  void* big = heap.allocate(4 << 20);
-  void* tail = heap.allocate(100 << 10);  // big's chunk stays in use once big is freed (as above)
-  REQUIRE((keep != nullptr && big != nullptr && tail != nullptr));
-  std::memset(big, 1, 4 << 20);
-  heap.deallocate(big);
-  const auto inside = [&] { return static_cast<char*>(big) + (1 << 20); };
-  std::uint64_t now = 1000;
-  tlsf.reclaim_tick(now);        // big seen free
-  tlsf.reclaim_tick(now += 100); // and again a delay later: decommitted
-  CHECK(!resident(inside()));
-  CHECK(tlsf.reclaim_backoff() == 0);
-
-  void* again = heap.allocate(3 << 20);
-  REQUIRE(again == big);  // the decommitted block, handed out again: its pages fault back in
-  std::memset(again, 2, 3 << 20);
-  heap.deallocate(again);
-  tlsf.reclaim_tick(now += 100);  // so the next scan waits twice the delay
-  CHECK(tlsf.reclaim_backoff() == 1);
-  tlsf.reclaim_tick(now + 150);   // a fixed delay would decommit here
-  CHECK(resident(inside()));
-  tlsf.reclaim_tick(now += 200);  // twice the delay: decommitted, and no reuse in between
-  CHECK(!resident(inside()));
-  CHECK(tlsf.reclaim_backoff() == 0);
-  heap.deallocate(keep);
-  heap.deallocate(tail);
-  CHECK(heap.invariant());
-}
-
 TEST_CASE("trim gives the coalescing heaps' spare chunk back", "[reclaim]") {
   alloy::allocator<P::segregated_fit::with<0, P::tlsf>, P::reclaim::with<0>, P::stats> heap;
   void* small = heap.allocate(100);

@@ -183,7 +183,7 @@ class tagged_heap {
     block_tag* next = next_tag(t);
     const std::size_t next_size = next->size();
     if (next->is_free() && have + next_size >= need) {
-      reuse_free(next);
+      forget_decommitted(next);
       const std::size_t total = have + next_size;
       if (total - need >= min_block) {
         // The rest's tag may lie over the neighbour's links: relink first, then write the tag.
@@ -244,28 +244,12 @@ class tagged_heap {
   /// at most once per `delay_ms`, a scan of at most the policy's work per call free blocks
   /// marks each as seen, and decommits the inner pages of those a previous scan saw free
   /// already (so a block freed and taken again within the delay is never touched).
-  ///
-  /// The delay adapts to the program: when a block whose pages a scan decommitted is handed out
-  /// again (reuse_free), the program reuses its large blocks more slowly than the delay, and each
-  /// page decommitted costs a fault (45-70 us on the VM measured) when written again. So the
-  /// next scan waits twice as long, up to `max_backoff` doublings, and one step less after an
-  /// interval with no such reuse. bench/process, page faults with a fixed 100 ms: large-realloc
-  /// 26k (tcmalloc 17k; 20.5k with no decommit at all), vector-growth 11.8k (tcmalloc 8.5k).
   void reclaim_tick(std::uint64_t now = monotonic_ms()) noexcept
     requires reclaims
   {
-    if (now - reclaim_.scanned_ms < (std::uint64_t{reclaim_tuning_type::delay_ms} << reclaim_.backoff)) return;
+    if (now - reclaim_.scanned_ms < reclaim_tuning_type::delay_ms) return;
     reclaim_.scanned_ms = now;
-    if (reclaim_.refaulted) reclaim_.backoff = std::min<std::uint8_t>(reclaim_.backoff + 1, max_backoff);
-    else if (reclaim_.backoff > 0) --reclaim_.backoff;
-    reclaim_.refaulted = false;
     scan(reclaim_tuning_type::work_per_call, false);
-  }
-  /// The current wait between scans, as a power of two times `delay_ms` (tests observe it).
-  unsigned reclaim_backoff() const noexcept
-    requires reclaims
-  {
-    return reclaim_.backoff;
   }
 
   /// Everything now: every free block's inner pages decommitted, every wholly free chunk given back.
@@ -371,7 +355,7 @@ class tagged_heap {
     block_tag* t = tag_of(n);
     const std::size_t have = t->size();
     if (t->is_first()) spare_.on_used(t->chunk());
-    reuse_free(t);
+    forget_decommitted(t);
     if (have - need >= min_block) {
       block_tag* rest = tag_at(t, need);
       open_free(t);
@@ -474,14 +458,6 @@ class tagged_heap {
         reclaim_.counters.decommitted_bytes -= inner_span(t).bytes();
     }
   }
-  /// The free block `t` is handed out again, whole or in part, or grown into: its decommitted
-  /// pages, if a scan left any, fault in again as they are written (reclaim_tick backs off).
-  ALLOY_FAST_PATH void reuse_free(block_tag* t) noexcept {
-    if constexpr (reclaims) {
-      if ((t->size_flags & block_tag::decommitted_bit) != 0) [[unlikely]] reclaim_.refaulted = true;
-    }
-    forget_decommitted(t);
-  }
   /// Visits at most `budget` free blocks: a block seen free by the previous scan (or any, when
   /// `all`) has its inner pages decommitted; the others are marked seen.
   void scan(std::size_t budget, bool all) noexcept {
@@ -500,12 +476,9 @@ class tagged_heap {
       ++reclaim_.counters.reclaims;
     }, budget);
   }
-  static constexpr std::uint8_t max_backoff = 4;  // 100 ms waits up to 1.6 s
   struct reclaim_state {
     reclaim_counters counters;
     std::uint64_t scanned_ms = 0;
-    std::uint8_t backoff = 0;  // scans wait delay_ms << backoff
-    bool refaulted = false;    // a decommitted block was handed out again since the last scan
   };
   struct no_reclaim_state {};
 
@@ -572,7 +545,7 @@ class tagged_heap {
     block_tag* tail = next_tag(t);
     const std::size_t tail_size = tail->size();  // 0: the fence, no free tail
     if (tail_size != 0) {  // out of the index first: its links would not survive a move
-      reuse_free(tail);
+      forget_decommitted(tail);
       index_.remove(payload_of(tail), tail_size);
       tail->set(tail_size, true);  // its seen and decommitted marks dropped with the count
     }
