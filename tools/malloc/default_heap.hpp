@@ -29,9 +29,8 @@
 //   grows with its chunk by mremap: a buffer grown from 1 to 32 MiB faults only its new pages
 //   (bench/process huge-realloc, CPU 2000 -> 800 ms, tcmalloc 1180-1390; page faults 96k ->
 //   19.5k). Under reclaim a chunk that empties is kept, its pages decommitted after the delay
-//   (adaptive: up to 16x longer while decommitted blocks are taken again, each page of which
-//   faults; large-realloc faults 21.8k -> 18.1k) and the chunk unmapped on malloc_trim:
-//   unmapping at once made every realloc-grown buffer fault its pages again. bench/process, same run, CPU ms: vector-growth 442 -> 217 (jemalloc 203),
+//   and the chunk unmapped on malloc_trim: unmapping at once made every realloc-grown buffer
+//   fault its pages again. bench/process, same run, CPU ms: vector-growth 442 -> 217 (jemalloc 203),
 //   large-realloc 794 -> 293 (tcmalloc 301). Before the large heap every large block was an
 //   mmap of its own: large-realloc took 6.9x mimalloc's CPU time, now 0.57x. What it still
 //   keeps above glibc is the freed steps of buffers grown past 128 KiB (sqlite3 ~1.8 MiB,
