@@ -208,9 +208,9 @@ class tagged_heap {
       // block that fits is cheaper to copy into, its pages most likely resident already (a
       // page fault, 45-70 us on the VM measured, costs what copying 0.5 MiB does). And only for
       // a block that is a large part of the heap (a quarter: what grow() adds at least): a copy
-      // leaves the old chunk's resident pages free, which the program's other blocks reuse when
-      // there are many — sqlite3's sorter buffer regrown 1.6 -> 2 MiB in a heap of ~12 MiB
-      // sent its page cache to fresh pages instead (bench/programs peak RSS 21.9 -> 24.5 MiB).
+      // leaves the old chunk's resident pages free for the program's other blocks, where there
+      // are many. Regrowing sqlite3's sorter buffer 1.6 -> 2 MiB, in a heap over four times
+      // that, raised its peak RSS 21.9 -> 24.5 MiB (bench/programs); with this rule, 21.9.
       const bool alone = t->is_first() && (next_size == 0 || (next->is_free() && next_tag(next)->size() == 0));
       if (alone && need >= store_.reserved_bytes() / 4 && index_.find(need) == nullptr) [[unlikely]]
         return regrow(t, need);
