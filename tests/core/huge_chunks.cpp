@@ -1,8 +1,10 @@
 // Large and huge blocks without page faults (segregated_heap's large parts, chunk_store): a huge
 // block's chunk freed under reclaim is kept for the delay and serves the next huge request with
 // no system call (grown by the kernel when smaller), goes back after the delay or on trim();
-// large chunks ask the kernel for transparent huge pages, class chunks do not.
+// large chunks ask the kernel for transparent huge pages, class chunks do not; a large block
+// alone in its chunk grows with the chunk, its pages moved by the kernel rather than copied.
 #include <catch2/catch.hpp>
+#include <sys/resource.h>
 
 #include <alloc/alloy.hpp>
 #include <chrono>
@@ -45,6 +47,21 @@ std::string vm_flags_of(const void* p) {
   }
   return {};
 }
+/// Minor page faults of this process so far: a page touched for the first time costs one.
+long minor_faults() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_minflt;
+}
+/// Page faults count the program's own pages only without a sanitizer's shadow memory.
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+constexpr bool faults_are_the_heaps = false;
+#elif defined(__has_feature)
+constexpr bool faults_are_the_heaps = !__has_feature(thread_sanitizer) && !__has_feature(address_sanitizer);
+#else
+constexpr bool faults_are_the_heaps = true;
+#endif
+
 bool has_flag(const std::string& flags, const char* flag) { return flags.find(std::string(" ") + flag + " ") != std::string::npos; }
 
 /// The kernel's pages without the huge-page capability: how a composition opts out.
@@ -168,4 +185,109 @@ TEST_CASE("huge pages: a source without the capability is never advised", "[huge
   CHECK(!has_flag(huge_flags, "hg"));
   heap.deallocate(large);
   heap.deallocate(huge);
+}
+
+namespace {
+/// A pattern that tells every page of a block apart: what a copy or a move must keep.
+unsigned char pattern(std::size_t i) { return static_cast<unsigned char>(i / 4096 * 7 + i % 251); }
+void fill_pattern(void* p, std::size_t n) {
+  auto* b = static_cast<unsigned char*>(p);
+  for (std::size_t i = 0; i < n; ++i) b[i] = pattern(i);
+}
+bool pattern_intact(const void* p, std::size_t n) {
+  const auto* b = static_cast<const unsigned char*>(p);
+  for (std::size_t i = 0; i < n; i += 4093)  // every page, at shifting offsets
+    if (b[i] != pattern(i)) return false;
+  return b[n - 1] == pattern(n - 1);
+}
+}  // namespace
+
+TEST_CASE("large heap: a block alone in its chunk grows with the chunk, its pages not copied", "[huge][regrow]") {
+  using large = alloy::allocator<P::tlsf, small_pages, P::stats>;  // small pages: a fault is a 4 KiB page
+  large heap;
+  void* p = heap.allocate(2 * mib);  // a chunk of its own size: the first chunk of an empty heap
+  REQUIRE(p != nullptr);
+  fill_pattern(p, 2 * mib);
+  const auto before = heap.stats();
+  const long faults = minor_faults();
+  void* q = heap.reallocate(p, 2 * mib, 6 * mib);
+  REQUIRE(q != nullptr);
+  CHECK(pattern_intact(q, 2 * mib));
+  // A copy into a new chunk would fault the 512 pages the 2 MiB land on; the kernel moves the
+  // page-table entries instead (or grows the mapping where it lies).
+  if (faults_are_the_heaps) CHECK(minor_faults() - faults < 64);
+  CHECK(heap.usable_size(q) >= 6 * mib);
+  // One chunk, grown: the old one is not kept beside a new one.
+  CHECK(heap.stats().reserved_bytes < before.reserved_bytes + 4 * mib + 64 * 1024);
+  std::memset(q, 3, 6 * mib);  // every grown byte is the user's
+  CHECK(heap.invariant());
+
+  // Shrunk, it splits the rest off as a free block of the grown (maybe moved) chunk, which
+  // serves the next request: the index and the tags followed the chunk.
+  void* r = heap.reallocate(q, 6 * mib, 1 * mib);
+  REQUIRE(r == q);
+  void* s = heap.allocate(3 * mib);
+  REQUIRE(s != nullptr);
+  CHECK(heap.stats().reserved_bytes < before.reserved_bytes + 4 * mib + 64 * 1024);
+  CHECK(heap.invariant());
+  heap.deallocate(s);
+  heap.deallocate(r);
+  CHECK(heap.invariant());
+}
+
+TEST_CASE("large heap: a block alone in its chunk is copied into a free block that fits, not grown", "[huge][regrow]") {
+  using large = alloy::allocator<P::tlsf, small_pages, P::stats>;
+  large heap;
+  void* p = heap.allocate(2 * mib);
+  void* room = heap.allocate(8 * mib);  // a second chunk, which becomes wholly free and is kept
+  REQUIRE((p != nullptr && room != nullptr));
+  fill_pattern(p, 2 * mib);
+  heap.deallocate(room);
+  const auto before = heap.stats();
+  void* q = heap.reallocate(p, 2 * mib, 4 * mib);
+  REQUIRE(q != nullptr);
+  CHECK(q == room);  // its pages are resident already: copying there faults none
+  CHECK(pattern_intact(q, 2 * mib));
+  CHECK(heap.stats().reserved_bytes <= before.reserved_bytes);
+  CHECK(heap.invariant());
+  heap.deallocate(q);
+}
+
+TEST_CASE("large heap: a block alone in its chunk but a small part of the heap is copied, not grown", "[huge][regrow]") {
+  using large = alloy::allocator<P::tlsf, small_pages, P::stats>;
+  large heap;
+  void* bulk = heap.allocate(16 * mib);  // most of the heap: its other blocks would reuse a copy's old chunk
+  void* p = heap.allocate(2 * mib);      // a chunk of a quarter of the heap, p at its start
+  REQUIRE((bulk != nullptr && p != nullptr));
+  fill_pattern(p, 2 * mib);
+  const auto before = heap.stats();
+  void* q = heap.reallocate(p, 2 * mib, (4 * mib) + (mib / 2));  // more than p's chunk, under a quarter of the heap
+  REQUIRE(q != nullptr);
+  CHECK(pattern_intact(q, 2 * mib));
+  CHECK(heap.stats().reserved_bytes >= before.reserved_bytes + 4 * mib);  // a new chunk; p's kept for the others
+  CHECK(heap.invariant());
+  heap.deallocate(q);
+  heap.deallocate(bulk);
+}
+
+TEST_CASE("large heap: a grown chunk's links stay valid under encoded links", "[huge][regrow]") {
+  using large = alloy::allocator<P::tlsf, P::system_pages, P::hardened::with<P::encoded_links>, P::reclaim::with<60000>>;
+  large heap;
+  std::vector<void*> blocks;
+  void* p = heap.allocate(1 * mib);
+  REQUIRE(p != nullptr);
+  fill_pattern(p, 1 * mib);
+  for (std::size_t size = 1 * mib; size < 24 * mib; size += size / 4) {  // huge-realloc's ladder
+    p = heap.reallocate(p, size, size + size / 4);
+    REQUIRE(p != nullptr);
+    REQUIRE(pattern_intact(p, 1 * mib));
+  }
+  p = heap.reallocate(p, 24 * mib, 64 * 1024);  // the rest: free blocks linked inside the grown chunk
+  REQUIRE(p != nullptr);
+  for (int i = 0; i < 64; ++i) blocks.push_back(heap.allocate(96 * 1024));  // taken from them, links decoded
+  for (void* b : blocks) REQUIRE(b != nullptr);
+  CHECK(heap.invariant());
+  for (void* b : blocks) heap.deallocate(b);
+  heap.deallocate(p);
+  CHECK(heap.invariant());
 }
