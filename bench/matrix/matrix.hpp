@@ -301,6 +301,19 @@ struct matrix {
   }
 };
 
+/// A group of given compositions, each measured as it is declared: for a type declared elsewhere
+/// (a preload library's heap), which a matrix would have to copy policy by policy.
+template <class... Allocators>
+struct compositions {
+  using allocators = boost::mp11::mp_unique<mp_list<Allocators...>>;
+  static constexpr std::size_t size = boost::mp11::mp_size<allocators>::value;
+
+  static void add_to(registry& r) {
+    boost::mp11::mp_for_each<boost::mp11::mp_transform<boost::mp11::mp_identity, allocators>>(
+        [&](auto a) { add_cell<alloy_cell<typename decltype(a)::type>>(r); });
+  }
+};
+
 /// The whole program of a matrix benchmark: `int main(int c, char** v) { return run<M>(c, v); }`.
 template <class... Matrices>
 int run(int argc, char** argv) {
