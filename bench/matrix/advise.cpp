@@ -133,7 +133,8 @@ int main(int argc, char** argv) {
     std::printf("\n// %s: %s\nusing %s = %s;\n", choice.title, figures(*best->result).c_str(), choice.alias,
                 best->info->declaration.c_str());
   }
-  std::printf("\n// the system allocators on the same replay:\n");
+  std::printf("\n// the system allocators on the same replay (warm replay only: each is this process's malloc, its\n"
+              "// first-touch page faults spent before the replay, so compare them with the warm figures above):\n");
   for (const candidate& s : system_cells) std::printf("//   %-14s %s\n", s.info->name.c_str(), figures(*s.result).c_str());
 
   if (!preload_dir.empty()) {
