@@ -10,9 +10,17 @@
 
 namespace alloy::bench {
 
-/// The composition a preload library for `workload` (a trace) should have: the fastest
-/// thread-safe Alloy cell of the last run_matrix() on it, since a preload library serves every
-/// thread of the process. nullptr when none ran it.
+/// What a run of the program costs per pair on this heap: the warm replay's time per pair plus
+/// the page faults a fresh heap took over the same trace (faults_per_pair, its memory run) at
+/// this machine's cost per fault (page_fault_ns). The warm rounds alone rank a heap by its calls,
+/// and a short program pays more for the pages its heap first touches: 15-17 us a fault on this
+/// project's VM, a few hundred more faults outweighing every call of a 40,000-record trace.
+/// The time per pair alone where faults were not measured (system allocators).
+double program_ns_per_pair(const cell_result& r);
+
+/// The composition a preload library for `workload` (a trace) should have: the thread-safe
+/// Alloy cell of the last run_matrix() with the least program_ns_per_pair on it, since a preload
+/// library serves every thread of the process. nullptr when none ran it.
 const cell_info* fastest_thread_safe(const std::string& workload);
 
 /// One library of an emitted project: lib<name>.so replacing malloc with `type`, which `header`
@@ -27,7 +35,7 @@ struct preload_spec {
 bool emit_preload_project(const std::string& dir, const std::vector<preload_spec>& libraries);
 
 /// For every trace workload of the last run: its advised library (fastest_thread_safe), one per
-/// distinct composition, named advised_<first program with it>, in one project in `dir`, and
+/// distinct composition, named advised_<every program with it>, in one project in `dir`, and
 /// `dir`/advice.tsv: a line per program — program, library, composition. The programs advised
 /// (0 when no trace ran: nothing is written), or -1 when a file could not be written.
 int emit_suite_preloads(const std::string& dir);

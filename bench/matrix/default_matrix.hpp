@@ -8,6 +8,8 @@
 #include <policy/search.hpp>
 #include <utility>
 
+#include <tools/malloc/default_heap.hpp>
+
 #include "matrix.hpp"
 
 namespace alloy::bench::defaults {
@@ -25,16 +27,15 @@ using slice = matrix<mp_list<Search>, mp_list<Threading>, size_classes, alignmen
 
 /// Compositions beyond the product above that the advice must search (issue 17, item 7): the
 /// large-block heap of the process-malloc issue (blocks above the largest class in a TLSF heap,
-/// not a chunk each) with classes up to 128 KiB — the preload library's default design — under
-/// each threading policy.
+/// not a chunk each) with classes up to 128 KiB and up to 16 KiB, under each threading policy.
 template <class Threading>
 using strong = matrix<mp_list<P::segregated_fit::with<0, P::tlsf>>, mp_list<Threading>,
                       mp_list<P::geometric_classes<16, (1 << 17), 4>, P::geometric_classes<16, 16384, 4>>, alignment>;
-/// The preload library's own composition (tools/malloc/default_heap.hpp), reclaim included: the
-/// design whose kept large chunks the `no_reclaim` cells above unmap and fault in again.
-using preload_design = matrix<mp_list<P::segregated_fit::with<0, P::tlsf>>, mp_list<P::thread_local_cache>,
-                              mp_list<P::geometric_classes<16, (1 << 17), 4>>, alignment, mp_list<P::system_pages>,
-                              mp_list<P::no_hardening>, mp_list<P::no_checks>, mp_list<P::reclaim::with<100>>>;
+/// The preload library's own composition: the very type liballoy_malloc.so is built from
+/// (alloy::malloc_heap, tools/malloc/default_heap.hpp), not a copy of its policy list. A copy
+/// drifted once: it kept `with<0, tlsf>` and classes up to 128 KiB after the library was re-tuned
+/// to 1 MiB class chunks and a 4 KiB top class, so the advice never saw the real default.
+using preload_design = compositions<alloy::malloc_heap>;
 
 /// Every group of the default matrix, in the order the report lists them: search policy by
 /// search policy, threading policy by threading policy, then `strong`, then `preload_design`.

@@ -99,6 +99,7 @@ const checked_metrics& memory_run(const Workload& w) {
   const std::size_t rounds = Workload::measures_memory ? w.memory_rounds() : 1;
   // The slowest round, not the mean, is held to the budget: an O(n) heap's rounds slow down as
   // its free list fragments, and the rounds the loop would time come after these.
+  const double faults_before = minor_faults();
   const auto start = std::chrono::steady_clock::now();
   std::size_t done_rounds = 0;
   for (auto round_start = start; done_rounds < rounds;) {
@@ -108,6 +109,14 @@ const checked_metrics& memory_run(const Workload& w) {
     m.slowest_round_seconds = std::max(m.slowest_round_seconds, std::chrono::duration<double>(now - round_start).count());
     round_start = now;
     if (now - start > std::chrono::seconds(1)) break;
+  }
+  // The pages a fresh heap had the workload touch first: what a program starting on this heap
+  // pays in faults and the warm timed rounds never see. Only where the workload writes the
+  // blocks it gets, as a program does (a trace replay's memory run), and only for Alloy cells:
+  // a system allocator here is the process's, warm from the cells before it.
+  if constexpr (requires { requires Workload::touches_blocks; }) {
+    if (std::string_view{Cell::kind()} == kind::alloy)
+      m.faults_per_pair = (minor_faults() - faults_before) / static_cast<double>(done_rounds * w.pairs_per_round());
   }
   probe.sample();
   if (!probe.timeline().empty()) {
@@ -293,6 +302,19 @@ struct matrix {
   using product = matrix_product<Search, Threading, Classes, Alignment, Source, Hardening, Checks, Reclaim>;
   using valid = boost::mp11::mp_copy_if_q<product, is_valid_composition>;
   using allocators = boost::mp11::mp_unique<boost::mp11::mp_transform_q<detail::to_allocator, valid>>;
+  static constexpr std::size_t size = boost::mp11::mp_size<allocators>::value;
+
+  static void add_to(registry& r) {
+    boost::mp11::mp_for_each<boost::mp11::mp_transform<boost::mp11::mp_identity, allocators>>(
+        [&](auto a) { add_cell<alloy_cell<typename decltype(a)::type>>(r); });
+  }
+};
+
+/// A group of given compositions, each measured as it is declared: for a type declared elsewhere
+/// (a preload library's heap), which a matrix would have to copy policy by policy.
+template <class... Allocators>
+struct compositions {
+  using allocators = boost::mp11::mp_unique<mp_list<Allocators...>>;
   static constexpr std::size_t size = boost::mp11::mp_size<allocators>::value;
 
   static void add_to(registry& r) {

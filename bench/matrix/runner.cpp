@@ -294,6 +294,9 @@ int run_matrix(int argc, char** argv, const std::vector<cell_adder>& adders) {
   benchmark::AddCustomContext("alloy.mode", mode_names[static_cast<int>(o.mode)]);
   benchmark::AddCustomContext("alloy.cpu", cpu_model());
   benchmark::AddCustomContext("alloy.compiler", __VERSION__);
+  // Measured before any cell runs, on a process with nothing else to do yet; the advice prices
+  // each fresh heap's page faults at it (advice.hpp, program_ns_per_pair).
+  benchmark::AddCustomContext("alloy.page_fault_ns", std::to_string(page_fault_ns()));
   benchmark::AddCustomContext("alloy.cells", cells_json(r.cells()));
   benchmark::AddCustomContext("alloy.note",
                               "time per pair = median real time per round / pairs per round; p99_ns: 99th "

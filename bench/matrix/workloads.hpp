@@ -507,6 +507,9 @@ struct trace_replay_workload {
   std::size_t objects = 0, allocations = 0;
   static constexpr bool needs_thread_safe = false;  // decided per trace: threaded()
   static constexpr bool frees_all_each_round = true, measures_memory = true;
+  /// Its memory run writes every block it gets (the stamp below), as the program wrote it: the
+  /// page faults a fresh heap takes there are the program's (faults_per_pair).
+  static constexpr bool touches_blocks = true;
 
   trace_replay_workload() = default;
   /// Loads `path`; an unreadable file leaves the workload disabled (the runner checks the files
@@ -611,6 +614,13 @@ struct trace_replay_workload {
         if constexpr (D::checked) {
           const std::uint64_t stamp = st.object;
           if (p != nullptr && st.size >= sizeof stamp) std::memcpy(p, &stamp, sizeof stamp);
+          else if (p != nullptr && st.size > 0) *static_cast<volatile char*>(p) = 0;  // touched all the same
+          // And a byte of every further page it spans: the program wrote what it asked for (a
+          // realloc's copy included), so the pages a heap gives it fresh are faults it paid.
+          if (p != nullptr) {
+            const auto start = reinterpret_cast<std::uintptr_t>(p), end = start + st.size;
+            for (std::uintptr_t page = (start | 4095) + 1; page < end; page += 4096) *reinterpret_cast<volatile char*>(page) = 0;
+          }
         }
         slot.store(p == nullptr ? failed() : p, st.crosses ? std::memory_order_release : std::memory_order_relaxed);
       }

@@ -13,6 +13,7 @@ import math
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 
@@ -141,10 +142,24 @@ def end_to_end_ratios(e2e):
     advised library's CPU time over that one's)."""
     out = []
     for p in (e2e or {}).get("programs", []):
-        system = {name: r["cpu_ms"] for name, r in p["runs"].items() if name != "advised"}
+        # Older files name no systems: every run but the advised library's was one.
+        systems = e2e.get("systems") or [name for name in p["runs"] if name != "advised"]
+        system = {name: r["cpu_ms"] for name, r in p["runs"].items() if name in systems}
         best = min(system, key=system.get)
         out.append((p["program"], best, p["runs"]["advised"]["cpu_ms"] / system[best]))
     return out
+
+
+def paired_ratio(e2e, program, name="advised"):
+    """The median over repetitions of `name`'s CPU time over the fastest system allocator's in the
+    same repetition: the allocators of one repetition run back to back, so a load that drifts
+    between repetitions cancels. None for files without each run's figures."""
+    runs = program["runs"]
+    systems = e2e.get("systems") or []
+    if name not in runs or "cpu_ms_each" not in runs[name] or not systems:
+        return None
+    each = runs[name]["cpu_ms_each"]
+    return statistics.median(each[i] / min(runs[s]["cpu_ms_each"][i] for s in systems) for i in range(len(each)))
 
 
 def targets(results, cells, e2e=None):
@@ -289,18 +304,30 @@ def end_to_end(e2e, cells):
         return []
     lines = ["## End to end: each program under its advised library", "",
              "Each program of the trace suite run whole (tools/trace/suite/programs.sh) under the preload library "
-             "built from its advice — the fastest thread-safe composition on its trace's replay above, through "
+             "built from its advice — the thread-safe composition with the least time per pair on its trace's replay "
+             "above, page faults of a fresh heap included (see the header), through "
              "alloy_add_malloc_library — and under each system allocator (LD_PRELOAD; glibc: nothing preloaded). "
-             f"Medians of {e2e['reps']} interleaved runs at a load average of "
-             f"{', '.join(fmt(x) for x in e2e.get('load_avg', []))} when they ended; CPU = user + system time of "
+             f"Medians of {e2e['reps']} interleaved runs at a load average (1, 5, 15 min) of "
+             + (f"{', '.join(fmt(x) for x in e2e['load_avg_start'])} when they started and "
+                if e2e.get("load_avg_start") else "")
+             + f"{', '.join(fmt(x) for x in e2e.get('load_avg', []))} when they ended; CPU = user + system time of "
              "the program and its children. **x best**: the advised library's CPU time over the fastest system "
-             "allocator's (at or under 1: met).", "",
-             "| program | advised composition | CPU ms | best system | CPU ms | x best | wall ms (advised / best) | "
-             "peak RSS MiB (advised / best) | output |", "|---|---|---|---|---|---|---|---|---|"]
+             "allocator's (at or under 1: met); **paired**: the median over repetitions of the advised run's CPU "
+             "time over the fastest system allocator's in the same repetition (load that drifts between "
+             "repetitions cancels; the fastest of four in each is a harder bar than the fastest median)"
+             + ("; **default**: liballoy_malloc.so's (tools/malloc/default_heap.hpp), run beside them, over the same"
+                if "default" in e2e.get("also", {}) else "") + ".", ""]
+    also = "default" in e2e.get("also", {})
+    lines += ["| program | advised composition | CPU ms | best system | CPU ms | x best | paired | "
+              + ("default x best | " if also else "") + "wall ms (advised / best) | peak RSS MiB (advised / best) | "
+              "output |", "|---|---|---|---|---|---|---|" + ("---|" if also else "") + "---|---|---|"]
     for p, (_, best, ratio) in zip(e2e["programs"], end_to_end_ratios(e2e)):
         mine, theirs = p["runs"]["advised"], p["runs"][best]
+        default = p["runs"].get("default")
         lines.append(f"| {p['program']} | {display_name(p['cell'], cells)} | {fmt(mine['cpu_ms'])} | {best} | "
-                     f"{fmt(theirs['cpu_ms'])} | {fmt(ratio)} | {fmt(mine['wall_ms'])} / {fmt(theirs['wall_ms'])} | "
+                     f"{fmt(theirs['cpu_ms'])} | {fmt(ratio)} | {fmt(paired_ratio(e2e, p))} | "
+                     + (f"{fmt(default['cpu_ms'] / theirs['cpu_ms']) if default else '–'} | " if also else "")
+                     + f"{fmt(mine['wall_ms'])} / {fmt(theirs['wall_ms'])} | "
                      f"{fmt(mine['peak_rss_mib'])} / {fmt(theirs['peak_rss_mib'])} | "
                      f"{'same' if p['same_output'] else '**differs**'} |")
     met = sum(ratio <= 1.0 for _, _, ratio in end_to_end_ratios(e2e))
@@ -316,13 +343,14 @@ def end_to_end_figures(e2e):
     """Every run of the end-to-end check, for results.md."""
     if not e2e or not e2e.get("programs"):
         return []
-    names = [n for n, _ in sorted(e2e["programs"][0]["runs"].items(), key=lambda kv: kv[0] == "advised")]
-    lines = ["## End to end (CPU ms / wall ms / peak RSS MiB, medians)", "",
+    names = [n for n, _ in sorted(e2e["programs"][0]["runs"].items(), key=lambda kv: kv[0] in ("default", "advised"))]
+    lines = ["## End to end (CPU ms / wall ms / peak RSS MiB / minor page faults, medians)", "",
              "| program | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
     for p in e2e["programs"]:
         cells_ = [p["runs"].get(n) for n in names]
         lines.append(f"| {p['program']} | " + " | ".join(
-            f"{fmt(r['cpu_ms'])} / {fmt(r['wall_ms'])} / {fmt(r['peak_rss_mib'])}" if r else "–" for r in cells_) + " |")
+            f"{fmt(r['cpu_ms'])} / {fmt(r['wall_ms'])} / {fmt(r['peak_rss_mib'])} / {fmt(r.get('minor_faults'), 4)}"
+            if r else "–" for r in cells_) + " |")
     lines.append("")
     return lines
 
@@ -363,6 +391,10 @@ def summary(context, cells, results, order, top, timelines, e2e=None):
                  f"compositions); workloads: {len(order)}")
     if context.get("alloy.note"):
         lines.append(f"- {context['alloy.note']}")
+    if context.get("alloy.page_fault_ns"):
+        lines.append(f"- a minor page fault: {fmt(float(context['alloy.page_fault_ns']) / 1e3)} us of CPU (measured at the "
+                     "start); the advice adds each Alloy composition's page faults from a fresh heap (faults_per_pair, "
+                     "a trace's memory run) at that price to its replay time")
     lines += ["", "### Legend", ""] + LEGEND + ["", "Every figure, and the project's own targets: results.md.", ""]
     lines += real_programs(cells, results, order)
     lines += end_to_end(e2e, cells)

@@ -5,11 +5,13 @@ peak RSS, output compared — written as JSON for the report (tools/report/repor
 results.end_to_end.json beside results.json).
 
     /usr/bin/python3 tools/trace/end_to_end.py ADVICE.tsv LIBDIR OUT.json [--scale N] [--reps N]
-        [--programs python3,sqlite3,...] [--list-libraries]
+        [--programs python3,sqlite3,...] [--also NAME=LIB.so ...] [--list-libraries]
 
 ADVICE.tsv is bench_matrix --emit-preload's (program, library, composition), LIBDIR holds the
 built lib<library>.so. The programs and their inputs are tools/trace/suite/programs.sh's, the
-very commands the suite's traces were recorded from. Each repetition runs every program under
+very commands the suite's traces were recorded from. --also runs more libraries beside them on
+every program (the main job: `default`, liballoy_malloc.so, so the table shows what the advice
+gains over the library a user gets without it). Each repetition runs every program under
 every allocator, the allocator order rotating from one repetition to the next; the figures are
 medians. CPU time (user + system of the program and its children, from wait4) is less
 disturbed than wall time by other load on the machine.
@@ -35,7 +37,7 @@ NOT_RUN = {"redis": "its CPU time is the I/O threads' spinning under redis-bench
 
 
 def run_once(program, work, scale, preload):
-    """One run: (wall ms, CPU ms, peak RSS MiB, stdout)."""
+    """One run: (wall ms, CPU ms, peak RSS MiB, stdout, minor page faults)."""
     env = dict(os.environ)
     env.pop("LD_PRELOAD", None)
     if preload:
@@ -52,7 +54,7 @@ def run_once(program, work, scale, preload):
             sys.exit(f"end-to-end: {program} under {preload or 'glibc'} exited with {child.returncode}")
         out.seek(0)
         output = out.read()
-    return wall * 1e3, (usage.ru_utime + usage.ru_stime) * 1e3, usage.ru_maxrss / 1024.0, output
+    return wall * 1e3, (usage.ru_utime + usage.ru_stime) * 1e3, usage.ru_maxrss / 1024.0, output, usage.ru_minflt
 
 
 def main(argv):
@@ -63,6 +65,8 @@ def main(argv):
     parser.add_argument("--scale", type=int, default=2, help="programs.sh's input scale (the suite's: 2, smoke 1)")
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--programs", default="", help="comma-separated subset (default: every advised program)")
+    parser.add_argument("--also", action="append", default=[], metavar="NAME=LIB.so",
+                        help="another library to run every program under, beside the advised one (repeatable)")
     parser.add_argument("--list-libraries", action="store_true",
                         help="only print the libraries the runs need (the ones to build), one a line")
     args = parser.parse_args(argv)
@@ -85,19 +89,28 @@ def main(argv):
         if not os.path.exists(advised[p]["path"]):
             sys.exit(f"end-to-end: {advised[p]['path']} (the advised library of {p}) is not built")
     allocators = [(name, path) for name, path in SYSTEM if not path or os.path.exists(path)]
+    also = []
+    for spec in args.also:
+        name, _, path = spec.partition("=")
+        if not path or name in dict(allocators) or name == "advised":
+            sys.exit(f"end-to-end: --also {spec}: NAME=LIB.so, NAME not a system allocator's nor 'advised'")
+        if not os.path.exists(path):
+            sys.exit(f"end-to-end: --also {spec}: {path} is not built")
+        also.append((name, os.path.abspath(path)))
+    load_start = list(os.getloadavg())
 
     work = tempfile.mkdtemp(prefix="alloy-e2e-")
     subprocess.run([PROGRAMS_SH, "inputs", work, str(args.scale)], check=True)
-    samples = {p: {} for p in programs}  # program -> allocator -> [(wall, cpu, rss)]
+    samples = {p: {} for p in programs}  # program -> allocator -> [(wall, cpu, rss, faults)]
     same_output = {p: True for p in programs}
     for rep in range(args.reps):
         for p in programs:
-            under = allocators + [("advised", advised[p]["path"])]
+            under = allocators + also + [("advised", advised[p]["path"])]
             shift = rep % len(under)
             reference = None
             for name, path in under[shift:] + under[:shift]:
-                wall, cpu, rss, output = run_once(p, work, args.scale, path)
-                samples[p].setdefault(name, []).append((wall, cpu, rss))
+                wall, cpu, rss, output, faults = run_once(p, work, args.scale, path)
+                samples[p].setdefault(name, []).append((wall, cpu, rss, faults))
                 if reference is None:
                     reference = output
                 elif output != reference:
@@ -106,12 +119,18 @@ def main(argv):
         print(f"end-to-end: repetition {rep + 1}/{args.reps} done", flush=True)
     subprocess.run(["rm", "-rf", work], check=True)
 
-    result = {"reps": args.reps, "scale": args.scale, "load_avg": list(os.getloadavg()), "not_run": skipped,
-              "programs": []}
+    # The load average when the runs started and when they ended (1, 5, 15 minutes): CPU time is
+    # less disturbed by other load than wall time, not undisturbed (caches and cores are shared).
+    result = {"reps": args.reps, "scale": args.scale, "load_avg_start": load_start, "load_avg": list(os.getloadavg()),
+              "systems": [name for name, _ in allocators], "also": {name: path for name, path in also},
+              "not_run": skipped, "programs": []}
     for p in programs:
         runs = {name: {"wall_ms": statistics.median(s[0] for s in runs),
                        "cpu_ms": statistics.median(s[1] for s in runs),
-                       "peak_rss_mib": statistics.median(s[2] for s in runs)} for name, runs in samples[p].items()}
+                       "peak_rss_mib": statistics.median(s[2] for s in runs),
+                       # Minor faults: a page touched for the first time, what a warm replay never pays.
+                       "minor_faults": statistics.median(s[3] for s in runs),
+                       "cpu_ms_each": [round(s[1], 1) for s in runs]} for name, runs in samples[p].items()}
         result["programs"].append({"program": p, "library": advised[p]["library"], "cell": advised[p]["cell"],
                                    "same_output": same_output[p], "runs": runs})
     with open(args.out, "w") as f:

@@ -5,13 +5,17 @@
 #
 # Usage: tools/trace/record-suite.sh LIBALLOY_TRACE.so ALLOY-TRACE OUT [--smoke]
 #   programs: python3, sqlite3, gxx (g++ -fsyntax-only), perl, xz (-T2), redis (programs.sh says what each does)
-#   ALLOY_SUITE_LIMIT=N   records per trace (default 40000; --smoke 15000)
+#   ALLOY_SUITE_LIMIT=N   records per trace (default 400000: python3, sqlite3, perl and redis whole,
+#                         g++ its first 400,000 calls; --smoke 15000). Whole programs, since the
+#                         advice ranks heaps by the page faults they cost (bench/matrix/advice.hpp),
+#                         and a heap's faults over a program's first 40,000 calls were not its
+#                         faults over the program (docs/benchmarks.md, "Page faults")
 set -euo pipefail
 lib=$(realpath "${1:?usage: record-suite.sh LIBALLOY_TRACE.so ALLOY-TRACE OUT [--smoke]}")
 dump=$(realpath "${2:?alloy-trace (the checker) is needed}")
 out=${3:?an output folder is needed}
 smoke=0; [ "${4:-}" = "--smoke" ] && smoke=1
-limit=${ALLOY_SUITE_LIMIT:-$((smoke ? 15000 : 40000))}
+limit=${ALLOY_SUITE_LIMIT:-$((smoke ? 15000 : 400000))}
 scale=$((smoke ? 1 : 2))
 programs=$(cd "$(dirname "$0")" && pwd)/suite/programs.sh
 mkdir -p "$out"
