@@ -330,19 +330,22 @@ TEST_CASE("links into a chunk another thread's refill took are followed, a forge
   CHECK_THAT(outcome.err, !Catch::Contains("not stopped"));
 }
 
-/// Frees 96 blocks of 32 bytes on this thread: its bin (64 blocks) parks two chains of 32 —
-/// blocks [63..32] and [95..64], each chain's head its most recently freed block — and keeps
-/// [31..0]. Returns the blocks, in allocation order.
+/// Frees 160 blocks of 32 bytes on this thread: its bin (64 blocks) parks four chains of 32 —
+/// blocks [63..32], [95..64], [127..96] and [159..128], each chain's head its most recently
+/// freed block — and keeps [31..0]. Four: a thread of another home takes a parked chain only
+/// from a bin with that many (thread_local_cache's share_at). Returns the blocks, in
+/// allocation order; last_chain names the chain parked last, which the next refill takes.
+constexpr std::size_t last_chain = 128;
 template <class Heap>
-std::vector<void*> park_two_chains(Heap& heap) {
+std::vector<void*> park_four_chains(Heap& heap) {
   std::vector<void*> blocks;
-  for (int i = 0; i < 96; ++i) blocks.push_back(heap.allocate(32));
+  for (int i = 0; i < 160; ++i) blocks.push_back(heap.allocate(32));
   for (void* b : blocks) heap.deallocate(b, 32);
   return blocks;
 }
 
 /// Other threads (more than this machine's cores) allocate 32 blocks each, then free them:
-/// the first to refill takes the chain parked last, the next the one before it.
+/// the first to refill takes the chain parked last.
 template <class Heap>
 void take_chains_on_threads(Heap& heap) {
   std::vector<std::thread> threads;
@@ -358,9 +361,9 @@ void take_chains_on_threads(Heap& heap) {
 TEST_CASE("a forged link inside a parked chain stops the thread that takes the chain", "[hardening][links][threads]") {
   const auto outcome = run_in_child([] {
     cached<P::hardened> heap;
-    const auto blocks = park_two_chains(heap);
+    const auto blocks = park_four_chains(heap);
     void* forged = attacker_target;
-    std::memcpy(blocks[94], &forged, sizeof forged);  // the second block of the chain parked last
+    std::memcpy(blocks[last_chain + 30], &forged, sizeof forged);  // the second block of the chain parked last
     take_chains_on_threads(heap);
     std::fprintf(stderr, "not stopped\n");
   });
@@ -372,9 +375,9 @@ TEST_CASE("a forged link inside a parked chain stops the thread that takes the c
 TEST_CASE("a forged link between parked chains stops the thread that takes them", "[hardening][links][threads]") {
   const auto outcome = run_in_child([] {
     cached<P::hardened> heap;
-    const auto blocks = park_two_chains(heap);
+    const auto blocks = park_four_chains(heap);
     void* forged = attacker_target;
-    std::memcpy(static_cast<void**>(blocks[95]) + 1, &forged, sizeof forged);  // the last chain's link to the first
+    std::memcpy(static_cast<void**>(blocks[last_chain + 31]) + 1, &forged, sizeof forged);  // the last chain's link to the one before
     take_chains_on_threads(heap);
     std::fprintf(stderr, "not stopped\n");
   });
@@ -386,9 +389,9 @@ TEST_CASE("a forged link between parked chains stops the thread that takes them"
 TEST_CASE("unhardened, a forged link in a parked chain hands the attacker's address to another thread",
           "[hardening][links][threads]") {
   cached<> heap;
-  const auto blocks = park_two_chains(heap);
+  const auto blocks = park_four_chains(heap);
   void* forged = attacker_target;
-  std::memcpy(blocks[94], &forged, sizeof forged);
+  std::memcpy(blocks[last_chain + 30], &forged, sizeof forged);
   bool handed_out = false;
   std::thread([&] {
     for (int i = 0; i < 3; ++i) handed_out = handed_out || heap.allocate(32) == static_cast<void*>(attacker_target);

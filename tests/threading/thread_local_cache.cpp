@@ -283,6 +283,51 @@ TEST_CASE("a chunk that handed out a pointer into a block still frees each of it
   REQUIRE(heap.invariant());
 }
 
+TEST_CASE("a thread gets back the chains it parked; another takes them once a handoff piles them up",
+          "[threading][thread_local_cache]") {
+  // Bins of 64 blocks of 32 bytes that flush and refill 32 at a time. Each thread parks on its
+  // own home: a thread whose use of a size wavers gets its own blocks again (its cache lines
+  // stay its own), and only a pile of parked chains — a consumer's, whose producer never
+  // parks — goes to a thread of another home.
+  using heap_type = alloy::allocator<P::segregated_fit, P::pow2_classes<16, 1024>, P::thread_local_cache::with<64, 32>, P::stats>;
+  heap_type heap;
+  auto take = [&](std::size_t n) {
+    std::vector<void*> blocks;
+    for (std::size_t i = 0; i < n; ++i) blocks.push_back(heap.allocate(32));
+    return blocks;
+  };
+  auto give = [&](const std::vector<void*>& blocks) {
+    for (void* b : blocks) heap.deallocate(b, 32);
+  };
+  auto shared = [](const std::vector<void*>& a, const std::vector<void*>& b) {
+    return std::any_of(a.begin(), a.end(), [&](void* p) { return std::find(b.begin(), b.end(), p) != b.end(); });
+  };
+  const auto mine = take(96);
+  give(mine);  // two chains parked on this thread's home, 32 blocks left in its bin
+  std::vector<void*> other;
+  std::thread([&] {
+    other = take(32);  // an empty bin on another home: two chains are no pile, so fresh blocks
+    give(other);
+  }).join();
+  CHECK_FALSE(shared(other, mine));
+  auto again = take(96);  // the bin's 32, then the two chains this thread parked
+  std::sort(again.begin(), again.end());
+  auto sorted_mine = mine;
+  std::sort(sorted_mine.begin(), sorted_mine.end());
+  CHECK(again == sorted_mine);
+  give(again);
+
+  const auto pile = take(160);
+  give(pile);  // now four chains parked: a pile, which another home's refill takes
+  std::thread([&] {
+    other = take(32);
+    give(other);
+  }).join();
+  CHECK(shared(other, pile));
+  REQUIRE(heap.invariant());
+  REQUIRE(heap.stats().live_bytes == 0);
+}
+
 TEST_CASE("the fast halves read nothing but the id of an instance not built yet",
           "[threading][thread_local_cache]") {
   // The process malloc calls allocate_cached and deallocate_cached on its heap's static
