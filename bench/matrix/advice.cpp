@@ -5,6 +5,7 @@
 #include "metrics.hpp"
 
 #include <cctype>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -15,7 +16,7 @@ namespace alloy::bench {
 
 double program_ns_per_pair(const cell_result& r) {
   const double faults = r.counter("faults_per_pair"), fault_ns = page_fault_ns();
-  return faults >= 0 && fault_ns == fault_ns ? r.ns_per_pair + faults * fault_ns : r.ns_per_pair;
+  return faults >= 0 && !std::isnan(fault_ns) ? r.ns_per_pair + faults * fault_ns : r.ns_per_pair;
 }
 
 const cell_info* fastest_thread_safe(const std::string& workload) {
@@ -25,9 +26,10 @@ const cell_info* fastest_thread_safe(const std::string& workload) {
     if (!r.error.empty() || r.workload != workload) continue;
     for (const cell_info& c : last_cells()) {
       if (c.name != r.cell || c.kind != std::string(kind::alloy) || !c.thread_safe) continue;
-      if (best == nullptr || program_ns_per_pair(r) < best_ns) {
+      const double ns = program_ns_per_pair(r);
+      if (best == nullptr || ns < best_ns) {
         best = &c;
-        best_ns = program_ns_per_pair(r);
+        best_ns = ns;
       }
     }
   }

@@ -55,6 +55,9 @@ inline double minor_faults() noexcept {
   return static_cast<double>(u.ru_minflt);
 }
 
+/// The page the kernel faults in at a time (x86-64's base page): what a first touch costs.
+inline constexpr std::size_t page_bytes = 4096;
+
 /// CPU time one minor page fault costs on this machine, in ns: the median of five runs that map
 /// 4 MiB and write one byte per page. A warm replay never pays one (its heap's pages are
 /// resident from the untimed first round), a program pays one for every page its heap first
@@ -62,7 +65,7 @@ inline double minor_faults() noexcept {
 /// for a pair, so a heap that spreads a short program over 500 more pages costs it 8 ms.
 inline double page_fault_ns() {
   static const double value = [] {
-    constexpr std::size_t bytes = std::size_t{4} << 20, page = 4096;
+    constexpr std::size_t bytes = std::size_t{4} << 20;
     std::vector<double> runs;
     for (int run = 0; run < 5; ++run) {
       void* map = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -70,7 +73,7 @@ inline double page_fault_ns() {
       timespec t0{}, t1{};
       const double f0 = minor_faults();
       clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
-      for (std::size_t at = 0; at < bytes; at += page) static_cast<volatile char*>(map)[at] = 1;
+      for (std::size_t at = 0; at < bytes; at += page_bytes) static_cast<volatile char*>(map)[at] = 1;
       clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t1);
       const double faults = minor_faults() - f0;
       munmap(map, bytes);

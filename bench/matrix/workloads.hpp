@@ -619,7 +619,8 @@ struct trace_replay_workload {
           // realloc's copy included), so the pages a heap gives it fresh are faults it paid.
           if (p != nullptr) {
             const auto start = reinterpret_cast<std::uintptr_t>(p), end = start + st.size;
-            for (std::uintptr_t page = (start | 4095) + 1; page < end; page += 4096) *reinterpret_cast<volatile char*>(page) = 0;
+            for (std::uintptr_t page = (start | (page_bytes - 1)) + 1; page < end; page += page_bytes)
+              *reinterpret_cast<volatile char*>(page) = 0;
           }
         }
         slot.store(p == nullptr ? failed() : p, st.crosses ? std::memory_order_release : std::memory_order_relaxed);
