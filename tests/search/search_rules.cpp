@@ -95,6 +95,27 @@ TEST_CASE("tlsf finds a block whenever one of its good-fit classes holds one", "
   CHECK(heap->invariant());
 }
 
+TEST_CASE("tlsf gives a block freed at one size back to the next request of that size", "[search][tlsf]") {
+  // The request's own class is skipped by the good fit (its blocks may be too small), but its
+  // front block is tried first: a buffer freed and asked for again at the same size — each step
+  // of a growing vector — comes back rather than costing fresh memory.
+  auto heap = std::make_unique<arena_heap<P::tlsf>>();
+  for (std::size_t size : {1000u, 3000u, 20000u, 70000u}) {
+    INFO("size " << size);
+    void* a = heap->allocate(size);
+    void* guard = heap->allocate(64);  // so a does not merge with the free rest of the chunk
+    REQUIRE(a != nullptr);
+    REQUIRE(guard != nullptr);
+    heap->deallocate(a);
+    CHECK(heap->allocate(size) == a);
+    heap->deallocate(a);
+    CHECK(heap->allocate(size - 8) == a);  // a little less: the same class, the same block
+    heap->deallocate(a);
+    heap->deallocate(guard);
+    CHECK(heap->invariant());
+  }
+}
+
 TEST_CASE("over the kernel's pages, tlsf keeps freed chunks for the requests that took them, up to eight", "[search][tlsf][large]") {
   // Each block below is larger than all before it together, so each takes a chunk of its own,
   // sized by the request (not by the heap's quarter growth): a chunk sized exactly would be

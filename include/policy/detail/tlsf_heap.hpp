@@ -8,8 +8,12 @@
 // insert/remove: compute (fl, sl) from the size with a bit scan, push/unlink: O(1).
 // find(need): round `need` up to the next class boundary, so that *every* block of that class
 // or above is large enough, then two find-first-set on the bitmaps: O(1), a good fit.
-// Each list is LIFO. A block of a class between need's own and the rounded one is skipped:
-// the price of O(1) (at most 1/16 of the request).
+// Each list is LIFO. Blocks of need's own class may be too small, so that class is skipped —
+// the price of O(1) — but for its front block, tried first: one comparison reuses a block freed
+// at the very size asked for again. Without it a program that frees buffers and asks for the
+// same size again never got them back (the size falls in its own class, which is always
+// skipped): bench/process vector-growth, whose vectors double through the same sizes, touched
+// 11k fresh pages against mimalloc's 8.6k.
 #pragma once
 #include <array>
 #include <bit>
@@ -58,6 +62,9 @@ class tlsf_index {
   }
 
   ALLOY_FAST_PATH void* find(std::size_t need) noexcept {
+    const class_index own = class_of(need);
+    if (own.fl >= fl_count) return nullptr;
+    if (void* front = lists_[own.fl][own.sl].front(); front != nullptr && free_size(front) >= need) return front;
     auto [fl, sl] = good_fit_class(need);
     if (fl >= fl_count) return nullptr;
     std::uint32_t sl_map = sl_bitmap_[fl] & (~std::uint32_t{0} << sl);
