@@ -533,9 +533,8 @@ class thread_cache_layer {
   /// A full bin gives its most recent batch back as one chain (cut out of the list outside
   /// the lock); under the lock the chain is parked on the thread's home for the next refill
   /// of that bin — its own, or a producer's — so a producer/consumer pair trades chains, not
-  /// blocks. Parking is bounded, and
-  /// needs a second word in the chain's first block; past the bound, or for blocks of one
-  /// word, the blocks go back to the heap.
+  /// blocks. Parking is bounded, and needs a second word in the chain's first block; past the
+  /// bound, or for blocks of one word, the blocks go back to the heap.
   ALLOY_SLOW_PATH void flush(cache& c, bin& b, std::size_t index) noexcept {
     const std::size_t n = batch_of(index);
     void* chain = b.list.cut(n, c.codec);
