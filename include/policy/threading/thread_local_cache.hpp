@@ -375,8 +375,7 @@ class thread_cache_layer {
     const bool parked_ok = back_end_.with_lock([&](Inner& heap) noexcept {
       for (std::size_t i = 0; i < bin_count; ++i) {
         const transfer_slot& t = transfers_[i];
-        if (t.count > max_parked(i)) return false;
-        std::size_t total = 0;
+        if (t.count() > max_parked(i)) return false;
         for (const chain_stack& home : t.homes) {
           std::size_t chains = 0;
           for (void* chain = home.top; chain != nullptr && chains <= home.count; chain = home.next_chain(chain, links_of(heap)), ++chains) {
@@ -387,9 +386,7 @@ class thread_cache_layer {
             if (!owned || n != batch_of(i)) return false;
           }
           if (chains != home.count) return false;
-          total += chains;
         }
-        if (total != t.count) return false;
       }
       return true;
     });
@@ -541,7 +538,7 @@ class thread_cache_layer {
     b.room += static_cast<std::uint32_t>(n);
     back_end_.with_lock([&](Inner& heap) noexcept {
       transfer_slot& t = transfers_[index];
-      if (block_size(index) >= 2 * sizeof(void*) && t.count < max_parked(index)) {
+      if (block_size(index) >= 2 * sizeof(void*) && t.count() < max_parked(index)) {
         t.park(c.home, chain, links_of(heap));
         reclaim_tick_of(heap);
         return;
@@ -595,7 +592,6 @@ class thread_cache_layer {
     for (std::size_t i = 0; i < bin_count; ++i) {
       for (chain_stack& home : transfers_[i].homes)
         while (home.count != 0) give_chain_back(heap, home.pop(links_of(heap)), i);
-      transfers_[i].count = 0;
     }
   }
 
@@ -754,21 +750,22 @@ class thread_cache_layer {
   static constexpr std::size_t share_at = 4;
   struct transfer_slot {
     std::array<chain_stack, home_count> homes{};
-    std::size_t count = 0;  // over every home; at most max_parked
 
-    void park(std::size_t home, void* chain, const heap_codec& codec) noexcept {
-      homes[home].push(chain, codec);
-      ++count;
+    /// Chains parked over every home; at most max_parked.
+    std::size_t count() const noexcept {
+      std::size_t n = 0;
+      for (const chain_stack& home : homes) n += home.count;
+      return n;
     }
-    /// A chain for a refill on `home`, or nullptr: its own home's, else — once `count`
+    void park(std::size_t home, void* chain, const heap_codec& codec) noexcept { homes[home].push(chain, codec); }
+    /// A chain for a refill on `home`, or nullptr: its own home's, else — once count()
     /// reaches `share_at` — the fullest other home's.
     void* take(std::size_t home, const heap_codec& codec) noexcept {
       chain_stack* from = &homes[home];
       if (from->count == 0) {
-        if (count < share_at) return nullptr;
+        if (count() < share_at) return nullptr;
         from = std::max_element(homes.begin(), homes.end(), [](const chain_stack& a, const chain_stack& b) { return a.count < b.count; });
       }
-      --count;
       return from->pop(codec);
     }
   };
