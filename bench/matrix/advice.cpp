@@ -83,26 +83,29 @@ int emit_suite_preloads(const std::string& dir) {
     if (const cell_info* pick = fastest_thread_safe(r.workload)) picks.emplace_back(r.workload.substr(6), pick);
   }
   if (picks.empty()) return 0;
-  std::map<std::string, std::string> library_of;  // declaration -> library: each built once
-  std::vector<std::string> order;                 // declarations, in the order of their first program
+  struct library {
+    std::string identifier = "advised";  // advised_<every program>: a C++ name and a CMake target
+    std::string programs;                // the programs it serves, for its comment
+  };
+  std::map<std::string, library> library_of;  // declaration -> library: each built once
+  std::vector<std::string> order;             // declarations, in the order of their first program
   for (const auto& [program, pick] : picks) {
-    auto [it, fresh] = library_of.emplace(pick->declaration, "advised");
+    auto [it, fresh] = library_of.try_emplace(pick->declaration);
     if (fresh) order.push_back(pick->declaration);
-    it->second += "_" + program;
+    it->second.identifier += "_" + program;
+    it->second.programs += (it->second.programs.empty() ? "" : ", ") + program;
   }
   std::vector<preload_spec> libraries;
   for (const std::string& declaration : order) {
-    std::string& identifier = library_of[declaration];
-    for (char& c : identifier)  // a C++ name and a CMake target, whatever the files were called
+    library& l = library_of[declaration];
+    for (char& c : l.identifier)  // whatever the files were called
       if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-    std::string programs;
-    for (const auto& [program, pick] : picks)
-      if (pick->declaration == declaration) programs += (programs.empty() ? "" : ", ") + program;
-    libraries.push_back({identifier, identifier + ".hpp", identifier + "_heap", declaration,
-                         "for " + programs + ": the fastest thread-safe composition on each one's trace"});
+    libraries.push_back({l.identifier, l.identifier + ".hpp", l.identifier + "_heap", declaration,
+                         "for " + l.programs + ": the fastest thread-safe composition on each one's trace"});
   }
   std::string advice;
-  for (const auto& [program, pick] : picks) advice += program + '\t' + library_of[pick->declaration] + '\t' + pick->name + '\n';
+  for (const auto& [program, pick] : picks)
+    advice += program + '\t' + library_of[pick->declaration].identifier + '\t' + pick->name + '\n';
   if (!emit_preload_project(dir, libraries) || !write_if_changed(dir + "/advice.tsv", advice)) return -1;
   return static_cast<int>(picks.size());
 }

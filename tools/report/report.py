@@ -137,14 +137,18 @@ def speedup(reference, value):
     return None if reference is None or value is None or value == 0 else reference / value
 
 
+def systems_of(e2e, program):
+    """The system allocators `program` ran under. Older files name none: every run but the
+    advised library's was one."""
+    return e2e.get("systems") or [name for name in program["runs"] if name != "advised"]
+
+
 def end_to_end_ratios(e2e):
     """Per program of the end-to-end check: (program, fastest system allocator by CPU time, the
     advised library's CPU time over that one's)."""
     out = []
     for p in (e2e or {}).get("programs", []):
-        # Older files name no systems: every run but the advised library's was one.
-        systems = e2e.get("systems") or [name for name in p["runs"] if name != "advised"]
-        system = {name: r["cpu_ms"] for name, r in p["runs"].items() if name in systems}
+        system = {name: r["cpu_ms"] for name, r in p["runs"].items() if name in systems_of(e2e, p)}
         best = min(system, key=system.get)
         out.append((p["program"], best, p["runs"]["advised"]["cpu_ms"] / system[best]))
     return out
@@ -155,8 +159,8 @@ def paired_ratio(e2e, program, name="advised"):
     same repetition: the allocators of one repetition run back to back, so a load that drifts
     between repetitions cancels. None for files without each run's figures."""
     runs = program["runs"]
-    systems = e2e.get("systems") or []
-    if name not in runs or "cpu_ms_each" not in runs[name] or not systems:
+    systems = systems_of(e2e, program)
+    if name not in runs or any("cpu_ms_each" not in runs[n] for n in [name] + systems):
         return None
     each = runs[name]["cpu_ms_each"]
     return statistics.median(each[i] / min(runs[s]["cpu_ms_each"][i] for s in systems) for i in range(len(each)))
@@ -302,6 +306,7 @@ def end_to_end(e2e, cells):
     load on the machine disturbs least)."""
     if not e2e or not e2e.get("programs"):
         return []
+    also = "default" in e2e.get("also", {})
     lines = ["## End to end: each program under its advised library", "",
              "Each program of the trace suite run whole (tools/trace/suite/programs.sh) under the preload library "
              "built from its advice — the thread-safe composition with the least time per pair on its trace's replay "
@@ -316,12 +321,12 @@ def end_to_end(e2e, cells):
              "time over the fastest system allocator's in the same repetition (load that drifts between "
              "repetitions cancels; the fastest of four in each is a harder bar than the fastest median)"
              + ("; **default**: liballoy_malloc.so's (tools/malloc/default_heap.hpp), run beside them, over the same"
-                if "default" in e2e.get("also", {}) else "") + ".", ""]
-    also = "default" in e2e.get("also", {})
+                if also else "") + ".", ""]
     lines += ["| program | advised composition | CPU ms | best system | CPU ms | x best | paired | "
               + ("default x best | " if also else "") + "wall ms (advised / best) | peak RSS MiB (advised / best) | "
               "output |", "|---|---|---|---|---|---|---|" + ("---|" if also else "") + "---|---|---|"]
-    for p, (_, best, ratio) in zip(e2e["programs"], end_to_end_ratios(e2e)):
+    ratios = end_to_end_ratios(e2e)
+    for p, (_, best, ratio) in zip(e2e["programs"], ratios):
         mine, theirs = p["runs"]["advised"], p["runs"][best]
         default = p["runs"].get("default")
         lines.append(f"| {p['program']} | {display_name(p['cell'], cells)} | {fmt(mine['cpu_ms'])} | {best} | "
@@ -330,7 +335,7 @@ def end_to_end(e2e, cells):
                      + f"{fmt(mine['wall_ms'])} / {fmt(theirs['wall_ms'])} | "
                      f"{fmt(mine['peak_rss_mib'])} / {fmt(theirs['peak_rss_mib'])} | "
                      f"{'same' if p['same_output'] else '**differs**'} |")
-    met = sum(ratio <= 1.0 for _, _, ratio in end_to_end_ratios(e2e))
+    met = sum(ratio <= 1.0 for _, _, ratio in ratios)
     total = len(e2e["programs"]) + len(e2e.get("not_run", {}))
     lines += ["", f"At or under the fastest system allocator's CPU time on {met} of {total} programs."]
     for program, why in e2e.get("not_run", {}).items():
