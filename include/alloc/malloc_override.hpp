@@ -158,6 +158,11 @@ struct malloc_functions {
     { a.layers().deallocate_cached(p) } noexcept -> std::same_as<bool>;
   };
 
+  /// ... and a sized fast half (deallocate_cached(p, size)), for sized operator delete.
+  static constexpr bool caches_sized_frees = caches_blocks && requires(Allocator& a, std::size_t n, void* p) {
+    { a.layers().deallocate_cached(p, n) } noexcept -> std::same_as<bool>;
+  };
+
   ALLOY_SLOW_PATH static void free_slow(void* p) noexcept {
     // A block Alloy never handed out (ld.so's, from before the preload took effect) is left
     // where it is: nobody here can give it back.
@@ -389,9 +394,16 @@ struct malloc_functions {
   }
 
   /// Sized delete: the size the program gave to new, so the heap's sized fast path (a thread
-  /// cache push) applies. Every block operator new returns is Alloy's (the library replaces
-  /// it from the first call), so no ownership check is needed.
+  /// cache push, no page-map read) applies. Every block operator new returns is Alloy's (the
+  /// library replaces it from the first call), so no ownership check is needed. A leaf, as
+  /// free is: the rest is a tail call.
   ALLOY_FAST_PATH static void sized_delete(void* p, std::size_t size, std::size_t align) noexcept {
+    if constexpr (caches_sized_frees) {
+      if (align <= min_align && process_heap<Allocator>::unchecked()->layers().deallocate_cached(p, size)) [[likely]] return;
+    }
+    sized_delete_slow(p, size, align);
+  }
+  ALLOY_SLOW_PATH static void sized_delete_slow(void* p, std::size_t size, std::size_t align) noexcept {
     if (p == nullptr) return;
     if (align <= min_align) heap().deallocate(p, size);
     else heap().deallocate(p, size, align);

@@ -243,3 +243,63 @@ TEST_CASE("huge blocks beside a large heap are mappings of their own, resized wi
   heap.deallocate(big);
   CHECK(heap.stats().reserved_bytes >= 8 * mib);
 }
+
+// Chunk marks (detail/chunk_store.hpp): the byte a heap keeps beside each chunk's registration,
+// read with no lock. In the page map's entry over kernel pages, in the header over a hash-set
+// registry; either way 0 for memory that is none of the store's.
+using mark_stores = boost::mp11::mp_list<alloy::detail::chunk_store<P::system_pages, (1 << 20)>,
+                                         alloy::detail::chunk_store<P::system_malloc, (1 << 16)>>;
+TEMPLATE_LIST_TEST_CASE("a chunk's mark is read back through any pointer into it, and 0 elsewhere", "[segregated_fit][marks]",
+                        mark_stores) {
+  using store_type = TestType;
+  auto store = std::make_unique<store_type>();
+  int on_stack = 0;
+  static char in_data[64];
+  CHECK(store->mark_of(&on_stack) == 0);  // nothing taken: not even the registry exists
+  CHECK(store->mark_of(nullptr) == 0);
+
+  alloy::detail::chunk_header* a = store->take(1000, 16);
+  alloy::detail::chunk_header* b = store->take(1000, 16);
+  REQUIRE(a != nullptr);
+  REQUIRE(b != nullptr);
+  CHECK(store->mark_of(a->payload) == store_type::plain_mark);
+  CHECK(store->template mark_of<true>(a->payload + 999) == store_type::plain_mark);
+  store->mark(a, 7);
+  CHECK(store->mark_of(a->payload) == 7);
+  CHECK(store->template mark_of<true>(a->payload + 500) == 7);
+  CHECK(store->mark_of(b->payload) == store_type::plain_mark);  // one chunk's mark is its own
+  for (const void* foreign : {static_cast<const void*>(&on_stack), static_cast<const void*>(in_data),
+                              static_cast<const void*>(nullptr), reinterpret_cast<const void*>(~std::uintptr_t{0} - 15)}) {
+    CHECK(store->mark_of(foreign) == 0);
+    CHECK(store->template mark_of<true>(foreign) == 0);
+  }
+  std::byte* gone = a->payload;
+  store->give_back(a);
+  CHECK(store->mark_of(gone) == 0);  // unregistered with its chunk (the address may be unmapped: only the registry is read)
+  CHECK(store->mark_of(b->payload) == store_type::plain_mark);
+}
+
+TEST_CASE("a class chunk is marked with its class until it hands out a pointer into a block", "[segregated_fit][marks]") {
+  using heap_type = alloy::allocator<P::segregated_fit, P::geometric_classes<16, 4096, 4>, P::align<16>>::composition::heap;
+  auto heap = std::make_unique<heap_type>();
+  void* small = heap->allocate(64, 16);
+  REQUIRE(small != nullptr);
+  CHECK(heap->cached_start_lookup(small).size_class == P::geometric_classes<16, 4096, 4>::class_of(64));
+  CHECK(heap->cached_lookup(small).size_class == P::geometric_classes<16, 4096, 4>::class_of(64));
+  // An over-aligned block of another class starts inside its block: its chunk loses the mark,
+  // and lock-free frees there take the exact lookup, which divides.
+  void* aligned = nullptr;
+  for (int i = 0; i < 64 && aligned == nullptr; ++i) {
+    void* p = heap->allocate(100, 256);
+    REQUIRE(p != nullptr);
+    if (heap->cached_lookup(p).block != p) aligned = p;
+  }
+  REQUIRE(aligned != nullptr);
+  CHECK(heap->cached_start_lookup(aligned).size_class >= P::geometric_classes<16, 4096, 4>::count);
+  CHECK(heap->cached_lookup(aligned).size_class < P::geometric_classes<16, 4096, 4>::count);
+  CHECK(heap->cached_start_lookup(small).size_class == P::geometric_classes<16, 4096, 4>::class_of(64));  // other chunks keep theirs
+  void* large = heap->allocate(1 << 16, 16);
+  REQUIRE(large != nullptr);
+  CHECK(heap->cached_start_lookup(large).size_class >= P::geometric_classes<16, 4096, 4>::count);
+  heap->deallocate(large);
+}

@@ -1,12 +1,19 @@
 // A page map of chunk addresses: for any pointer, whether one of this store's chunks starts in
-// its granule — one load of a leaf pointer kept in the map itself, one load of a byte, no loop,
-// read with no lock (snmalloc's pagemap, tcmalloc's pagemap). It answers the question
-// address_set answers (chunk_store's registry), for stores over a source whose chunks are the
-// kernel's pages (`kernel_pages`): there the map itself may be address space reserved from the
-// kernel and touched page by page, which a static arena or malloc'd chunks cannot offer.
+// its granule, and the chunk's mark — one load of a leaf pointer kept in the map itself, one
+// load of a byte, no loop, read with no lock (snmalloc's pagemap, tcmalloc's pagemap). It
+// answers the question address_set answers (chunk_store's registry), for stores over a source
+// whose chunks are the kernel's pages (`kernel_pages`): there the map itself may be address
+// space reserved from the kernel and touched page by page, which a static arena or malloc'd
+// chunks cannot offer.
 //
 //   address:  | leaf index (47 - 27 - log2 Granule bits) | entry index (27 bits) | offset in granule |
-//   leaves_ (in the map): [leaf pointers] --> leaf: one byte per granule, 1 = a chunk's header is here
+//   leaves_ (in the map): [leaf pointers] --> leaf: one byte per granule, 0 = no chunk's header
+//                                                     here, else the chunk's mark (chunk_store)
+//
+// The mark is why the entry is a byte and not a bit: the store's owner names what the chunk
+// holds there (segregated fit: the size class of every block in it), so a free learns the
+// block's class from the load that proves the block is the heap's, with no read of the
+// chunk's header — mimalloc reads its page's block size, snmalloc its pagemap entry's sizeclass.
 //
 // Sizes: user space addresses have 47 bits (x86-64, and AArch64 with 48-bit VA); anything above
 // is told "no" before any load. A leaf is 2^27 bytes of address space mapped with
@@ -54,10 +61,10 @@ class chunk_map {
   chunk_map& operator=(const chunk_map&) = delete;
   ~chunk_map() { clear(); }
 
-  /// Adds `key` (a granule-aligned address); false when the kernel refuses the map's pages.
-  /// Writers are serialised by the owning heap.
+  /// Adds `key` (a granule-aligned address) with `mark` (not 0); false when the kernel refuses
+  /// the map's pages. Writers are serialised by the owning heap.
   template <class Source>
-  bool insert(Source&, std::uintptr_t key) noexcept {
+  bool insert(Source&, std::uintptr_t key, std::uint8_t mark) noexcept {
     if ((key >> user_address_bits) != 0) return false;
     std::atomic<entry*>& slot = leaves_[key >> (granule_bits + entry_bits)];
     entry* leaf = slot.load(std::memory_order_relaxed);
@@ -66,10 +73,14 @@ class chunk_map {
       if (leaf == nullptr) return false;
       slot.store(leaf, std::memory_order_release);  // zero-filled: no entry yet
     }
-    leaf[(key >> granule_bits) & (leaf_bytes - 1)].store(1, std::memory_order_release);
+    leaf[(key >> granule_bits) & (leaf_bytes - 1)].store(mark, std::memory_order_release);
     ++size_;
     return true;
   }
+
+  /// A new mark (not 0) for `key`, present. Relaxed: a reader that sees the old one acts on
+  /// what the owner said before, as if it had read a moment earlier.
+  void remark(std::uintptr_t key, std::uint8_t mark) noexcept { find(key)->store(mark, std::memory_order_relaxed); }
 
   void erase(std::uintptr_t key) noexcept {
     entry* e = find(key);
@@ -80,9 +91,23 @@ class chunk_map {
   }
 
   /// Lock-free: may run while another thread inserts or erases.
-  ALLOY_FAST_PATH bool contains(std::uintptr_t key) const noexcept {
-    const entry* e = find(key);
-    return e != nullptr && e->load(std::memory_order_acquire) != 0;
+  ALLOY_FAST_PATH bool contains(std::uintptr_t key) const noexcept { return mark_of(key) != 0; }
+
+  /// The mark of the granule `address` lies in, 0 when no key is there; lock-free.
+  ALLOY_FAST_PATH std::uint8_t mark_of(std::uintptr_t address) const noexcept {
+    const entry* e = find(address);
+    return e == nullptr ? 0 : e->load(std::memory_order_acquire);
+  }
+  /// As mark_of, for a caller that knows a key was inserted (it holds a block of the owner's):
+  /// a flat map's one leaf then exists, and is not tested.
+  ALLOY_FAST_PATH std::uint8_t mark_of_occupied(std::uintptr_t address) const noexcept {
+    if constexpr (leaf_count == 1) {
+      const std::uintptr_t index = address >> granule_bits;
+      if (index >= leaf_bytes) [[unlikely]] return 0;  // above user space
+      return leaves_[0].load(std::memory_order_acquire)[index].load(std::memory_order_acquire);
+    } else {
+      return mark_of(address);
+    }
   }
 
   std::size_t size() const noexcept { return size_; }
@@ -95,11 +120,12 @@ class chunk_map {
   }
 
  private:
-  ALLOY_FAST_PATH entry* find(std::uintptr_t key) const noexcept {
-    const std::uintptr_t top = key >> (granule_bits + entry_bits);
+  /// The entry of the granule `address` lies in (any address in it, not only the key).
+  ALLOY_FAST_PATH entry* find(std::uintptr_t address) const noexcept {
+    const std::uintptr_t top = address >> (granule_bits + entry_bits);
     if (top >= leaf_count) [[unlikely]] return nullptr;
     entry* leaf = leaves_[top].load(std::memory_order_acquire);
-    return leaf == nullptr ? nullptr : leaf + ((key >> granule_bits) & (leaf_bytes - 1));
+    return leaf == nullptr ? nullptr : leaf + ((address >> granule_bits) & (leaf_bytes - 1));
   }
 
   void clear() noexcept {

@@ -16,6 +16,7 @@
 // (an arena's next chunk, malloc, a new mapping at the same address) must not inherit it.
 #pragma once
 #include <algorithm>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <type_traits>
@@ -37,7 +38,7 @@ struct chunk_header {
   std::byte* payload;        // first usable byte
   std::size_t block_size;    // size of the blocks carved from the payload (heap-specific)
   std::uint32_t kind;        // size class index, or a heap-specific marker
-  std::uint32_t exact_kind;  // heap-specific: segregated fit's class while every pointer into the chunk is a block's start
+  std::uint8_t mark;         // the chunk's mark (chunk_store::mark_of), where the registry keeps none
   std::uint64_t block_magic; // heap-specific: segregated fit divides by block_size with it
 };
 static_assert(sizeof(chunk_header) <= 64, "a chunk header fits the 64 bytes every chunk reserves for it");
@@ -72,11 +73,11 @@ class chunk_store {
     if (base == nullptr) return nullptr;
     auto* payload = static_cast<std::byte*>(base) + payload_offset;
     auto* h = header_of(payload);
-    if (!registry_.insert(source_, addr(h))) {
+    if (!enter(addr(h))) {
       source_.deallocate_chunk(base, bytes);
       return nullptr;
     }
-    *h = chunk_header{nullptr, head_, base, bytes, payload, 0, 0, ~std::uint32_t{0}, 0};
+    *h = chunk_header{nullptr, head_, base, bytes, payload, 0, 0, plain_mark, 0};
     if (head_ != nullptr) head_->prev = h;
     head_ = h;
     account_resize(0, bytes);
@@ -142,7 +143,7 @@ class chunk_store {
     void* to = source_.allocate_chunk(bytes, offset >= Granule ? offset : Granule);  // take()'s alignment
     if (to == nullptr) return nullptr;
     auto* moved = header_of(static_cast<std::byte*>(to) + offset);
-    if (!registry_.insert(source_, addr(moved))) {
+    if (!enter(addr(moved))) {
       source_.deallocate_chunk(to, bytes);
       return nullptr;
     }
@@ -150,7 +151,7 @@ class chunk_store {
     chunk_header* const next = h->next;
     registry_.erase(addr(h));
     if (!source_.move_chunk(h->base, old_bytes, to, bytes)) {
-      (void)registry_.insert(source_, addr(h));  // its leaf exists: cannot fail
+      (void)enter(addr(h));  // its leaf exists: cannot fail
       registry_.erase(addr(moved));
       source_.deallocate_chunk(to, bytes);
       return nullptr;
@@ -166,6 +167,32 @@ class chunk_store {
 
   /// Whether `h` (a header_of() answer) heads one of this store's chunks; lock-free.
   ALLOY_FAST_PATH bool registered(const chunk_header* h) const noexcept { return registry_.contains(addr(h)); }
+
+  // Marks: a byte per chunk that its heap sets (under its lock) and any thread reads with no
+  // lock in the same lookup that finds the chunk registered — in the page map's own entry, so
+  // a free learns what the heap said of the block's chunk from one byte (segregated fit: its
+  // class), or in the header where the registry is a hash set. 0 is no chunk of this store;
+  // every chunk starts with plain_mark, which says nothing more.
+  static constexpr std::uint8_t plain_mark = 1;
+  void mark(chunk_header* h, std::uint8_t m) noexcept {
+    if constexpr (marks_in_registry) registry_.remark(addr(h), m);
+    else std::atomic_ref(h->mark).store(m, std::memory_order_relaxed);
+  }
+  /// The mark of the chunk `p` points into, or 0 when it is none of this store's; lock-free.
+  /// Not exact where owns() is: a pointer into a chunk's header reads the chunk's mark too —
+  /// the caller holds a block's start (a free's argument), and asks owns() when it must know.
+  /// `Occupied`: the caller knows the store holds a chunk (it holds a block of it), which
+  /// spares a flat page map's test of its leaf.
+  template <bool Occupied = false>
+  ALLOY_FAST_PATH std::uint8_t mark_of(const void* p) const noexcept {
+    if constexpr (marks_in_registry) {
+      const std::uintptr_t in_header_granule = addr(p) - 1;  // header_of's granule, unmasked: the map shifts it
+      return Occupied ? registry_.mark_of_occupied(in_header_granule) : registry_.mark_of(in_header_granule);
+    } else {
+      const chunk_header* h = header_of(p);
+      return registered(h) ? std::atomic_ref(const_cast<chunk_header*>(h)->mark).load(std::memory_order_relaxed) : 0;
+    }
+  }
 
   /// Exact: true only for pointers into the payload of one of this store's chunks.
   bool owns(const void* p) const noexcept {
@@ -210,10 +237,18 @@ class chunk_store {
     peak_ = std::max(peak_, reserved_ + registry_.table_bytes());
   }
 
+  static constexpr bool marks_in_registry = source_kernel_pages<Source>;
+  /// `key` registered with plain_mark; false when the registry cannot grow.
+  bool enter(std::uintptr_t key) noexcept {
+    if constexpr (marks_in_registry) return registry_.insert(source_, key, plain_mark);
+    else return registry_.insert(source_, key);
+  }
+
   [[no_unique_address]] Source source_;
   // The registry of chunk headers that makes owns() exact: a page map where the source is the
-  // kernel's pages (two loads, no loop), else a hash set whose tables are the source's chunks.
-  std::conditional_t<source_kernel_pages<Source>, chunk_map<Granule>, address_set<Source>> registry_;
+  // kernel's pages (two loads, no loop; its byte is the chunk's mark), else a hash set whose
+  // tables are the source's chunks (the mark then in the header).
+  std::conditional_t<marks_in_registry, chunk_map<Granule>, address_set<Source>> registry_;
   chunk_header* head_ = nullptr;
   std::size_t reserved_ = 0;
   std::size_t peak_ = 0;

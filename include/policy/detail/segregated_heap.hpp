@@ -51,6 +51,11 @@ class segregated_heap {
   using chunk_source = maybe_guarded_source<source_type, hardening::guards_pages>;
   using store_type = chunk_store<chunk_source, granule>;
   static constexpr std::uint32_t large_kind = ~std::uint32_t{0};
+  // A class chunk's mark in the store: its class, offset past the store's own marks, while
+  // every pointer into it is a block's start (cached_start_lookup); plain otherwise, and for
+  // large chunks. Past 253 classes no chunk is marked and every lock-free free divides.
+  static constexpr std::size_t first_class_mark = store_type::plain_mark + 1;
+  static constexpr bool marks_classes = classes::count <= 256 - first_class_mark;
   static constexpr std::size_t refill_batch = 32;
   static constexpr std::size_t refill_bytes = 4096;
   static_assert(refill_batch <= hardened_list<hardening>::max_carve);
@@ -181,14 +186,15 @@ class segregated_heap {
     if (h == nullptr) [[unlikely]] return {const_cast<void*>(p), ~std::size_t{0}};
     return {block_start(h, p), h->kind};
   }
-  /// cached_lookup for the common case, a pointer to a block's start: the same answer with no
-  /// division where the chunk never handed out a pointer into a block (an over-aligned
-  /// request's, which marks it); else no class, and the caller asks cached_lookup. The thread
-  /// caches' free fast path.
+  /// cached_lookup for the common case, a pointer to a block's start: the same answer from the
+  /// chunk's mark alone — its class, while the chunk has never handed out a pointer into a
+  /// block (an over-aligned request's, which clears it) — with no read of the chunk's header
+  /// and no division; else no class, and the caller asks cached_lookup. The thread caches'
+  /// free fast path. Not exact for a pointer into a chunk's header (chunk_store::mark_of).
+  /// The caller holds a block of this heap (a thread cache: its bins are one).
   ALLOY_FAST_PATH lookup_result cached_start_lookup(const void* p) const noexcept {
-    chunk_header* h = registered_header_of(p);
-    if (h == nullptr) [[unlikely]] return {const_cast<void*>(p), ~std::size_t{0}};
-    return {const_cast<void*>(p), std::atomic_ref(h->exact_kind).load(std::memory_order_relaxed)};
+    // 32-bit: wraps for 0 and plain_mark to far above any class.
+    return {const_cast<void*>(p), std::uint32_t{store_.template mark_of<true>(p)} - std::uint32_t{first_class_mark}};
   }
   /// The header of the chunk `p` points past, if it is one of the class store's; lock-free. A
   /// registered header makes the rest of the test cheap: a class chunk spans its whole granule,
@@ -424,7 +430,7 @@ class segregated_heap {
                      align_up(store_type::header_bytes + reclaimer_type::area_bytes, alignment);
       }
       h->kind = static_cast<std::uint32_t>(c);
-      h->exact_kind = h->kind;  // no block handed out yet; registered before, but unreachable until then
+      if constexpr (marks_classes) store_.mark(h, static_cast<std::uint8_t>(first_class_mark + c));  // no block handed out yet
       h->block_size = bs;
       h->block_magic = magic_for(bs);
       const std::size_t room = store_type::payload_bytes_of(h);
@@ -449,8 +455,8 @@ class segregated_heap {
       if (b == nullptr) return nullptr;
       void* p = ptr(align_up(addr(b), align));
       // From now on a pointer into this chunk may be inside a block: lock-free frees of its
-      // blocks divide (cached_start_lookup). Atomic: other threads read it without the lock.
-      if (p != b) std::atomic_ref(store_type::header_of(b)->exact_kind).store(~std::uint32_t{0}, std::memory_order_relaxed);
+      // blocks divide (cached_start_lookup). Marks are read without the lock: atomic.
+      if (p != b) store_.mark(store_type::header_of(b), store_type::plain_mark);
       return p;
     }
     if constexpr (reclaims) reclaim_tick();

@@ -312,6 +312,19 @@ class thread_cache_layer {
     return false;
   }
 
+  /// The fast half of a sized free of the alignment the classes serve, for a caller with a slow
+  /// path of its own (the process library's sized operator delete): true when `p` (of `size`
+  /// bytes) went to the calling thread's bin; false when it takes deallocate(p, size, align) —
+  /// a null `p`, a size the bins do not hold, no cache yet. Safe on an instance not built yet,
+  /// as allocate_cached is.
+  ALLOY_FAST_PATH bool deallocate_cached(void* p, std::size_t size) noexcept {
+    if (p != nullptr && size - 1 < cached_max && current_.id == id()) [[likely]] {
+      push_to_bin(*current_.caches, p, classes::class_of(size));
+      return true;
+    }
+    return false;
+  }
+
   /// Frees `p` if this instance handed it out: one lookup where owns() and deallocate() make
   /// two. A class block goes to the thread's bin with no lock; the rest is decided under it.
   ALLOY_FAST_PATH bool try_deallocate(void* p) noexcept { return deallocate_cached(p) || try_deallocate_slow(p); }
