@@ -294,6 +294,13 @@ int run_matrix(int argc, char** argv, const std::vector<cell_adder>& adders) {
   benchmark::AddCustomContext("alloy.mode", mode_names[static_cast<int>(o.mode)]);
   benchmark::AddCustomContext("alloy.cpu", cpu_model());
   benchmark::AddCustomContext("alloy.compiler", __VERSION__);
+  // Google Benchmark's own context says how *its* library was built (Debian's package: debug);
+  // what is measured is this program, whose build is said here.
+#ifdef NDEBUG
+  benchmark::AddCustomContext("alloy.build", "optimised, assertions off (NDEBUG)");
+#else
+  benchmark::AddCustomContext("alloy.build", "assertions on (no NDEBUG): figures not representative");
+#endif
   // Measured before any cell runs, on a process with nothing else to do yet; the advice prices
   // each fresh heap's page faults at it (advice.hpp, program_ns_per_pair).
   benchmark::AddCustomContext("alloy.page_fault_ns", std::to_string(page_fault_ns()));

@@ -390,8 +390,9 @@ def summary(context, cells, results, order, top, timelines, e2e=None):
     lines.append(f"- machine: {context.get('host_name', '?')}, {context.get('alloy.cpu', '?')}, "
                  f"{context.get('num_cpus', '?')} CPUs at {context.get('mhz_per_cpu', '?')} MHz, "
                  f"load average {context.get('load_avg', '?')}")
-    lines.append(f"- compiler: {context.get('alloy.compiler', '?')}; mode: {context.get('alloy.mode', '?')}; "
-                 f"library build: {context.get('library_build_type', '?')}")
+    built = f"measured code: {context['alloy.build']}; " if "alloy.build" in context else ""
+    lines.append(f"- compiler: {context.get('alloy.compiler', '?')}; mode: {context.get('alloy.mode', '?')}; {built}"
+                 f"Google Benchmark's own library: {context.get('library_build_type', '?')} build (it times, it is not timed)")
     lines.append(f"- cells: {len(cells)} ({sum(1 for c in cells.values() if c.get('kind') == 'alloy')} Alloy "
                  f"compositions); workloads: {len(order)}")
     if context.get("alloy.note"):
