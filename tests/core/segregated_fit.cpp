@@ -263,15 +263,15 @@ TEMPLATE_LIST_TEST_CASE("a chunk's mark is read back through any pointer into it
   REQUIRE(a != nullptr);
   REQUIRE(b != nullptr);
   CHECK(store->mark_of(a->payload) == store_type::plain_mark);
-  CHECK(store->template mark_of<true>(a->payload + 999) == store_type::plain_mark);
+  CHECK(store->mark_of_occupied(a->payload + 999) == store_type::plain_mark);
   store->mark(a, 7);
   CHECK(store->mark_of(a->payload) == 7);
-  CHECK(store->template mark_of<true>(a->payload + 500) == 7);
+  CHECK(store->mark_of_occupied(a->payload + 500) == 7);
   CHECK(store->mark_of(b->payload) == store_type::plain_mark);  // one chunk's mark is its own
   for (const void* foreign : {static_cast<const void*>(&on_stack), static_cast<const void*>(in_data),
                               static_cast<const void*>(nullptr), reinterpret_cast<const void*>(~std::uintptr_t{0} - 15)}) {
     CHECK(store->mark_of(foreign) == 0);
-    CHECK(store->template mark_of<true>(foreign) == 0);
+    CHECK(store->mark_of_occupied(foreign) == 0);
   }
   std::byte* gone = a->payload;
   store->give_back(a);

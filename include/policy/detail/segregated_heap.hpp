@@ -194,7 +194,7 @@ class segregated_heap {
   /// The caller holds a block of this heap (a thread cache: its bins are one).
   ALLOY_FAST_PATH lookup_result cached_start_lookup(const void* p) const noexcept {
     // 32-bit: wraps for 0 and plain_mark to far above any class.
-    return {const_cast<void*>(p), std::uint32_t{store_.template mark_of<true>(p)} - std::uint32_t{first_class_mark}};
+    return {const_cast<void*>(p), std::uint32_t{store_.mark_of_occupied(p)} - std::uint32_t{first_class_mark}};
   }
   /// The header of the chunk `p` points past, if it is one of the class store's; lock-free. A
   /// registered header makes the rest of the test cheap: a class chunk spans its whole granule,
