@@ -49,12 +49,13 @@
 //   neither does free of a small block: the class store's page map answers owns() with two
 //   loads, and its byte names the block's class. malloc(64) + free: 50.3 instructions with the
 //   call overhead (bench/malloc/count.sh; jemalloc 73.0, tcmalloc 72.4, mimalloc 111.9, glibc
-//   134.7): malloc 21 (one a prefetch of the next block), free 22, sized operator delete 22 (each without its ret). Blocks freed by another thread
-//   join the freeing thread's bin (docs/policies/threading.md: 8.0 ns per object handed over,
-//   mimalloc 16.7); a full bin's batch is parked by the thread's home and taken back by it
-//   first, so threads that free their own objects keep their blocks in lines of their own
-//   (bench/process own-2, user time 0.24 -> 0.17-0.19 s, mimalloc 0.15-0.17). per_cpu_cache was not chosen: 25 instructions per pair against 22, and
-//   slower on every remote-free pattern measured.
+//   134.7): malloc 21 (one a prefetch of the next block), free 22, sized operator delete 22
+//   (each without its ret). Blocks freed by another thread join the freeing thread's bin
+//   (docs/policies/threading.md: 8.0 ns per object handed over, mimalloc 16.7); a full bin's
+//   batch is parked by the thread's home and taken back by it first, so threads that free
+//   their own objects keep their blocks in lines of their own (bench/process own-2, user time
+//   0.24 -> 0.17-0.19 s, mimalloc 0.15-0.17). per_cpu_cache was not chosen: 25 instructions
+//   per pair against 22, and slower on every remote-free pattern measured.
 // - reclaim::with<100>: free pages go back to the system (MADV_DONTNEED, so RSS falls) once
 //   their size class has gone 100 ms without running out of blocks; malloc_trim(0) gives back
 //   everything at once. The delay is measured (docs/policies/reclaim.md, issue 16's pattern: fill
