@@ -23,11 +23,17 @@
 namespace alloy::detail {
 
 
-/// The heap that serves segregated_fit's large blocks: none (direct chunks), or a search policy's.
+/// The heap that serves segregated_fit's large blocks: none (direct chunks), or a search policy's,
+/// built from the composition plus what only it needs to know: every block it serves is above
+/// the largest class (tagged_heap then grows its chunks by doubling).
 struct direct_chunks {};
+template <class Config>
+struct large_block_config : Config {
+  static constexpr bool serves_large_blocks = true;
+};
 template <class LargeSearch, class Config>
 struct large_heap_of {
-  using type = typename LargeSearch::template heap<Config>;
+  using type = typename LargeSearch::template heap<large_block_config<Config>>;
 };
 template <class Config>
 struct large_heap_of<void, Config> {
