@@ -382,26 +382,19 @@ struct malloc_functions {
       handler();
     }
   }
-  // operator new is malloc's fast half and a tail call, as malloc is: a leaf with no test of
-  // whether the heap is built (27 -> 21 instructions, no saved register).
+  // With a thread cache, operator new is malloc's fast half and a tail call, as malloc is: a
+  // leaf with no test of whether the heap is built (27 -> 21 instructions, no saved register);
+  // new_or_throw / new_or_null allocate again and run the new_handler loop.
+  ALLOY_FAST_PATH static void* new_fast_half(std::size_t size) noexcept {
+    if constexpr (caches_blocks) return process_heap<Allocator>::unchecked()->layers().allocate_cached(size);
+    else return heap().allocate(size);
+  }
   ALLOY_FAST_PATH static void* operator_new(std::size_t size) {
-    if constexpr (caches_blocks) {
-      if (void* p = process_heap<Allocator>::unchecked()->layers().allocate_cached(size)) [[likely]] return p;
-    }
-    return operator_new_slow(size);
-  }
-  ALLOY_FAST_PATH static void* operator_new_nothrow(std::size_t size) noexcept {
-    if constexpr (caches_blocks) {
-      if (void* p = process_heap<Allocator>::unchecked()->layers().allocate_cached(size)) [[likely]] return p;
-    }
-    return operator_new_nothrow_slow(size);
-  }
-  ALLOY_SLOW_PATH static void* operator_new_slow(std::size_t size) {
-    if (void* p = heap().allocate(size)) [[likely]] return p;
+    if (void* p = new_fast_half(size)) [[likely]] return p;
     return new_or_throw(size, min_align);
   }
-  ALLOY_SLOW_PATH static void* operator_new_nothrow_slow(std::size_t size) noexcept {
-    if (void* p = heap().allocate(size)) [[likely]] return p;
+  ALLOY_FAST_PATH static void* operator_new_nothrow(std::size_t size) noexcept {
+    if (void* p = new_fast_half(size)) [[likely]] return p;
     return new_or_null(size, min_align);
   }
 
