@@ -510,7 +510,8 @@ class tagged_heap {
     // rounds a request up to its class's next boundary, so a block of exactly `need` bytes
     // would never serve the same request again once free, and each would take a chunk anew.
     const std::size_t least = fit_block_size(need) + unit;
-    std::size_t want = std::max({chunk_bytes, least, store_.reserved_bytes() / growth_divisor});
+    const auto wanted = [&] { return std::max({chunk_bytes, least, store_.reserved_bytes() / growth_divisor}); };
+    std::size_t want = wanted();
     chunk_header* h = nullptr;
     // Free-list links may point into this chunk from now on: the index's codec admits it.
     while ((h = store_.take(want, unit, index_)) == nullptr) {
@@ -526,7 +527,7 @@ class tagged_heap {
           if (spare == nullptr) return nullptr;
           give_back_empty(spare);
         }
-        want = std::max({chunk_bytes, least, store_.reserved_bytes() / growth_divisor});
+        want = wanted();  // the heap is smaller now
         continue;
       }
       want = std::max(want / 2, least);
