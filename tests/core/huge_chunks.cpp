@@ -2,8 +2,10 @@
 // block's chunk freed under reclaim is kept for the delay and serves the next huge request with
 // no system call (grown by the kernel when smaller), goes back after the delay or on trim();
 // large chunks ask the kernel for transparent huge pages, class chunks do not; a large block
-// alone in its chunk grows with the chunk, its pages moved by the kernel rather than copied.
+// alone in its chunk grows with the chunk, its pages moved by the kernel rather than copied; and
+// system_pages maps most aligned chunks in one call, right below the last.
 #include <catch2/catch.hpp>
+#include <sys/mman.h>
 #include <sys/resource.h>
 
 #include <alloc/alloy.hpp>
@@ -290,4 +292,41 @@ TEST_CASE("large heap: a grown chunk's links stay valid under encoded links", "[
   for (void* b : blocks) heap.deallocate(b);
   heap.deallocate(p);
   CHECK(heap.invariant());
+}
+
+TEST_CASE("system_pages: aligned chunks, most in one call below the last, any taken space stepped over", "[source]") {
+  P::system_pages source;
+  constexpr std::size_t count = 16;
+  std::vector<std::byte*> chunks;
+  for (std::size_t i = 0; i < count; ++i) {
+    auto* c = static_cast<std::byte*>(source.allocate_chunk(mib, mib));
+    REQUIRE(c != nullptr);
+    CHECK(reinterpret_cast<std::uintptr_t>(c) % mib == 0);
+    std::memset(c, int(i), mib);  // writable, whole
+    chunks.push_back(c);
+  }
+  // Disjoint, contents intact; and the one-call path taken: a chunk right below the one before
+  // (allowing for the first and for whatever else this process maps meanwhile).
+  std::size_t below_last = 0;
+  for (std::size_t i = 0; i < count; ++i) {
+    CHECK(chunks[i][0] == std::byte(i));
+    CHECK(chunks[i][mib - 1] == std::byte(i));
+    if (i > 0 && chunks[i] + mib == chunks[i - 1]) ++below_last;
+  }
+  CHECK(below_last >= count / 2);
+  // The space below the last chunk taken by a mapping not ours: the next chunk goes elsewhere,
+  // aligned, and that mapping is untouched.
+  void* squatter = ::mmap(chunks.back() - 4096, 4096, PROT_READ | PROT_WRITE,
+                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+  REQUIRE(squatter == chunks.back() - 4096);
+  std::memset(squatter, 0x5a, 4096);
+  auto* next = static_cast<std::byte*>(source.allocate_chunk(mib, mib));
+  REQUIRE(next != nullptr);
+  CHECK(reinterpret_cast<std::uintptr_t>(next) % mib == 0);
+  CHECK((next + mib <= static_cast<std::byte*>(squatter) || next >= static_cast<std::byte*>(squatter) + 4096));
+  std::memset(next, 1, mib);
+  CHECK(static_cast<unsigned char*>(squatter)[4095] == 0x5a);
+  source.deallocate_chunk(next, mib);
+  ::munmap(squatter, 4096);
+  for (std::byte* c : chunks) source.deallocate_chunk(c, mib);
 }
