@@ -113,6 +113,16 @@ for name in ["trace_demo_scatter", "memory_over_time_lines"]:
     check(os.path.exists(os.path.join(extra, "plots", f"{name}.svg")), f"plot {name}")
 check("![memory over time](plots/memory_over_time_lines.svg)" in traced, "memory-over-time plot in the summary")
 
+# The end-to-end table (small_results.end_to_end.json beside the stored results): per program the
+# medians' ratio, the paired one and the fastest runs' one, each from the stored runs. "spelled"
+# is a busy machine's: two of the advised library's three runs slowed, so its median is 1.24x
+# glibc's while its fastest run is under glibc's fastest.
+check(re.search(r"\| spelled \| [^|]+ \| 130 \| glibc \| 105 \| 1\.24 \| 1\.18 \| 0\.962 \| 130 / 105 \|", summary)
+      is not None, "end-to-end row (spelled)")
+check(re.search(r"\| steady \| [^|]+ \| 91\.0 \| glibc \| 100 \| 0\.910 \| 0\.910 \| 0\.900 \|", summary) is not None,
+      "end-to-end row (steady)")
+check("CPU time on 1 of 3 programs (comparing the fastest runs: 2)." in summary, "end-to-end count")
+
 if failures:
     print("FAILED:\n  " + "\n  ".join(failures))
     print(summary)
