@@ -154,16 +154,25 @@ def end_to_end_ratios(e2e):
     return out
 
 
-def paired_ratio(e2e, program, name="advised"):
-    """The median over repetitions of `name`'s CPU time over the fastest system allocator's in the
-    same repetition: the allocators of one repetition run back to back, so a load that drifts
-    between repetitions cancels. None for files without each run's figures."""
+def runs_each(e2e, program, name):
+    """`name`'s CPU time of every run and each system allocator's, one list each in repetition
+    order, or None for files without each run's figures."""
     runs = program["runs"]
     systems = systems_of(e2e, program)
     if name not in runs or any("cpu_ms_each" not in runs[n] for n in [name] + systems):
         return None
-    each = runs[name]["cpu_ms_each"]
-    return statistics.median(each[i] / min(runs[s]["cpu_ms_each"][i] for s in systems) for i in range(len(each)))
+    return runs[name]["cpu_ms_each"], [runs[s]["cpu_ms_each"] for s in systems]
+
+
+def paired_ratio(e2e, program, name="advised"):
+    """The median over repetitions of `name`'s CPU time over the fastest system allocator's in the
+    same repetition: the allocators of one repetition run back to back, so a load that drifts
+    between repetitions cancels. None for files without each run's figures."""
+    each = runs_each(e2e, program, name)
+    if each is None:
+        return None
+    mine, systems = each
+    return statistics.median(mine[i] / min(s[i] for s in systems) for i in range(len(mine)))
 
 
 def fastest_ratio(e2e, program, name="advised"):
@@ -172,11 +181,11 @@ def fastest_ratio(e2e, program, name="advised"):
     by a third or a half for seconds, so a median of three can be two slowed runs of one allocator
     and none of another; the fastest runs are the least disturbed. None for files without each
     run's figures."""
-    runs = program["runs"]
-    systems = systems_of(e2e, program)
-    if name not in runs or any("cpu_ms_each" not in runs[n] for n in [name] + systems):
+    each = runs_each(e2e, program, name)
+    if each is None:
         return None
-    return min(runs[name]["cpu_ms_each"]) / min(min(runs[s]["cpu_ms_each"]) for s in systems)
+    mine, systems = each
+    return min(mine) / min(min(s) for s in systems)
 
 
 def targets(results, cells, e2e=None):
@@ -342,19 +351,19 @@ def end_to_end(e2e, cells):
               + ("default x best | " if also else "") + "wall ms (advised / best) | peak RSS MiB (advised / best) | "
               "output |", "|---|---|---|---|---|---|---|---|" + ("---|" if also else "") + "---|---|---|"]
     ratios = end_to_end_ratios(e2e)
-    for p, (_, best, ratio) in zip(e2e["programs"], ratios):
+    fastest = [fastest_ratio(e2e, p) for p in e2e["programs"]]
+    for p, (_, best, ratio), fastest_runs in zip(e2e["programs"], ratios, fastest):
         mine, theirs = p["runs"]["advised"], p["runs"][best]
         default = p["runs"].get("default")
         lines.append(f"| {p['program']} | {display_name(p['cell'], cells)} | {fmt(mine['cpu_ms'])} | {best} | "
                      f"{fmt(theirs['cpu_ms'])} | {fmt(ratio)} | {fmt(paired_ratio(e2e, p))} | "
-                     f"{fmt(fastest_ratio(e2e, p))} | "
+                     f"{fmt(fastest_runs)} | "
                      + (f"{fmt(default['cpu_ms'] / theirs['cpu_ms']) if default else '–'} | " if also else "")
                      + f"{fmt(mine['wall_ms'])} / {fmt(theirs['wall_ms'])} | "
                      f"{fmt(mine['peak_rss_mib'])} / {fmt(theirs['peak_rss_mib'])} | "
                      f"{'same' if p['same_output'] else '**differs**'} |")
     met = sum(ratio <= 1.0 for _, _, ratio in ratios)
     total = len(e2e["programs"]) + len(e2e.get("not_run", {}))
-    fastest = [fastest_ratio(e2e, p) for p in e2e["programs"]]
     lines += ["", f"At or under the fastest system allocator's CPU time on {met} of {total} programs"
               + (f" (comparing the fastest runs: {sum(r <= 1.0 for r in fastest)})." if None not in fastest else ".")]
     for program, why in e2e.get("not_run", {}).items():
