@@ -5,8 +5,10 @@
 //   ALLOY_MALLOC_OVERRIDE(my_heap)
 //
 // defines malloc, free, calloc, realloc, reallocarray, aligned_alloc, posix_memalign, memalign,
-// valloc, pvalloc, malloc_usable_size and every operator new/delete form in terms of one
-// process-wide instance of the type. tools/cmake/AlloyMalloc.cmake's
+// valloc, pvalloc, malloc_usable_size, glibc's malloc_trim, mallinfo2, mallinfo and malloc_stats
+// (from the heap's own figures), and every operator new/delete form in terms of one
+// process-wide instance of the type. mallopt is left to glibc: it tunes glibc's own heap, which
+// no call reaches any more, and returns as it would. tools/cmake/AlloyMalloc.cmake's
 // alloy_add_malloc_library(NAME TYPE <type> HEADER <file>) writes that file and builds the
 // library (-fvisibility=hidden: only these symbols are exported).
 //
@@ -36,8 +38,11 @@
 #include <pthread.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <climits>
 #include <cstddef>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -281,7 +286,7 @@ struct malloc_functions {
     return h.owns(p) ? h.usable_size(p) : 0;
   }
 
-  // ---- memory back to the system: malloc_trim, mallinfo2 ----------------------------------
+  // ---- memory back to the system: malloc_trim; the figures: mallinfo2, mallinfo, malloc_stats
   /// glibc's malloc_trim: everything the heap can give back, now — the calling thread's cache,
   /// every free page, every wholly free chunk (policy/reclaim.hpp; `pad` is ignored: no top
   /// chunk here). 1 when something went back, else 0 (always 0 under no_reclaim).
@@ -305,6 +310,40 @@ struct malloc_functions {
     info.uordblks = m.reserved_bytes > m.free_bytes ? m.reserved_bytes - m.free_bytes : 0;
     info.keepcost = m.pending_reclaim_bytes;
     return info;
+  }
+
+  /// glibc's deprecated mallinfo: mallinfo2's figures in its `int` fields, each capped at
+  /// INT_MAX (glibc's own wraps past 2 GiB, which makes a large heap look small).
+  static struct mallinfo mallinfo() noexcept {
+    const struct mallinfo2 wide = mallinfo2();
+    const auto narrow = [](std::size_t v) noexcept { return static_cast<int>(std::min<std::size_t>(v, INT_MAX)); };
+    struct mallinfo info{};
+    info.arena = narrow(wide.arena);
+    info.hblkhd = narrow(wide.hblkhd);
+    info.usmblks = narrow(wide.usmblks);
+    info.uordblks = narrow(wide.uordblks);
+    info.fordblks = narrow(wide.fordblks);
+    info.keepcost = narrow(wide.keepcost);
+    return info;
+  }
+
+  /// glibc's malloc_stats: the heap's figures on standard error, in glibc's layout ("system
+  /// bytes", "in use bytes") for whoever reads them, with the decommitted and free bytes beside.
+  /// Formatted on the stack and written with one write(2): no stdio buffer, no malloc.
+  static void malloc_stats() noexcept {
+    const struct mallinfo2 m = mallinfo2();
+    char text[512];
+    const int n = std::snprintf(text, sizeof text,
+                                "Alloy heap:\n"
+                                "system bytes     = %10zu\n"
+                                "in use bytes     = %10zu\n"
+                                "free bytes       = %10zu\n"
+                                "decommitted bytes= %10zu\n"
+                                "max system bytes = %10zu\n",
+                                m.arena + m.hblkhd, m.uordblks, m.fordblks, m.hblkhd, m.usmblks);
+    if (n <= 0) return;
+    const ssize_t written = ::write(STDERR_FILENO, text, std::min(static_cast<std::size_t>(n), sizeof text - 1));
+    static_cast<void>(written);  // a closed standard error is not the heap's problem
   }
 
   /// The background reclaimer, for a process that goes quiet (its slow paths, which drive the
@@ -473,6 +512,8 @@ extern "C" int __cxa_thread_atexit_impl(void (*)(void*), void*, void*) noexcept;
   ALLOY_MALLOC_API_ std::size_t malloc_usable_size(void* p) noexcept { return alloy_malloc_::malloc_usable_size(p); } \
   ALLOY_MALLOC_API_ int malloc_trim(std::size_t pad) noexcept { return alloy_malloc_::malloc_trim(pad); }            \
   ALLOY_MALLOC_API_ struct mallinfo2 mallinfo2() noexcept { return alloy_malloc_::mallinfo2(); }                     \
+  ALLOY_MALLOC_API_ struct mallinfo mallinfo() noexcept { return alloy_malloc_::mallinfo(); }                        \
+  ALLOY_MALLOC_API_ void malloc_stats() noexcept { alloy_malloc_::malloc_stats(); }                                  \
   ALLOY_NEW_API_ void* operator new(std::size_t n) { return alloy_malloc_::operator_new(n); }                        \
   ALLOY_NEW_API_ void* operator new[](std::size_t n) { return alloy_malloc_::operator_new(n); }                      \
   ALLOY_NEW_API_ void* operator new(std::size_t n, const std::nothrow_t&) noexcept {                                 \

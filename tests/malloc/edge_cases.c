@@ -37,8 +37,10 @@ static void* opaque_ptr(void* p) {
 
 /* Each replaced symbol is found, through the dynamic linker, in the library under test. */
 static void interposed(const char* library) {
-  static const char* names[] = {"malloc", "free", "calloc", "realloc", "reallocarray", "aligned_alloc",
-                                "posix_memalign", "memalign", "valloc", "pvalloc", "malloc_usable_size"};
+  static const char* names[] = {"malloc",  "free",   "calloc",  "realloc",     "reallocarray",
+                                "aligned_alloc", "posix_memalign", "memalign", "valloc",
+                                "pvalloc", "malloc_usable_size", "malloc_trim", "mallinfo2",
+                                "mallinfo", "malloc_stats"};
   for (size_t i = 0; i < sizeof names / sizeof names[0]; ++i) {
     Dl_info info;
     void* f = dlsym(RTLD_DEFAULT, names[i]);
@@ -170,6 +172,44 @@ static void foreign_pointers(void) {
   CHECK(malloc_usable_size(on_stack) == 0);
 }
 
+/* mallinfo2, mallinfo and malloc_stats answer from the heap's own figures: a megabyte allocated
+ * is counted in use, and no longer once freed (the calling thread's cache goes back first). */
+static void statistics(void) {
+  enum { count = 16384, size = 64 };
+  void** blocks = malloc(count * sizeof(void*));
+  CHECK(blocks != NULL);
+  const struct mallinfo2 before = mallinfo2();
+  for (int i = 0; blocks != NULL && i < count; ++i) blocks[i] = malloc(opaque_size(size));
+  const struct mallinfo2 held = mallinfo2();
+  CHECK(held.uordblks >= before.uordblks + (size_t)count * size);
+  CHECK(held.arena + held.hblkhd == held.uordblks + held.fordblks); /* taken from the system: in use or free */
+  CHECK(held.usmblks >= held.arena + held.hblkhd);                  /* the peak is at least what is held now */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+  const struct mallinfo narrow = mallinfo();
+#pragma GCC diagnostic pop
+  CHECK(narrow.uordblks > 0 && (size_t)narrow.uordblks >= (size_t)count * size);
+  for (int i = 0; blocks != NULL && i < count; ++i) free(blocks[i]);
+  const struct mallinfo2 freed = mallinfo2();
+  CHECK(freed.uordblks + (size_t)count * size <= held.uordblks);
+  CHECK(freed.fordblks >= (size_t)count * size);
+  free(blocks);
+
+  /* malloc_stats writes to standard error: caught in a pipe, read back. */
+  int fds[2];
+  CHECK(pipe(fds) == 0);
+  const int saved = dup(STDERR_FILENO);
+  dup2(fds[1], STDERR_FILENO);
+  malloc_stats();
+  dup2(saved, STDERR_FILENO);
+  close(saved);
+  close(fds[1]);
+  char text[1024] = {0};
+  const ssize_t got = read(fds[0], text, sizeof text - 1);
+  close(fds[0]);
+  CHECK(got > 0 && strstr(text, "system bytes") != NULL && strstr(text, "in use bytes") != NULL);
+}
+
 static void* churn(void* arg) {
   unsigned seed = (unsigned)(uintptr_t)arg;
   void* held[64] = {0};
@@ -232,6 +272,7 @@ int main(int argc, char** argv) {
   realloc_cases();
   aligned_cases();
   foreign_pointers();
+  statistics();
   threads_that_exit();
   fork_while_allocating();
   if (failures == 0) printf("all edge cases passed\n");

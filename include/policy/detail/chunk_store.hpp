@@ -63,13 +63,13 @@ class chunk_store {
   /// A chunk whose payload holds `payload_bytes` at alignment `alignment`, or nullptr.
   /// The caller fills `block_size` and `kind`. The payload, up to the chunk's end, is poisoned.
   chunk_header* take(std::size_t payload_bytes, std::size_t alignment) noexcept {
-    const bool huge_align = alignment >= Granule;
-    const std::size_t chunk_align = huge_align ? alignment : Granule;
-    const std::size_t payload_offset = huge_align ? alignment : align_up(header_bytes, alignment);
+    // A payload aligned to a granule or more starts that far into its chunk (the header just
+    // before it, in the granule the payload's address masks to); any other follows the header.
+    const std::size_t payload_offset = alignment >= Granule ? alignment : align_up(header_bytes, alignment);
     if (payload_bytes > max_request - payload_offset - Granule) return nullptr;
     // Rounded to the source's page, not the granule: owns() bounds-checks against `bytes`.
     const std::size_t bytes = align_up(payload_offset + payload_bytes, Source::granule);
-    void* base = source_.allocate_chunk(bytes, mapping_alignment(bytes, chunk_align));
+    void* base = source_.allocate_chunk(bytes, mapping_alignment(bytes, payload_offset));
     if (base == nullptr) return nullptr;
     auto* payload = static_cast<std::byte*>(base) + payload_offset;
     auto* h = header_of(payload);
@@ -85,12 +85,16 @@ class chunk_store {
     return h;
   }
 
-  /// The alignment a chunk of `bytes` is mapped at: `wanted`, or a huge page's where the chunk
-  /// may be backed by huge pages (prefer_huge_pages), so that all of it can be, and so that
-  /// resize() moving its pages keeps them huge: the kernel moves a huge page whole only between
-  /// two 2 MiB-aligned addresses and splits it otherwise (bench/process huge-realloc, medians of
-  /// 9 in three interleaved runs: 378-400 ms with its chunks 1 MiB-aligned, 249-375 ms so).
-  static constexpr std::size_t mapping_alignment(std::size_t bytes, std::size_t wanted) noexcept {
+  /// The alignment a chunk of `bytes` with its payload at `payload_offset` is mapped at, by
+  /// take() and by resize() when it moves the chunk: the granule, which header_of() masks to,
+  /// or the payload's own alignment where that is more (the offset then *is* that alignment);
+  /// and a huge page's where the chunk may be backed by huge pages (prefer_huge_pages), so that
+  /// all of it can be, and so that resize() moving its pages keeps them huge: the kernel moves a
+  /// huge page whole only between two 2 MiB-aligned addresses and splits it otherwise
+  /// (bench/process huge-realloc, medians of 9 in three interleaved runs: 378-400 ms with its
+  /// chunks 1 MiB-aligned, 249-375 ms so).
+  static constexpr std::size_t mapping_alignment(std::size_t bytes, std::size_t payload_offset) noexcept {
+    const std::size_t wanted = std::max(payload_offset, Granule);
     if constexpr (source_huge_pages<Source>) {
       if (bytes >= Source::huge_page_bytes && wanted < Source::huge_page_bytes) return Source::huge_page_bytes;
     }
@@ -152,7 +156,7 @@ class chunk_store {
     // Moving: the new chunk is registered first (that can fail; nothing has moved yet), and
     // the old one unregistered before its pages go, so a lock-free lookup never finds a
     // registered header in memory that is no longer the heap's.
-    void* to = source_.allocate_chunk(bytes, mapping_alignment(bytes, offset >= Granule ? offset : Granule));  // take()'s
+    void* to = source_.allocate_chunk(bytes, mapping_alignment(bytes, offset));
     if (to == nullptr) return nullptr;
     auto* moved = header_of(static_cast<std::byte*>(to) + offset);
     if (!enter(addr(moved))) {

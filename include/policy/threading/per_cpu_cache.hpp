@@ -35,7 +35,7 @@
 // them; `cached_bytes()` says what the regions hold.
 //
 // Fast path: 25 instructions per allocate + free pair of a size known at compile time, loop
-// excluded (bench/threading counts them with callgrind; thread_local_cache 21 in the same run):
+// excluded (bench/threading counts them with callgrind; thread_local_cache 22 in the same run):
 // per operation the table, the section's descriptor store, the CPU number, the region, the
 // stack top, its test and the commit — docs/policies/threading.md has the figures.
 #pragma once
@@ -48,10 +48,10 @@
 #include <cstdint>
 #include <string>
 
+#include "../detail/cached_classes.hpp"
 #include "../detail/config.hpp"
 #include "../detail/heap_layer.hpp"
 #include "../detail/math.hpp"
-#include "../detail/reallocate.hpp"
 #include "../detail/rseq.hpp"
 #include "../detail/sanitizer.hpp"
 #include "concept.hpp"
@@ -122,21 +122,17 @@ inline per_cpu_mode per_cpu_mode_of_thread() noexcept {
 }
 
 template <class Inner, std::size_t BytesPerCpu, std::size_t Batch>
-class per_cpu_cache_layer {
+class per_cpu_cache_layer : cached_classes<Inner> {
  public:
   using config = typename Inner::config;
 
  private:
-  using classes = typename config::classes;
+  using cached = cached_classes<Inner>;
+  using typename cached::classes;
+  using cached::alignment, cached::bin_count, cached::block_size, cached::cacheable;
   using fallback_type = typename policy::thread_local_cache::template layer<Inner>;
-  static constexpr std::size_t alignment = config::alignment;
-  /// Requests up to this are cached: the sizes the heap serves from its classes (0: none).
-  static constexpr std::size_t cached_max = std::min<std::size_t>(Inner::max_class_size, classes::max_size);
-  static constexpr std::size_t bin_count = cached_max == 0 ? 0 : classes::class_of(cached_max) + 1;
   /// Whether the fast paths use the regions at all in this build.
   static constexpr bool per_cpu_built = rseq_built && bin_count != 0;
-  /// The block a class's stack holds: the heap's block for that class.
-  static constexpr std::size_t block_size(std::size_t c) noexcept { return align_up(classes::size_of(c), alignment); }
   static constexpr std::size_t max_blocks_per_class = 128;
   /// Bytes of a class's blocks at a share of `bytes` per class, capped at 128 blocks.
   static constexpr std::size_t held_at(std::size_t c, std::size_t bytes) noexcept {
@@ -242,14 +238,9 @@ class per_cpu_cache_layer {
     return try_deallocate_elsewhere(p);
   }
 
+  /// A block that changes class moves through this layer: to a CPU's region, not a thread's cache.
   void* reallocate(void* p, std::size_t old_size, std::size_t new_size, std::size_t align) noexcept {
-    const bool old_cached = cacheable(old_size, align);
-    const bool new_cached = cacheable(new_size, align);
-    if (!old_cached && !new_cached) return threads_.reallocate(p, old_size, new_size, align);
-    // Same class: the block already is the one a new request would get. Otherwise move it
-    // through this layer, so a class block goes to a CPU's region, not a thread's cache.
-    if (old_cached && new_cached && classes::class_of(old_size) == classes::class_of(new_size)) return p;
-    return reallocate_by_copy(*this, p, old_size, new_size, align);
+    return cached::reallocate(*this, threads_, p, old_size, new_size, align);
   }
 
   bool owns(const void* p) const noexcept { return threads_.owns(p); }
@@ -348,9 +339,6 @@ class per_cpu_cache_layer {
   void after_fork_child() noexcept { threads_.after_fork_child(); }
 
  private:
-  ALLOY_FAST_PATH static constexpr bool cacheable(std::size_t size, std::size_t align) noexcept {
-    return size <= cached_max && align <= alignment;
-  }
   ALLOY_FAST_PATH void* const* table() const noexcept { return table_.load(std::memory_order_relaxed); }
 
   ALLOY_FAST_PATH void cache_free(void* p, std::size_t index) noexcept {

@@ -80,12 +80,12 @@
 #include <new>
 #include <string>
 
+#include "../detail/cached_classes.hpp"
 #include "../detail/config.hpp"
 #include "../detail/free_list.hpp"
 #include "../detail/hardened_list.hpp"
 #include "../detail/heap_layer.hpp"
 #include "../detail/math.hpp"
-#include "../detail/reallocate.hpp"
 #include "../detail/sanitizer.hpp"
 #include "concept.hpp"
 #include "locked.hpp"
@@ -100,19 +100,15 @@ namespace detail {
 inline std::atomic<std::uint64_t> next_cache_instance_id{1};
 
 template <class Inner, std::size_t BlocksPerClass, std::size_t Batch>
-class thread_cache_layer {
+class thread_cache_layer : cached_classes<Inner> {
  public:
   using config = typename Inner::config;
 
  private:
-  using classes = typename config::classes;
+  using cached = cached_classes<Inner>;
+  using typename cached::classes;
+  using cached::alignment, cached::cached_max, cached::bin_count, cached::block_size, cached::cacheable;
   using back_end_type = locked_layer<Inner, spin_mutex>;
-  static constexpr std::size_t alignment = config::alignment;
-  /// Requests up to this are cached: the sizes the heap serves from its classes (0: none).
-  static constexpr std::size_t cached_max = std::min<std::size_t>(Inner::max_class_size, classes::max_size);
-  static constexpr std::size_t bin_count = cached_max == 0 ? 0 : classes::class_of(cached_max) + 1;
-  /// The block a bin holds: the heap's block for that class.
-  static constexpr std::size_t block_size(std::size_t c) noexcept { return align_up(classes::size_of(c), alignment); }
   /// Bytes one bin may hold before it gives a batch back (small bins are capped by count).
   static constexpr std::size_t bin_byte_limit = std::size_t{32} << 10;
   /// The heap can name a block's class without its lock (see the header comment).
@@ -337,14 +333,7 @@ class thread_cache_layer {
   ALLOY_FAST_PATH bool try_deallocate(void* p) noexcept { return deallocate_cached(p) || try_deallocate_slow(p); }
 
   void* reallocate(void* p, std::size_t old_size, std::size_t new_size, std::size_t align) noexcept {
-    const bool old_cached = cacheable(old_size, align);
-    const bool new_cached = cacheable(new_size, align);
-    if (!old_cached && !new_cached) return back_end_.reallocate(p, old_size, new_size, align);
-    // Same class: the block already is the one a new request would get, and sized free with
-    // new_size finds the same bin. Otherwise move it, so a block is only ever given back to
-    // the heap as the size it was taken as.
-    if (old_cached && new_cached && classes::class_of(old_size) == classes::class_of(new_size)) return p;
-    return reallocate_by_copy(*this, p, old_size, new_size, align);
+    return cached::reallocate(*this, back_end_, p, old_size, new_size, align);
   }
 
   /// Lock-free for the heap's class blocks (and for most foreign pointers) when the heap can
@@ -468,10 +457,6 @@ class thread_cache_layer {
   static std::size_t caches_alive() noexcept { return caches_alive_.load(std::memory_order_relaxed); }
 
  private:
-  ALLOY_FAST_PATH static constexpr bool cacheable(std::size_t size, std::size_t align) noexcept {
-    return size <= cached_max && align <= alignment;
-  }
-
   ALLOY_FAST_PATH void cache_free(void* p, std::size_t index) noexcept {
     if (current_.id == id()) [[likely]] return push_to_bin(*current_.caches, p, index);
     free_slow(p, index);
