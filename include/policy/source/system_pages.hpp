@@ -1,9 +1,11 @@
 // system_pages: chunks straight from the kernel with mmap, returned with munmap.
-// An aligned chunk is first asked for just below the last one (the kernel hands out addresses
-// top-down, so that space is usually free, and it is aligned): one system call. Where that
-// space is taken, it over-maps by the alignment and trims both ends — three calls, two of them
-// munmaps that flush the TLB — so any power-of-two alignment is honoured either way, and
-// untouched pages never cost resident memory. A chunk resizes with mremap: where it lies
+// An aligned chunk is first asked for where the kernel would put it: the kernel hands out
+// addresses top-down, so a chunk lands just below the lowest mapping, or in the highest hole a
+// freed one left — aligned, when that mapping or hole is a chunk of the same alignment, as heap
+// chunks (multiples of their alignment) mostly are: one system call. Otherwise the space just
+// below, at the alignment, is tried (MAP_FIXED_NOREPLACE), and last it over-maps by the
+// alignment and trims both ends, so any power-of-two alignment is honoured, and untouched pages
+// never cost resident memory. A chunk resizes with mremap: where it lies
 // when the address space after it is free, else its pages move onto a fresh chunk — the
 // kernel moves page-table entries, no byte is copied (a huge block's realloc). A heap may ask
 // for transparent huge pages over a chunk (madvise MADV_HUGEPAGE: the kernel's `madvise` THP
@@ -13,7 +15,6 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <string>
 
 #include "concept.hpp"
@@ -38,7 +39,7 @@ struct system_pages {
   void* allocate_chunk(std::size_t bytes, std::size_t alignment) noexcept {
     if (bytes > detail::max_request || alignment > detail::max_request) return nullptr;
     if (alignment > granule)
-      if (void* p = map_below_last(bytes, alignment)) return p;
+      if (void* p = map_where_the_kernel_would(bytes, alignment)) return p;
     const std::size_t span = bytes + (alignment > granule ? alignment - granule : 0);
     void* raw = ::mmap(nullptr, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (raw == MAP_FAILED) return nullptr;
@@ -47,7 +48,6 @@ struct system_pages {
     if (aligned > begin) ::munmap(raw, aligned - begin);
     const std::uintptr_t tail = aligned + bytes;
     if (begin + span > tail) ::munmap(detail::ptr(tail), begin + span - tail);
-    if (alignment > granule) last_aligned_chunk_.store(aligned, std::memory_order_relaxed);
     return detail::ptr(aligned);
   }
   void deallocate_chunk(void* p, std::size_t bytes) noexcept { ::munmap(p, bytes); }
@@ -69,30 +69,30 @@ struct system_pages {
   static std::string name() { return "system_pages"; }
 
  private:
-  /// An aligned chunk mapped in one call at the aligned address below the last aligned chunk
-  /// mapped, or nullptr where that space is taken (or there was no chunk yet). Heap chunks are
-  /// multiples of their alignment, so chunk after chunk lands there, and the kernel merges them
-  /// into one mapping: under the preload library, sqlite3 makes 7 munmaps where it made 29,
-  /// g++ 16 where it made 58 (glibc: 2 and 8).
-  static void* map_below_last(std::size_t bytes, std::size_t alignment) noexcept {
-    const std::uintptr_t last = last_aligned_chunk_.load(std::memory_order_relaxed);
-    if (last <= bytes + alignment) return nullptr;
-    const std::uintptr_t below = detail::align_down(last - bytes, alignment);
-    // MAP_FIXED_NOREPLACE fails where anything is mapped; a kernel older than 4.17 reads it as
-    // a hint and may map elsewhere, which the alignment test below catches.
-    void* raw = ::mmap(detail::ptr(below), bytes, PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+  /// An aligned chunk where the kernel places a mapping of its size, or just below that at the
+  /// alignment; nullptr where neither is aligned and free. Heap chunks are multiples of their
+  /// alignment, so chunk after chunk lands aligned and the kernel merges them into one mapping
+  /// (under the preload library, sqlite3 makes 7 munmaps where over-mapping made 29, g++ 16
+  /// where it made 58; glibc: 2 and 8), and a chunk given back leaves a hole the next one of
+  /// its size fills. (A process-wide "below the last chunk" hint did as well on those counts,
+  /// but never went back up: a program that made and dropped heaps walked down the address
+  /// space for ever — under ASan, 170 MiB of fresh shadow a pass over the fuzz corpus.)
+  static void* map_where_the_kernel_would(std::size_t bytes, std::size_t alignment) noexcept {
+    void* raw = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (raw == MAP_FAILED) return nullptr;
-    if (detail::addr(raw) % alignment != 0) {
-      ::munmap(raw, bytes);
-      return nullptr;
-    }
-    last_aligned_chunk_.store(detail::addr(raw), std::memory_order_relaxed);
-    return raw;
+    if (detail::addr(raw) % alignment == 0) return raw;
+    ::munmap(raw, bytes);
+    // Top-down, the kernel put it at the top of the highest gap it fits: the rest of the gap is
+    // below it. MAP_FIXED_NOREPLACE fails where anything is mapped; a kernel older than 4.17
+    // reads it as a hint and may map elsewhere, which the alignment test catches.
+    const std::uintptr_t below = detail::align_down(detail::addr(raw), alignment);
+    if (below == 0) return nullptr;
+    raw = ::mmap(detail::ptr(below), bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+    if (raw == MAP_FAILED) return nullptr;
+    if (detail::addr(raw) % alignment == 0) return raw;
+    ::munmap(raw, bytes);
+    return nullptr;
   }
-  // Process-wide, as the address space is: a hint only, so a race between two heaps costs one
-  // of them the slower path, never a wrong chunk.
-  static inline std::atomic<std::uintptr_t> last_aligned_chunk_{0};
 };
 
 }  // namespace alloy::policy
