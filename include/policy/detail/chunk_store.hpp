@@ -127,12 +127,18 @@ class chunk_store {
     }
   }
 
+  /// Address space about to go back to the source leaves no poison behind: a memory checker
+  /// keeps its marks per address, not per mapping (ASan's shadow outlives munmap), so the next
+  /// mapping there — the kernel reuses freed ranges first — would find the old free blocks'
+  /// marks on memory that is someone else's now, and report its first write.
+  static void forget_poison(void* base, std::size_t bytes) noexcept { make_defined(base, bytes); }
+
   void give_back(chunk_header* h) noexcept {
     (h->prev != nullptr ? h->prev->next : head_) = h->next;
     if (h->next != nullptr) h->next->prev = h->prev;
     registry_.erase(addr(h));
     reserved_ -= h->bytes;
-    make_defined(h->payload, payload_bytes_of(h));
+    forget_poison(h->base, h->bytes);
     source_.deallocate_chunk(h->base, h->bytes);
   }
 
@@ -147,6 +153,7 @@ class chunk_store {
     if (payload_bytes > max_request - offset - Granule) return nullptr;
     const std::size_t bytes = align_up(offset + payload_bytes, Source::granule);
     const std::size_t old_bytes = h->bytes;
+    if (bytes < old_bytes) forget_poison(static_cast<std::byte*>(h->base) + bytes, old_bytes - bytes);
     if (source_.resize_chunk(h->base, old_bytes, bytes)) {
       h->bytes = bytes;
       account_resize(old_bytes, bytes);
@@ -166,6 +173,7 @@ class chunk_store {
     chunk_header* const prev = h->prev;
     chunk_header* const next = h->next;
     registry_.erase(addr(h));
+    forget_poison(h->base, old_bytes);  // the pages move; their address range goes back
     if (!source_.move_chunk(h->base, old_bytes, to, bytes)) {
       (void)enter(addr(h));  // its leaf exists: cannot fail
       registry_.erase(addr(moved));

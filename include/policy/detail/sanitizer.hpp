@@ -4,8 +4,9 @@
 // through malloc; under valgrind the same regions are marked with memcheck's client requests.
 //
 // The calls live in the parts every heap shares, not in the heaps' own code:
-//   chunk_store      poisons a fresh chunk's payload when it is taken, and makes it
-//                    accessible again when the chunk goes back to its source;
+//   chunk_store      poisons a fresh chunk's payload when it is taken, and makes all of the
+//                    chunk accessible again before any of it goes back to its source (ASan's
+//                    marks outlive munmap, and the kernel maps a freed range again first);
 //   hardened_list    (segregated fit) and the tagged and buddy heaps' block push/pop: a block
 //                    that becomes free is poisoned but for the words the heap itself reads
 //                    (`poison_free`, keeping its list links), a block handed out is unpoisoned
