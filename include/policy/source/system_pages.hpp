@@ -72,11 +72,12 @@ struct system_pages {
   /// An aligned chunk where the kernel places a mapping of its size, or just below that at the
   /// alignment; nullptr where neither is aligned and free. Heap chunks are multiples of their
   /// alignment, so chunk after chunk lands aligned and the kernel merges them into one mapping
-  /// (under the preload library, sqlite3 makes 7 munmaps where over-mapping made 29, g++ 16
-  /// where it made 58; glibc: 2 and 8), and a chunk given back leaves a hole the next one of
-  /// its size fills. (A process-wide "below the last chunk" hint did as well on those counts,
-  /// but never went back up: a program that made and dropped heaps walked down the address
-  /// space for ever — under ASan, 170 MiB of fresh shadow a pass over the fuzz corpus.)
+  /// (under the preload library, with the shell that runs it, sqlite3 makes 5 munmaps where
+  /// over-mapping made 29, g++ 8-9 where it made 58; glibc 4 and 8), and a chunk given back
+  /// leaves a hole the next one of its size fills. (A process-wide "below the last chunk" hint
+  /// made 7 and 16, and never went back up: a program that made and dropped heaps walked down
+  /// the address space for ever — under ASan, 170 MiB of fresh shadow a pass over the fuzz
+  /// corpus.)
   static void* map_where_the_kernel_would(std::size_t bytes, std::size_t alignment) noexcept {
     void* raw = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (raw == MAP_FAILED) return nullptr;
