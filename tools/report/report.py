@@ -372,6 +372,44 @@ def end_to_end(e2e, cells):
     return lines
 
 
+def end_to_end_counted(e2e):
+    """The end-to-end check's counted runs (end_to_end.py --count), when it made them: per program,
+    the instructions and simulated data cache misses under the advised library (and the default
+    one) over the fewest of any system allocator's — figures no load on the machine moves."""
+    programs = [p for p in (e2e or {}).get("programs", []) if all("counted" in r for r in p["runs"].values())]
+    if not programs:
+        return []
+    also = "default" in e2e.get("also", {})
+    lines = ["### Counted: instructions and simulated cache misses", "",
+             "Each program once more under each allocator, inside cachegrind (`ALLOY_E2E_COUNT=1`; "
+             "tools/trace/end_to_end.py --count): instructions executed and first-level (D1) and last-level (LL) "
+             "data cache misses of a simulated cache, summed over the program's processes. No load moves them, so "
+             "they show what a difference of a few percent in CPU time above cannot: which program does less "
+             "work. They are not time (page faults and system calls are not in them). Each figure: the advised "
+             "library's over the fewest of any system allocator's (which one in brackets)"
+             + ("; **default**: liballoy_malloc.so's instructions over the same" if also else "") + ".", "",
+             "| program | instructions | x fewest | D1 misses x fewest | LL misses x fewest |"
+             + (" default instructions x fewest |" if also else ""),
+             "|---|---|---|---|---|" + ("---|" if also else "")]
+    fewer = 0
+    for p in programs:
+        systems = {name: r["counted"] for name, r in p["runs"].items() if name in systems_of(e2e, p)}
+
+        def over_fewest(mine, figure):
+            best = min(systems, key=lambda name: systems[name][figure])
+            return f"{fmt(mine[figure] / systems[best][figure])} ({best})"
+
+        mine = p["runs"]["advised"]["counted"]
+        fewest = min(c["instructions"] for c in systems.values())
+        fewer += mine["instructions"] <= fewest
+        default = p["runs"].get("default", {}).get("counted")
+        lines.append(f"| {p['program']} | {mine['instructions'] / 1e6:.1f} M | {over_fewest(mine, 'instructions')} | "
+                     f"{over_fewest(mine, 'd1_misses')} | {over_fewest(mine, 'll_misses')} |"
+                     + (f" {over_fewest(default, 'instructions') if default else '–'} |" if also else ""))
+    lines += ["", f"The fewest instructions of all on {fewer} of {len(programs)} programs.", ""]
+    return lines
+
+
 def end_to_end_figures(e2e):
     """Every run of the end-to-end check, for results.md."""
     if not e2e or not e2e.get("programs"):
@@ -432,6 +470,7 @@ def summary(context, cells, results, order, top, timelines, e2e=None):
     lines += ["", "### Legend", ""] + LEGEND + ["", "Every figure, and the project's own targets: results.md.", ""]
     lines += real_programs(cells, results, order)
     lines += end_to_end(e2e, cells)
+    lines += end_to_end_counted(e2e)
     cpus = context.get("num_cpus", "?")
     lines += [l.replace("{cpus}", str(cpus)).replace("{over}", str(2 * cpus) if isinstance(cpus, int) else "?")
               for l in thread_scaling(cells, results, order)]

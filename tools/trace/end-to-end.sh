@@ -10,6 +10,8 @@
 #   ADVISED  the project bench_matrix --emit-preload ADVISED wrote (CMakeLists.txt, advice.tsv)
 #   --smoke  the smoke inputs, one repetition (checks that it all runs; figures are noise)
 #   ALLOY_E2E_REPS=N  interleaved repetitions (default 3)
+#   ALLOY_E2E_COUNT=1 also one run of each inside cachegrind: instructions and simulated cache
+#                     misses, which the machine's load does not move (about 15 min more)
 set -euo pipefail
 advised=$(realpath "${1:?usage: end-to-end.sh ADVISED OUT.json [--smoke]}")
 out=${2:?an output file is needed}
@@ -22,6 +24,7 @@ cmake -S "$advised" -B "$advised/build" -DCMAKE_BUILD_TYPE=Release -DCMAKE_DISAB
 # Only the libraries of the programs the check runs (not the shipped python_threads trace's).
 libraries=$(/usr/bin/python3 "$here/end_to_end.py" "$advised/advice.tsv" "$advised/build" "$out" --list-libraries)
 cmake --build "$advised/build" -j"$(nproc)" --target $libraries alloy_malloc
-/usr/bin/python3 "$here/end_to_end.py" "$advised/advice.tsv" "$advised/build" "$out" \
+count=(); [ "${ALLOY_E2E_COUNT:-0}" != 1 ] || count=(--count)
+/usr/bin/python3 "$here/end_to_end.py" "$advised/advice.tsv" "$advised/build" "$out" "${count[@]}" \
   --scale $((smoke ? 1 : 2)) --reps $((smoke ? 1 : ${ALLOY_E2E_REPS:-3})) \
   --also default="$advised/build/alloy/tools/malloc/liballoy_malloc.so"

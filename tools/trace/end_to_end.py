@@ -5,7 +5,7 @@ peak RSS, output compared — written as JSON for the report (tools/report/repor
 results.end_to_end.json beside results.json).
 
     /usr/bin/python3 tools/trace/end_to_end.py ADVICE.tsv LIBDIR OUT.json [--scale N] [--reps N]
-        [--programs python3,sqlite3,...] [--also NAME=LIB.so ...] [--list-libraries]
+        [--programs python3,sqlite3,...] [--also NAME=LIB.so ...] [--count] [--list-libraries]
 
 ADVICE.tsv is bench_matrix --emit-preload's (program, library, composition), LIBDIR holds the
 built lib<library>.so. The programs and their inputs are tools/trace/suite/programs.sh's, the
@@ -15,10 +15,20 @@ gains over the library a user gets without it). Each repetition runs every progr
 every allocator, the allocator order rotating from one repetition to the next; the figures are
 medians. CPU time (user + system of the program and its children, from wait4) is less
 disturbed than wall time by other load on the machine.
+
+--count adds one run of every program under every allocator inside cachegrind (valgrind): the
+instructions executed and the first-level and last-level data cache misses of a simulated cache,
+summed over the program's processes. Those do not move with the machine's load, so they settle
+what CPU time on a shared machine cannot: whether one allocator's program does less work than
+another's, within a percent. They are not time: a simulated miss costs what the real one would
+only roughly, and page faults and system calls are not in them (the timed runs have those).
 """
 import argparse
+import glob
 import json
 import os
+import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -36,14 +46,50 @@ SYSTEM = [("glibc", ""), ("jemalloc", LIB + "libjemalloc.so.2"), ("tcmalloc", LI
 NOT_RUN = {"redis": "its CPU time is the I/O threads' spinning under redis-benchmark, not allocation"}
 
 
-def run_once(program, work, scale, preload):
-    """One run: (wall ms, CPU ms, peak RSS MiB, stdout, minor page faults)."""
+# What --count reads of each process's cachegrind summary: instructions, D1 and LL data misses.
+COUNTED = {"instructions": r"I\s+refs:\s+([\d,]+)", "d1_misses": r"D1\s+misses:\s+([\d,]+)",
+           "ll_misses": r"LLd\s+misses:\s+([\d,]+)"}
+
+
+def suite_env(preload, wrap=None):
+    """The environment of one run of programs.sh: the preload (none for glibc), the wrapper."""
     env = dict(os.environ)
     env.pop("LD_PRELOAD", None)
+    env.pop("SUITE_WRAP", None)
     if preload:
         env["SUITE_PRELOAD"] = preload
     else:
         env.pop("SUITE_PRELOAD", None)
+    if wrap:
+        env["SUITE_WRAP"] = wrap
+    return env
+
+
+def count_once(program, work, scale, preload):
+    """One run inside cachegrind: ({figure: count summed over the program's processes}, stdout)."""
+    logs = tempfile.mkdtemp(prefix="alloy-e2e-count-")
+    wrap = (f"valgrind --tool=cachegrind --cache-sim=yes --trace-children=yes --cachegrind-out-file=/dev/null "
+            f"--log-file={logs}/%p.log")
+    done = subprocess.run([PROGRAMS_SH, "run", program, work, str(scale)], capture_output=True,
+                          env=suite_env(preload, wrap))
+    if done.returncode != 0:
+        sys.exit(f"end-to-end: {program} under {preload or 'glibc'} in cachegrind exited with {done.returncode}")
+    counts = dict.fromkeys(COUNTED, 0)
+    for log in glob.glob(os.path.join(logs, "*.log")):
+        with open(log) as f:
+            text = f.read()
+        for figure, pattern in COUNTED.items():
+            found = re.search(pattern, text)
+            counts[figure] += int(found.group(1).replace(",", "")) if found else 0
+    shutil.rmtree(logs)
+    if not all(counts.values()):
+        sys.exit(f"end-to-end: cachegrind counted nothing of {program} under {preload or 'glibc'}: {counts}")
+    return counts, done.stdout
+
+
+def run_once(program, work, scale, preload):
+    """One run: (wall ms, CPU ms, peak RSS MiB, stdout, minor page faults)."""
+    env = suite_env(preload)
     with tempfile.TemporaryFile() as out:
         start = time.monotonic()
         child = subprocess.Popen([PROGRAMS_SH, "run", program, work, str(scale)], stdout=out, env=env)
@@ -67,6 +113,8 @@ def main(argv):
     parser.add_argument("--programs", default="", help="comma-separated subset (default: every advised program)")
     parser.add_argument("--also", action="append", default=[], metavar="NAME=LIB.so",
                         help="another library to run every program under, beside the advised one (repeatable)")
+    parser.add_argument("--count", action="store_true",
+                        help="also one run of each inside cachegrind: instructions and simulated cache misses")
     parser.add_argument("--list-libraries", action="store_true",
                         help="only print the libraries the runs need (the ones to build), one a line")
     args = parser.parse_args(argv)
@@ -117,6 +165,20 @@ def main(argv):
                     same_output[p] = False
                     print(f"end-to-end: {p}'s output under {name} differs", file=sys.stderr)
         print(f"end-to-end: repetition {rep + 1}/{args.reps} done", flush=True)
+    counted = {p: {} for p in programs}  # program -> allocator -> {figure: count}
+    if args.count:
+        if shutil.which("valgrind") is None:
+            sys.exit("end-to-end: --count needs valgrind (tools/install-deps.sh installs it)")
+        for p in programs:
+            reference = None
+            for name, path in allocators + also + [("advised", advised[p]["path"])]:
+                counted[p][name], output = count_once(p, work, args.scale, path)
+                if reference is None:
+                    reference = output
+                elif output != reference:
+                    same_output[p] = False
+                    print(f"end-to-end: {p}'s output under {name} in cachegrind differs", file=sys.stderr)
+            print(f"end-to-end: {p} counted", flush=True)
     subprocess.run(["rm", "-rf", work], check=True)
 
     # The load average when the runs started and when they ended (1, 5, 15 minutes): CPU time is
@@ -131,6 +193,8 @@ def main(argv):
                        # Minor faults: a page touched for the first time, what a warm replay never pays.
                        "minor_faults": statistics.median(s[3] for s in runs),
                        "cpu_ms_each": [round(s[1], 1) for s in runs]} for name, runs in samples[p].items()}
+        for name, counts in counted[p].items():
+            runs[name]["counted"] = counts
         result["programs"].append({"program": p, "library": advised[p]["library"], "cell": advised[p]["cell"],
                                    "same_output": same_output[p], "runs": runs})
     with open(args.out, "w") as f:

@@ -8,6 +8,8 @@
 #   programs.sh run NAME WORK SCALE   runs NAME in WORK, its output on stdout; $SUITE_PRELOAD, when
 #                                     set, is the LD_PRELOAD of the program only (not of this script,
 #                                     nor of redis-benchmark, the server's load)
+#   SUITE_WRAP="COMMAND ARGS..."     a command the program runs under, words split at spaces, after
+#                                     $SUITE_PRELOAD (end_to_end.py --count: cachegrind)
 #   SUITE_USAGE=FILE                  redis: the server's CPU seconds and peak RSS (KiB), read from
 #                                     /proc before it shuts down, are written there (the process
 #                                     that runs this script also counts redis-benchmark's)
@@ -42,9 +44,12 @@ SQL
   while [ "$(stat -c %s data.bin)" -lt $((scale << 20)) ]; do cat lines.txt >> data.bin; done
 }
 
-# preloaded COMMAND...: COMMAND with $SUITE_PRELOAD as its LD_PRELOAD (none when unset).
+# preloaded COMMAND...: COMMAND with $SUITE_PRELOAD as its LD_PRELOAD (none when unset), under
+# $SUITE_WRAP when set (the wrapper passes LD_PRELOAD on to the program: valgrind does).
 preloaded() {
-  if [ -n "${SUITE_PRELOAD:-}" ]; then LD_PRELOAD=$SUITE_PRELOAD "$@"; else "$@"; fi
+  local wrap=()
+  [ -z "${SUITE_WRAP:-}" ] || read -ra wrap <<< "$SUITE_WRAP"
+  if [ -n "${SUITE_PRELOAD:-}" ]; then LD_PRELOAD=$SUITE_PRELOAD "${wrap[@]}" "$@"; else "${wrap[@]}" "$@"; fi
 }
 
 run() {
@@ -88,5 +93,5 @@ case "${1:-}" in
   names) printf '%s\n' "${names[@]}" ;;
   inputs) inputs "${2:?programs.sh inputs WORK SCALE}" "${3:?a scale is needed}" ;;
   run) run "${2:?programs.sh run NAME WORK SCALE}" "${3:?a work folder is needed}" "${4:?a scale is needed}" ;;
-  *) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+  *) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac
