@@ -5,6 +5,7 @@
 //                                          P::single_thread, P::align<16>>;
 #pragma once
 #include <boost/mp11/algorithm.hpp>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -71,6 +72,23 @@ class basic_allocator {
     align = align < alignment ? alignment : align;
     if (size - 1 < fast_sizes) [[likely]] return impl_.allocate(size, align);
     return allocate_edge(size, align);
+  }
+
+  /// A block of `size` bytes, all zero (calloc's), or nullptr as allocate. Bytes a layer knows
+  /// to be zero already — a chunk fresh from a source whose fresh chunks read as zeros
+  /// (layer_knows_zeroed, policy/detail/heap_layer.hpp) — are not written, and no lock is held
+  /// while the others are: a large, sparsely used table faults only the pages the program writes.
+  [[nodiscard]] void* allocate_zeroed(std::size_t size) noexcept {
+    if constexpr (layer_knows_zeroed<top_type>) {
+      if (size - 1 < detail::max_request) [[likely]] {
+        const maybe_zeroed got = impl_.allocate_maybe_zeroed(size, alignment);
+        if (got.block != nullptr && !got.zeroed) std::memset(got.block, 0, size);
+        return got.block;
+      }
+    }
+    void* p = allocate(size);
+    if (p != nullptr) std::memset(p, 0, size);
+    return p;
   }
 
   /// Sized free, the fast path: `size` (and `align`) as given to allocate. A null `p` is

@@ -50,36 +50,10 @@
 
 #include <boost/mp11/algorithm.hpp>
 
-#include "../policy/checks/no_checks.hpp"
 #include "../policy/detail/config.hpp"
-#include "../policy/hardening/no_hardening.hpp"
 #include "detail/compose.hpp"
 
 namespace alloy {
-namespace detail {
-
-/// Requests above this size get fresh, zero-filled memory, read from capabilities
-/// (alloc/detail/compatibility.hpp's way): the search gives each block over its largest class a
-/// chunk of its own, returned on free (`fresh_chunks_above_classes`); the source's fresh chunks
-/// read as zeros (`zeroes_fresh_chunks`: system_pages maps anonymous memory); and no checks or
-/// hardening policy writes into the block. calloc then skips its memset, which would make every
-/// page of a large, sparsely used table resident. Any other composition: the maximum (calloc
-/// always clears).
-template <class Allocator>
-constexpr std::size_t fresh_zeroed_above() noexcept {
-  using policies = typename Allocator::policies;
-  using source = policy_on_axis<axis::source, policies>;
-  using search = policy_on_axis<axis::search, policies>;
-  using hardening = policy_on_axis<axis::hardening, policies>;
-  using checks = policy_on_axis<axis::checks, policies>;
-  if constexpr (search_fresh_chunks_above_classes<search> && source_zeroes_fresh_chunks<source> &&
-                std::is_same_v<hardening, policy::no_hardening> && std::is_same_v<checks, policy::no_checks>)
-    return Allocator::properties.max_class_size;
-  else
-    return ~std::size_t{0};
-}
-
-}  // namespace detail
 
 /// The one process-wide instance of `Allocator`, built on first use in static storage and
 /// never destroyed. Safe to call before any constructor of the program has run.
@@ -189,9 +163,10 @@ struct malloc_functions {
       errno = ENOMEM;
       return nullptr;
     }
-    void* p = malloc(bytes);
-    if (p != nullptr && bytes <= detail::fresh_zeroed_above<Allocator>()) std::memset(p, 0, bytes);
-    return p;
+    // Not malloc + memset: a large block fresh from the system is zero already, and clearing
+    // it would make every page of a big, sparsely used table resident (allocate_zeroed).
+    if (void* p = heap().allocate_zeroed(bytes)) [[likely]] return p;
+    return out_of_memory();
   }
 
   /// glibc's rules: realloc(NULL, n) is malloc(n); realloc(p, 0) frees p and returns NULL;

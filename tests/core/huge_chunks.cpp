@@ -394,3 +394,91 @@ TEST_CASE("ASan: address space given back carries no poison", "[huge][sanitizer]
   }
 }
 #endif
+
+// allocate_zeroed (calloc's): a large block fresh from the source is not written, every other
+// block is cleared, whatever the composition.
+namespace {
+
+/// Pages of [p, p + bytes) resident now (mincore): a page never written is not.
+std::size_t resident_pages(const void* p, std::size_t bytes) {
+  const std::size_t page = 4096;
+  const auto first = reinterpret_cast<std::uintptr_t>(p) / page * page;
+  const std::size_t count = (reinterpret_cast<std::uintptr_t>(p) + bytes - first + page - 1) / page;
+  std::vector<unsigned char> in(count);
+  REQUIRE(::mincore(reinterpret_cast<void*>(first), count * page, in.data()) == 0);
+  std::size_t n = 0;
+  for (unsigned char c : in) n += c & 1u;
+  return n;
+}
+
+bool all_zero(const unsigned char* p, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i)
+    if (p[i] != 0) return false;
+  return true;
+}
+
+using malloc_design = alloy::allocator<P::segregated_fit::with<mib, P::tlsf>, P::geometric_classes<16, 4096, 4>,
+                                       P::system_pages, P::align<16>, P::thread_local_cache, P::reclaim::with<100>>;
+using own_chunks = alloy::allocator<P::segregated_fit, P::pow2_classes<16, 8192>, P::locked<alloy::spin_mutex>>;
+using tlsf_pages = alloy::allocator<P::tlsf, P::system_pages>;
+using tlsf_arena = alloy::allocator<P::tlsf, P::static_arena<(8 << 20)>>;  // its chunks are not fresh zeros
+using checked_pages = alloy::allocator<P::segregated_fit::with<0, P::tlsf>, P::checked>;  // writes canaries
+using hardened_pages = alloy::allocator<P::segregated_fit::with<0, P::tlsf>, P::thread_local_cache,
+                                        P::hardened::with<P::encoded_links, P::guard_pages, P::double_free_check>>;
+using buddy_pages = alloy::allocator<P::buddy, P::locked<>>;
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("allocate_zeroed: every block reads zero, reused ones included", "[huge][zeroed]", malloc_design,
+                   own_chunks, tlsf_pages, tlsf_arena, checked_pages, hardened_pages, buddy_pages) {
+  static TestType heap;  // static: the arena source is 8 MiB inside the object
+  std::vector<std::pair<unsigned char*, std::size_t>> live;
+  std::uint64_t x = 12345;
+  for (int i = 0; i < 400; ++i) {
+    x = x * 6364136223846793005u + 1442695040888963407u;
+    // Mostly small and medium, one in eight up to 3 MiB, and size 0.
+    const std::size_t n = (x >> 61) == 0 ? (x >> 20) % (3 * mib) : (x >> 40) % 9000;
+    auto* p = static_cast<unsigned char*>(heap.allocate_zeroed(n));
+    if (p == nullptr) {
+      REQUIRE(std::is_same_v<TestType, tlsf_arena>);  // only the arena runs out
+    } else {
+      REQUIRE(all_zero(p, n));
+      std::memset(p, 0xa5, n);  // dirty, so that a block reused uncleared would show
+      live.emplace_back(p, n);
+    }
+    if (live.size() > 12 || (x & 1u)) {
+      const std::size_t k = (x >> 8) % live.size();
+      heap.deallocate(live[k].first);
+      live.erase(live.begin() + static_cast<std::ptrdiff_t>(k));
+    }
+  }
+  for (auto& [p, n] : live) heap.deallocate(p);
+}
+
+TEST_CASE("allocate_zeroed: a block fresh from the kernel is not written", "[huge][zeroed]") {
+  static malloc_design heap;  // the process malloc's design: a tlsf heap beside the classes
+  // 24 MiB: more than any free block (a fresh chunk for the large heap); 48 MiB: a chunk of its own.
+  for (std::size_t n : {24 * mib, 48 * mib}) {
+    auto* p = static_cast<unsigned char*>(heap.allocate_zeroed(n));
+    REQUIRE(p != nullptr);
+    if constexpr (faults_are_the_heaps) CHECK(resident_pages(p, n) <= 2);  // its first page, at most the next
+    REQUIRE(all_zero(p, n));
+    std::memset(p, 0x5a, n);
+    heap.deallocate(p);
+    auto* q = static_cast<unsigned char*>(heap.allocate_zeroed(n));  // reused (or kept): cleared
+    REQUIRE(q != nullptr);
+    REQUIRE(all_zero(q, n));
+    heap.deallocate(q);
+  }
+}
+
+TEST_CASE("allocate_zeroed: the layers that can tell a fresh block say so, the others are cleared", "[zeroed]") {
+  // Thread cache -> lock -> segregated fit -> its tlsf heap; a heap as the top layer.
+  STATIC_REQUIRE(alloy::layer_knows_zeroed<malloc_design::composition::top>);
+  STATIC_REQUIRE(alloy::layer_knows_zeroed<tlsf_pages::composition::top>);
+  STATIC_REQUIRE(alloy::layer_knows_zeroed<hardened_pages::composition::top>);
+  // A wrapping layer inherits the heap's member but never declares it: its blocks are cleared
+  // by the facade, so the canaries and counts stay its own. A heap that never tells: the same.
+  STATIC_REQUIRE_FALSE(alloy::layer_knows_zeroed<checked_pages::composition::top>);
+  STATIC_REQUIRE_FALSE(alloy::layer_knows_zeroed<buddy_pages::composition::top>);
+}

@@ -1,6 +1,8 @@
 /* Every replaced C function's edge cases, run with the library under test in LD_PRELOAD.
- * Usage: LD_PRELOAD=liballoy_malloc.so test_malloc_edge_cases liballoy_malloc
- * (the argument: a part of the library's file name, to prove malloc really resolves to it). */
+ * Usage: LD_PRELOAD=liballoy_malloc.so test_malloc_edge_cases liballoy_malloc [--fresh-calloc]
+ * (the argument: a part of the library's file name, to prove malloc really resolves to it;
+ * --fresh-calloc: the library's calloc must leave a large block fresh from the system
+ * untouched, as glibc's does, which a composition over system_pages without guard pages can). */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
@@ -91,6 +93,43 @@ static void calloc_cases(void) {
   void* z = calloc(0, 16);
   CHECK(z != NULL);
   free(z);
+}
+
+/* Resident kilobytes of this process (VmRSS). */
+static long resident_kib(void) {
+  FILE* f = fopen("/proc/self/status", "r");
+  char line[256];
+  long kib = -1;
+  while (f != NULL && fgets(line, sizeof line, f) != NULL)
+    if (strncmp(line, "VmRSS:", 6) == 0) kib = strtol(line + 6, NULL, 10);
+  if (f != NULL) fclose(f);
+  return kib;
+}
+
+/* A large calloc fresh from the system is not written: its pages stay the kernel's zero pages
+ * until the program writes them (a big, sparsely used table costs what it uses). 24 MiB goes
+ * to the large-block heap, which takes a fresh chunk for it (nothing free is that large yet),
+ * 64 MiB to a chunk of its own. Once written and freed, the same size comes back zeroed. */
+static void fresh_calloc_cases(void) {
+  static const size_t sizes[] = {(size_t)24 << 20, (size_t)64 << 20};
+  for (int k = 0; k < 2; ++k) {
+    const size_t n = sizes[k];
+    const long before = resident_kib();
+    unsigned char* p = calloc(n, 1);
+    const long grew = resident_kib() - before;
+    CHECK(p != NULL && grew < 4096);
+    if (p == NULL) continue;
+    int zero = 1;
+    for (size_t i = 0; zero && i < n; i += 4096) zero = p[i] == 0 && p[i + 4095] == 0;
+    CHECK(zero);
+    memset(p, 0x5a, n);
+    free(p);
+    p = calloc(n, 1);
+    zero = p != NULL;
+    for (size_t i = 0; zero && i < n; ++i) zero = p[i] == 0;
+    CHECK(zero);
+    free(p);
+  }
 }
 
 static void realloc_cases(void) {
@@ -262,11 +301,12 @@ static void threads_that_exit(void) {
 }
 
 int main(int argc, char** argv) {
-  if (argc < 2) {
-    fprintf(stderr, "usage: %s LIBRARY_NAME (run with that library in LD_PRELOAD)\n", argv[0]);
+  if (argc < 2 || (argc == 3 && strcmp(argv[2], "--fresh-calloc") != 0) || argc > 3) {
+    fprintf(stderr, "usage: %s LIBRARY_NAME [--fresh-calloc] (run with that library in LD_PRELOAD)\n", argv[0]);
     return 2;
   }
   interposed(argv[1]);
+  if (argc == 3) fresh_calloc_cases(); /* first: before the program's own blocks fill the heap */
   malloc_and_free();
   calloc_cases();
   realloc_cases();

@@ -31,6 +31,7 @@ class guarded_source {
   static constexpr std::size_t preferred_chunk_bytes = Source::preferred_chunk_bytes;
   static constexpr bool is_thread_safe = Source::is_thread_safe;
   static constexpr bool kernel_pages = source_kernel_pages<Source>;  // a guard changes no page's owner
+  static constexpr bool zeroes_fresh_chunks = source_zeroes_fresh_chunks<Source>;  // nor a byte before it
 
   void* allocate_chunk(std::size_t bytes, std::size_t alignment) noexcept {
     if (bytes > max_request) return nullptr;

@@ -67,6 +67,26 @@ concept heap_layer = layer_allocates<H> && layer_deallocates<H> && layer_realloc
                      layer_answers_ownership<H> && layer_reserves_and_releases<H> && layer_reports_metrics<H> &&
                      layer_publishes_properties<H>;
 
+/// A block, and whether its bytes are known to be zero: a fresh mapping's pages, which a
+/// calloc need not clear (clearing them would make every page of a large, sparsely used table
+/// resident). Only a layer that knows says `zeroed`; every other block is cleared by the caller.
+struct maybe_zeroed {
+  void* block = nullptr;
+  bool zeroed = false;
+};
+
+/// An optional capability, not part of heap_layer: allocate, and tell whether the block is
+/// zero-filled. A layer offers it where it can know (a heap taking a fresh chunk) or pass it on
+/// (a threading layer); the facade's allocate_zeroed clears only what no layer vouched for, and
+/// outside any lock.
+template <class H>
+concept layer_knows_zeroed = requires(H& h, std::size_t n) {
+  { h.allocate_maybe_zeroed(n, n) } noexcept -> std::same_as<maybe_zeroed>;  // (size, alignment)
+  // Declared by H itself: the wrapping layers (stats, checks, faults) derive from the layer
+  // below, and one that merely inherited it would hand out blocks it never saw.
+  requires std::same_as<decltype(&H::allocate_maybe_zeroed), maybe_zeroed (H::*)(std::size_t, std::size_t) noexcept>;
+};
+
 namespace detail {
 
 /// Stops on the first operation `H` lacks, with a message naming it; true when H is a

@@ -85,9 +85,10 @@ class segregated_heap {
                                        source_protects_pages<source_type>>;
   struct no_reclaimer {};
   // A reclaiming heap keeps its freed huge blocks' chunks for the delay, as its other free
-  // memory (recent_chunks): only beside a large heap, where no block is promised fresh zeros
-  // (malloc_override's fresh_zeroed_above), and over a source that remaps pages, so a kept
-  // chunk smaller than the request is grown by the kernel, its faulted pages kept.
+  // memory (recent_chunks): only beside a large heap (without one, a program's huge blocks
+  // are all fresh chunks, which a calloc need not clear: allocate_large), and over a source
+  // that remaps pages, so a kept chunk smaller than the request is grown by the kernel, its
+  // faulted pages kept.
   static constexpr bool keeps_own_chunks = has_large_heap && remaps && reclaims;
   static constexpr std::size_t kept_own_chunks = 4;
   struct no_kept_chunks {};
@@ -115,6 +116,13 @@ class segregated_heap {
       return refill(c);
     }
     return allocate_unusual(size, align);
+  }
+
+  /// allocate, telling whether the block reads as zeros (layer_knows_zeroed): a class block
+  /// never says so (classes reuse their blocks); a large one may (allocate_large).
+  maybe_zeroed allocate_maybe_zeroed(std::size_t size, std::size_t align) noexcept {
+    if (size <= classes::max_size) return {allocate(size, align), false};
+    return allocate_large(size, std::max(align, alignment));
   }
 
   ALLOY_FAST_PATH void deallocate(void* p, std::size_t size, std::size_t align) noexcept {
@@ -465,22 +473,30 @@ class segregated_heap {
       if (p != b) store_.mark(store_type::header_of(b), store_type::plain_mark);
       return p;
     }
+    return allocate_large(size, align).block;
+  }
+
+  /// A block above the classes (or too aligned for them): in the large heap, else a chunk of
+  /// its own — zero-filled when freshly taken from a source whose fresh chunks read as zeros.
+  ALLOY_SLOW_PATH maybe_zeroed allocate_large(std::size_t size, std::size_t align) noexcept {
     if constexpr (reclaims) reclaim_tick();
     if constexpr (has_large_heap) {
-      if (size <= own_chunk_above) return large_.allocate(size, align);
+      if (size <= own_chunk_above) {
+        if constexpr (layer_knows_zeroed<large_heap_type>) return large_.allocate_maybe_zeroed(size, align);
+        else return {large_.allocate(size, align), false};
+      }
     }
     if constexpr (keeps_own_chunks) {
-      if (void* p = reuse_own_chunk(size, align)) return p;
+      if (void* p = reuse_own_chunk(size, align)) return {p, false};
     }
     chunk_header* h = store_.take(size, align);
-    if (h == nullptr) return nullptr;
+    if (h == nullptr) return {};
     store_.prefer_huge_pages(h);
     h->kind = large_kind;
     h->block_size = size;
-    // Handed out whole; defined, not just accessible: its bytes are what the source gave
-    // (fresh pages are zeros, which calloc relies on: malloc_override's fresh_zeroed_above).
+    // Handed out whole; defined, not just accessible: its bytes are what the source gave.
     make_defined(h->payload, store_type::payload_bytes_of(h));
-    return h->payload;
+    return {h->payload, source_zeroes_fresh_chunks<chunk_source>};
   }
 
   /// A block that is a chunk of its own (it starts the chunk's payload): kept while it holds

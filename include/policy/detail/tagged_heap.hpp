@@ -31,6 +31,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -162,6 +163,27 @@ class tagged_heap {
       return n == nullptr ? nullptr : take(n, need);
     }
     return allocate_aligned(size, align);
+  }
+
+  /// allocate, telling whether the block reads as zeros (layer_knows_zeroed): it does when no
+  /// free block fitted and it is the first of a chunk just taken from a source whose fresh
+  /// chunks read as zeros — the only bytes written there are the links the chunk's one free
+  /// block held, cleared again. A calloc'd table then faults only the pages the program writes,
+  /// as glibc's and jemalloc's do. A block reused from a free one says nothing (its caller clears it).
+  maybe_zeroed allocate_maybe_zeroed(std::size_t size, std::size_t align) noexcept {
+    if (align > unit) return {allocate_aligned(size, align), false};
+    const std::size_t need = block_size_for(size);
+    if (void* n = index_.find(need)) return {take(n, need), false};
+    void* n = grow(need);
+    if (n == nullptr) return {};
+    void* p = take(n, need);
+    if constexpr (!source_zeroes_fresh_chunks<chunk_source>) {
+      return {p, false};
+    } else {
+      std::memset(p, 0, std::min(size, min_block - tag_bytes));  // a free block's links fit there (min_block)
+      make_defined(p, size);
+      return {p, true};
+    }
   }
 
   /// The tags know each block's size, so the size given is not needed (and after an in-place

@@ -22,17 +22,13 @@ concept search_policy = std::same_as<typename P::axis, axis::search> && named_po
                         heap_layer<typename P::template heap<detail::probe_config>>;
 
 /// Optional capabilities a search policy may publish as `static constexpr bool` (absent means
-/// false), asked by the compatibility rules (alloc/detail/compatibility.hpp) and the malloc shim:
+/// false), asked by the compatibility rules (alloc/detail/compatibility.hpp):
 ///   `shuffles_fresh_batch`        its heap carves a batch of fresh blocks at a time, which
 ///                                 randomized_placement can hand out in a shuffled order
-///   `fresh_chunks_above_classes`  a block over its largest class is a chunk of its own from
-///                                 the source, given back on free
 ///   `shares_link_codec`           its heap's `link_codec()` is the codec of the lists of its
 ///                                 class blocks, which a thread cache adopts for its own lists
 template <class P>
 inline constexpr bool search_shuffles_fresh_batch = requires { requires P::shuffles_fresh_batch; };
-template <class P>
-inline constexpr bool search_fresh_chunks_above_classes = requires { requires P::fresh_chunks_above_classes; };
 template <class P>
 inline constexpr bool search_shares_link_codec = requires { requires P::shares_link_codec; };
 

@@ -41,8 +41,6 @@ struct segregated_fit {
     // Capability: each class carves a batch of fresh blocks at a time (randomized_placement
     // shuffles it); a large heap places its blocks by size or address, so not with one.
     static constexpr bool shuffles_fresh_batch = std::is_void_v<LargeSearch>;
-    // Capability: without a large heap, each block over the largest class is a chunk of its own.
-    static constexpr bool fresh_chunks_above_classes = std::is_void_v<LargeSearch>;
     // Capability: its heap publishes the codec of its class lists (link_codec()), so a thread
     // cache can link the class blocks it holds as the heap does.
     static constexpr bool shares_link_codec = true;
@@ -58,7 +56,6 @@ struct segregated_fit {
   /// The untuned spelling is the tuned form with the default arguments (one design, one type).
   using tuned = with<0>;
   static constexpr bool shuffles_fresh_batch = tuned::shuffles_fresh_batch;
-  static constexpr bool fresh_chunks_above_classes = tuned::fresh_chunks_above_classes;
   static constexpr bool shares_link_codec = tuned::shares_link_codec;
   template <class Config>
   using heap = tuned::heap<Config>;

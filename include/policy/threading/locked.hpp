@@ -56,6 +56,14 @@ class locked_layer {
     std::lock_guard guard(mutex_);
     return inner_.allocate(size, align);
   }
+  /// The heap's answer, where it has one (layer_knows_zeroed): whoever clears the block does it
+  /// after the lock is released.
+  maybe_zeroed allocate_maybe_zeroed(std::size_t size, std::size_t align) noexcept
+    requires layer_knows_zeroed<Inner>
+  {
+    std::lock_guard guard(mutex_);
+    return inner_.allocate_maybe_zeroed(size, align);
+  }
   ALLOY_FAST_PATH void deallocate(void* p, std::size_t size, std::size_t align) noexcept {
     std::lock_guard guard(mutex_);
     inner_.deallocate(p, size, align);

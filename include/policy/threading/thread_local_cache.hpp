@@ -285,6 +285,14 @@ class thread_cache_layer : cached_classes<Inner> {
     return nullptr;
   }
 
+  /// A cached size is a class block (never known zero); the rest is the heap's answer.
+  maybe_zeroed allocate_maybe_zeroed(std::size_t size, std::size_t align) noexcept
+    requires layer_knows_zeroed<Inner>
+  {
+    if (cacheable(size, align)) return {allocate(size, align), false};
+    return back_end_.allocate_maybe_zeroed(size, align);
+  }
+
   ALLOY_FAST_PATH void deallocate(void* p, std::size_t size, std::size_t align) noexcept {
     if (cacheable(size, align)) [[likely]] return cache_free(p, classes::class_of(size));
     back_end_.deallocate(p, size, align);
