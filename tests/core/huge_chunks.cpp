@@ -426,11 +426,12 @@ using checked_pages = alloy::allocator<P::segregated_fit::with<0, P::tlsf>, P::c
 using hardened_pages = alloy::allocator<P::segregated_fit::with<0, P::tlsf>, P::thread_local_cache,
                                         P::hardened::with<P::encoded_links, P::guard_pages, P::double_free_check>>;
 using buddy_pages = alloy::allocator<P::buddy, P::locked<>>;
+using per_cpu_pages = alloy::allocator<P::segregated_fit::with<mib, P::tlsf>, P::per_cpu_cache>;
 
 }  // namespace
 
 TEMPLATE_TEST_CASE("allocate_zeroed: every block reads zero, reused ones included", "[huge][zeroed]", malloc_design,
-                   own_chunks, tlsf_pages, tlsf_arena, checked_pages, hardened_pages, buddy_pages) {
+                   own_chunks, tlsf_pages, tlsf_arena, checked_pages, hardened_pages, buddy_pages, per_cpu_pages) {
   static TestType heap;  // static: the arena source is 8 MiB inside the object
   std::vector<std::pair<unsigned char*, std::size_t>> live;
   std::uint64_t x = 12345;
@@ -473,10 +474,11 @@ TEST_CASE("allocate_zeroed: a block fresh from the kernel is not written", "[hug
 }
 
 TEST_CASE("allocate_zeroed: the layers that can tell a fresh block say so, the others are cleared", "[zeroed]") {
-  // Thread cache -> lock -> segregated fit -> its tlsf heap; a heap as the top layer.
+  // Thread cache (or per-CPU cache) -> lock -> segregated fit -> its tlsf heap; a heap as the top layer.
   STATIC_REQUIRE(alloy::layer_knows_zeroed<malloc_design::composition::top>);
   STATIC_REQUIRE(alloy::layer_knows_zeroed<tlsf_pages::composition::top>);
   STATIC_REQUIRE(alloy::layer_knows_zeroed<hardened_pages::composition::top>);
+  STATIC_REQUIRE(alloy::layer_knows_zeroed<per_cpu_pages::composition::top>);
   // A wrapping layer inherits the heap's member but never declares it: its blocks are cleared
   // by the facade, so the canaries and counts stay its own. A heap that never tells: the same.
   STATIC_REQUIRE_FALSE(alloy::layer_knows_zeroed<checked_pages::composition::top>);
