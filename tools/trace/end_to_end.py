@@ -150,34 +150,31 @@ def main(argv):
     work = tempfile.mkdtemp(prefix="alloy-e2e-")
     subprocess.run([PROGRAMS_SH, "inputs", work, str(args.scale)], check=True)
     samples = {p: {} for p in programs}  # program -> allocator -> [(wall, cpu, rss, faults)]
+    first_output = {}  # program -> its first run's output, which every other run must repeat
     same_output = {p: True for p in programs}
+
+    def compare_output(p, name, output, how=""):
+        if first_output.setdefault(p, output) != output:
+            same_output[p] = False
+            print(f"end-to-end: {p}'s output under {name}{how} differs", file=sys.stderr)
+
     for rep in range(args.reps):
         for p in programs:
             under = allocators + also + [("advised", advised[p]["path"])]
             shift = rep % len(under)
-            reference = None
             for name, path in under[shift:] + under[:shift]:
                 wall, cpu, rss, output, faults = run_once(p, work, args.scale, path)
                 samples[p].setdefault(name, []).append((wall, cpu, rss, faults))
-                if reference is None:
-                    reference = output
-                elif output != reference:
-                    same_output[p] = False
-                    print(f"end-to-end: {p}'s output under {name} differs", file=sys.stderr)
+                compare_output(p, name, output)
         print(f"end-to-end: repetition {rep + 1}/{args.reps} done", flush=True)
     counted = {p: {} for p in programs}  # program -> allocator -> {figure: count}
     if args.count:
         if shutil.which("valgrind") is None:
             sys.exit("end-to-end: --count needs valgrind (tools/install-deps.sh installs it)")
         for p in programs:
-            reference = None
             for name, path in allocators + also + [("advised", advised[p]["path"])]:
                 counted[p][name], output = count_once(p, work, args.scale, path)
-                if reference is None:
-                    reference = output
-                elif output != reference:
-                    same_output[p] = False
-                    print(f"end-to-end: {p}'s output under {name} in cachegrind differs", file=sys.stderr)
+                compare_output(p, name, output, " in cachegrind")
             print(f"end-to-end: {p} counted", flush=True)
     subprocess.run(["rm", "-rf", work], check=True)
 
