@@ -55,12 +55,17 @@ class free_list {
 
   void clear() noexcept { head_ = nullptr; }
 
-  /// Detaches the first `n` blocks (the list holds at least `n`) as a chain of their own,
-  /// ended by an encoded null: a thread cache hands such chains between threads whole.
-  void* cut(std::size_t n, const Codec& codec) noexcept {
+  /// Detaches the first `n` blocks, or all when there are fewer (the list is not empty), as a
+  /// chain of their own ended by an encoded null: a thread cache hands such chains between
+  /// threads whole, and takes its refill from a heap's class list so. One read of each link
+  /// and one write, where popping and pushing each block wrote every link. @returns the chain;
+  /// `count`: its length.
+  void* cut(std::size_t n, const Codec& codec, std::size_t& count) noexcept {
     node* first = head_;
     node* last = first;
-    for (std::size_t i = 1; i < n; ++i) last = static_cast<node*>(codec.decode(last->next, &last->next));
+    count = 1;
+    for (node* next; count < n && (next = static_cast<node*>(codec.decode(last->next, &last->next))) != nullptr; ++count)
+      last = next;
     head_ = static_cast<node*>(codec.decode(last->next, &last->next));
     last->next = codec.encode(nullptr, &last->next);
     return first;

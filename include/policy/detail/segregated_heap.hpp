@@ -424,6 +424,19 @@ class segregated_heap {
     if constexpr (reclaims) reclaim_tick();
   }
 
+  /// Up to `n` free blocks of class `c` (a thread cache's refill; the class's index is the
+  /// cache's bin) as one chain cut from the class list, which is carved first when empty:
+  /// one walk along the links where a pop and a push per block wrote each. @returns the chain,
+  /// or nullptr when the source refuses a chunk; `taken`: its length.
+  void* take_chain(std::size_t c, std::size_t n, std::size_t& taken) noexcept {
+    if (lists_[c].empty()) {
+      void* b = refill(c);  // the batch carved, but one block handed out: it rejoins the list
+      if (b == nullptr) return nullptr;
+      links::push(lists_[c], b, block_size_of(c), codec_);
+    }
+    return lists_[c].cut(n, codec_, taken);
+  }
+
   /// The list of class `c` is empty: carve a batch from its chunk, taking a new chunk if needed
   /// (reclaiming: blocks a sweep holds or parked ones first, so the heap regrows in its own chunks).
   ALLOY_SLOW_PATH void* refill(std::size_t c) noexcept {

@@ -531,10 +531,18 @@ class thread_cache_layer : cached_classes<Inner> {
         return;
       }
       const codec_under_lock held(c);
-      for (std::size_t i = 0; i < n; ++i) {
-        void* block = heap.allocate(block_size(index), alignment);
-        if (block == nullptr) break;
-        b.push(block, block_size(index), c.codec);
+      if constexpr (requires(std::size_t taken) { heap.take_chain(index, n, taken); }) {
+        std::size_t taken = 0;
+        if (void* chain = heap.take_chain(index, n, taken)) {  // the heap's links are the bin's
+          b.list.splice(chain);
+          b.room -= static_cast<std::uint32_t>(taken);
+        }
+      } else {
+        for (std::size_t i = 0; i < n; ++i) {
+          void* block = heap.allocate(block_size(index), alignment);
+          if (block == nullptr) break;
+          b.push(block, block_size(index), c.codec);
+        }
       }
       reclaim_tick_of(heap);
     });
@@ -547,7 +555,8 @@ class thread_cache_layer : cached_classes<Inner> {
   /// bound, or for blocks of one word, the blocks go back to the heap.
   ALLOY_SLOW_PATH void flush(cache& c, bin& b, std::size_t index) noexcept {
     const std::size_t n = batch_of(index);
-    void* chain = b.list.cut(n, c.codec);
+    std::size_t cut_count = 0;  // n: the bin holds more
+    void* chain = b.list.cut(n, c.codec, cut_count);
     b.room += static_cast<std::uint32_t>(n);
     back_end_.with_lock([&](Inner& heap) noexcept {
       transfer_slot& t = transfers_[index];

@@ -57,7 +57,7 @@ run() {
   cd "$work"
   local python=/usr/bin/python3; [ -x "$python" ] || python=python3
   case "$name" in
-    python3) preloaded "$python" "$here/interpreter.py" $((8000 * scale)) ;;
+    python3) PYTHONHASHSEED=0 preloaded "$python" "$here/interpreter.py" $((8000 * scale)) ;;  # fixed string hashes: one program for every allocator
     sqlite3) preloaded sqlite3 :memory: -init /dev/null < queries.sql ;;
     gxx) preloaded g++ -std=c++20 -fsyntax-only unit.cpp ;;
     perl) preloaded perl "$here/text.pl" 1000000 lines.txt ;;
