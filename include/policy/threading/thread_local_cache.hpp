@@ -520,7 +520,8 @@ class thread_cache_layer : cached_classes<Inner> {
   }
 
   /// One lock for a batch of blocks: a whole parked chain when there is one for this thread's
-  /// home (transfer_slot; no block touched), else carved one by one from the heap.
+  /// home (transfer_slot; no block touched), else a chain cut from the heap's class list
+  /// (take_chain: each link read once, one written), or block by block from a heap without one.
   void refill(cache& c, bin& b, std::size_t index) noexcept {
     const std::size_t n = batch_of(index);
     back_end_.with_lock([&](Inner& heap) noexcept {
