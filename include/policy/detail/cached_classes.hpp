@@ -10,6 +10,7 @@
 #include <cstddef>
 
 #include "config.hpp"
+#include "heap_layer.hpp"
 #include "math.hpp"
 #include "reallocate.hpp"
 
@@ -28,6 +29,14 @@ struct cached_classes {
   static constexpr std::size_t block_size(std::size_t c) noexcept { return align_up(classes::size_of(c), alignment); }
   ALLOY_FAST_PATH static constexpr bool cacheable(std::size_t size, std::size_t align) noexcept {
     return size <= cached_max && align <= alignment;
+  }
+
+  /// allocate_maybe_zeroed (layer_knows_zeroed) for the caching `layer` over `below`: a cached
+  /// size is a class block, which is never known zero; the rest is the heap's answer.
+  template <class Layer, class Below>
+  static maybe_zeroed allocate_maybe_zeroed(Layer& layer, Below& below, std::size_t size, std::size_t align) noexcept {
+    if (cacheable(size, align)) return {layer.allocate(size, align), false};
+    return below.allocate_maybe_zeroed(size, align);
   }
 
   /// reallocate for the caching `layer` over `below` (the layer's route to the heap). Sizes the

@@ -209,12 +209,10 @@ class per_cpu_cache_layer : cached_classes<Inner> {
     }
   }
 
-  /// A cached size is a class block (never known zero); the rest is the heap's answer.
   maybe_zeroed allocate_maybe_zeroed(std::size_t size, std::size_t align) noexcept
     requires layer_knows_zeroed<fallback_type>
   {
-    if (cacheable(size, align)) return {allocate(size, align), false};
-    return threads_.allocate_maybe_zeroed(size, align);
+    return cached::allocate_maybe_zeroed(*this, threads_, size, align);
   }
 
   ALLOY_FAST_PATH void deallocate(void* p, std::size_t size, std::size_t align) noexcept {

@@ -285,12 +285,10 @@ class thread_cache_layer : cached_classes<Inner> {
     return nullptr;
   }
 
-  /// A cached size is a class block (never known zero); the rest is the heap's answer.
   maybe_zeroed allocate_maybe_zeroed(std::size_t size, std::size_t align) noexcept
     requires layer_knows_zeroed<Inner>
   {
-    if (cacheable(size, align)) return {allocate(size, align), false};
-    return back_end_.allocate_maybe_zeroed(size, align);
+    return cached::allocate_maybe_zeroed(*this, back_end_, size, align);
   }
 
   ALLOY_FAST_PATH void deallocate(void* p, std::size_t size, std::size_t align) noexcept {
@@ -556,9 +554,9 @@ class thread_cache_layer : cached_classes<Inner> {
   /// bound, or for blocks of one word, the blocks go back to the heap.
   ALLOY_SLOW_PATH void flush(cache& c, bin& b, std::size_t index) noexcept {
     const std::size_t n = batch_of(index);
-    std::size_t cut_count = 0;  // n: the bin holds more
-    void* chain = b.list.cut(n, c.codec, cut_count);
-    b.room += static_cast<std::uint32_t>(n);
+    std::size_t cut = 0;  // n: a full bin holds more
+    void* chain = b.list.cut(n, c.codec, cut);
+    b.room += static_cast<std::uint32_t>(cut);
     back_end_.with_lock([&](Inner& heap) noexcept {
       transfer_slot& t = transfers_[index];
       if (block_size(index) >= 2 * sizeof(void*) && t.count() < max_parked(index)) {
