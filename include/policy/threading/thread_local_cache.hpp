@@ -17,11 +17,11 @@
 // is the same few instructions whether the block is local or remote (tcmalloc's design).
 // Blocks migrate in batches: a consumer's full bin cuts its most recent batch out as one
 // chain and parks it (up to 256 KiB per bin) beside the back end; a producer's empty bin takes
-// a parked chain whole — tcmalloc's transfer cache: one lock and two pointer moves per batch,
-// no block touched — or else carves a batch from the heap. Chains are parked by the parking
-// thread's *home* and taken back from there first, so a thread that only wavers between
-// giving blocks back and taking them gets its own blocks again, in cache lines no other core
-// writes (transfer_slot: the one place where Alloy keeps mimalloc's thread affinity). The
+// a parked chain whole — tcmalloc's transfer cache (detail/transfer_cache.hpp): one lock and two
+// pointer moves per batch, no block touched — or else carves a batch from the heap. Chains are
+// parked by the parking thread's *home* and taken back from there first, so a thread that only
+// wavers between giving blocks back and taking them gets its own blocks again, in cache lines
+// no other core writes (the one place where Alloy keeps mimalloc's thread affinity). The
 // cost: memory cached per thread is bounded per bin (BlocksPerClass blocks, at most ~32 KiB),
 // not zero.
 //
@@ -86,7 +86,7 @@
 #include "../detail/hardened_list.hpp"
 #include "../detail/heap_layer.hpp"
 #include "../detail/math.hpp"
-#include "../detail/sanitizer.hpp"
+#include "../detail/transfer_cache.hpp"
 #include "concept.hpp"
 #include "locked.hpp"
 #include "spin_mutex.hpp"
@@ -181,6 +181,9 @@ class thread_cache_layer : cached_classes<Inner> {
   using bin_codec = std::conditional_t<encodes_links, cache_codec, plain_links>;
   using bin_links = hardened_list<hardening, bin_codec>;
   using chain_links = hardened_list<hardening, heap_codec>;
+  /// Parked chains are linked through the heap's codec: the heap may read them back.
+  using transfer_slot = detail::transfer_slot<heap_codec>;
+  using chain_stack = detail::chain_stack<heap_codec>;
 
   /// A bin counts down the room it has left, so the free path tests one decrement. Its list is
   /// a heap free list (hardened_list): under a memory checker a cached block is poisoned but
@@ -660,7 +663,7 @@ class thread_cache_layer : cached_classes<Inner> {
     }
     {
       std::lock_guard guard(instances_mutex_);
-      c->home = next_home_++ % home_count;
+      c->home = next_home_++ % transfer_slot::home_count;
       c->next = caches_;
       if (c->next != nullptr) c->next->prev = c;
       caches_ = c;
@@ -727,69 +730,6 @@ class thread_cache_layer : cached_classes<Inner> {
   static inline constinit spin_mutex instances_mutex_{};
   static inline constinit thread_cache_layer* instances_ = nullptr;
 
-  /// A stack of parked chains. Each chain holds batch_of(bin) blocks linked through their
-  /// first word; the chains are stacked through the second word of their first block. Both
-  /// links go through the heap's codec, so a parked chain is guarded as a heap list is.
-  struct chain_stack {
-    void* top = nullptr;
-    std::size_t count = 0;
-
-    static void** second_word(void* chain) noexcept { return static_cast<void**>(chain) + 1; }
-    void* next_chain(void* chain, const heap_codec& codec) const noexcept {
-      return codec.decode(*second_word(chain), second_word(chain));
-    }
-    void push(void* chain, const heap_codec& codec) noexcept {
-      unpoison(second_word(chain), sizeof(void*));  // the bin's list poisoned all but the first word
-      *second_word(chain) = codec.encode(top, second_word(chain));
-      top = chain;
-      ++count;
-    }
-    void* pop(const heap_codec& codec) noexcept {
-      void* chain = top;
-      top = next_chain(chain, codec);
-      --count;
-      return chain;
-    }
-  };
-
-  /// Threads are spread over this many homes, round robin as their caches are made.
-  static constexpr std::size_t home_count = 8;
-  /// The chains flushes parked for the next refills of one bin, under the back end's lock,
-  /// stacked by the home of the thread that parked them. A refill takes from its own home
-  /// first, so a thread that gives blocks back gets those very blocks back: its blocks stay
-  /// in cache lines and pages no other thread writes. Taking any thread's chain instead (one
-  /// stack per bin) mixed the threads' blocks line by line, and each core then fetched lines
-  /// the other had just written: bench/process own-2, two threads on two cores each freeing
-  /// their own objects, took 0.24 s of CPU against 0.19 s with homes (mimalloc 0.16 s, whose
-  /// pages are owned by a thread). A refill takes another home's chain only once the bin has
-  /// `share_at` chains parked or more: a consumer parks chain after chain and its producer
-  /// never does, so chains pile up — the pattern that needs the handoff — while a thread whose
-  /// use of a size merely wavers parks one or two and soon takes them back itself. Measured
-  /// (own-2 and producer-consumer, alternating runs): sharing at 4 chains and at 16 keeps
-  /// own-2 at 0.17-0.19 s; at half the bound (64 chains of 64 B blocks) producer-consumer's
-  /// peak RSS grew from 3.0-4.9 to 5.0-7.4 MiB, at 4 chains 3.2-5.6 MiB.
-  static constexpr std::size_t share_at = 4;
-  struct transfer_slot {
-    std::array<chain_stack, home_count> homes{};
-
-    /// Chains parked over every home; at most max_parked.
-    std::size_t count() const noexcept {
-      std::size_t n = 0;
-      for (const chain_stack& home : homes) n += home.count;
-      return n;
-    }
-    void park(std::size_t home, void* chain, const heap_codec& codec) noexcept { homes[home].push(chain, codec); }
-    /// A chain for a refill on `home`, or nullptr: its own home's, else — once count()
-    /// reaches `share_at` — the fullest other home's.
-    void* take(std::size_t home, const heap_codec& codec) noexcept {
-      chain_stack* from = &homes[home];
-      if (from->count == 0) {
-        if (count() < share_at) return nullptr;
-        from = std::max_element(homes.begin(), homes.end(), [](const chain_stack& a, const chain_stack& b) { return a.count < b.count; });
-      }
-      return from->pop(codec);
-    }
-  };
   /// Chains a bin may park: up to 256 KiB of blocks, and at least 8 chains.
   static constexpr std::size_t max_parked(std::size_t c) noexcept {
     return std::max<std::size_t>(8, (std::size_t{256} << 10) / (batch_of(c) * block_size(c)));
