@@ -32,9 +32,11 @@ struct geometric_classes {
   static constexpr std::size_t max_size = Max;
 
   static constexpr std::size_t class_of(std::size_t n) noexcept {
-    // Small requests, the most frequent, read a table: an add, a shift and a load, where the
-    // arithmetic below costs a dozen instructions on every malloc of 65 B and more.
-    if (n <= table_max) return small_classes[(n + Min - 1) / Min];
+    // Small requests, the most frequent, read a table: a shift and a load, where the arithmetic
+    // below costs a dozen instructions on every malloc of 65 B and more. Indexed by n - 1, the
+    // very value a caller's own range test computes (`size - 1 < max`: the thread caches'), so
+    // inlined there the two share it; n = 0 wraps past the table to the arithmetic.
+    if (n - 1 < table_max) return small_classes[(n - 1) / Min];
     return compute_class(n);
   }
   static constexpr std::size_t size_of(std::size_t c) noexcept {
@@ -56,7 +58,7 @@ struct geometric_classes {
     const std::size_t step = (n - 1 - (std::size_t{1} << k)) >> shift;  // 0 .. S-1
     return S + (k - log_base) * S + step;
   }
-  /// The table covers every request up to Max when that takes at most 257 entries (Max <=
+  /// The table covers every request up to Max when that takes at most 256 entries (Max <=
   /// 256 * Min: the process malloc's <16, 4096, 4>), so class_of is one load and no branch:
   /// malloc(64) + free 59.4 -> 58.4 instructions (bench/malloc/count.sh), and 1-4 KiB requests
   /// skip the arithmetic. The lines a program touches are those of the sizes it uses, mostly
@@ -64,8 +66,8 @@ struct geometric_classes {
   static constexpr std::size_t table_max = Max <= Min * 256 ? Max : Min * 64;
   static constexpr auto small_classes = [] {
     using index = std::conditional_t<(count <= 256), std::uint8_t, std::uint16_t>;
-    std::array<index, table_max / Min + 1> t{};
-    for (std::size_t i = 0; i < t.size(); ++i) t[i] = static_cast<index>(compute_class(i * Min));
+    std::array<index, table_max / Min> t{};  // t[i]: the class of sizes i * Min + 1 .. (i + 1) * Min
+    for (std::size_t i = 0; i < t.size(); ++i) t[i] = static_cast<index>(compute_class((i + 1) * Min));
     return t;
   }();
 };
