@@ -18,8 +18,11 @@ using cached_heap = alloy::allocator<P::segregated_fit, P::pow2_classes<16, 1024
                                      P::thread_local_cache::with<8 + Tag, 4>, P::stats>;
 
 template <class Alloc>
+using layers_of = std::remove_cvref_t<decltype(std::declval<Alloc&>().layers())>;
+
+template <class Alloc>
 std::size_t caches_alive() {
-  return std::remove_cvref_t<decltype(std::declval<Alloc&>().layers())>::caches_alive();
+  return layers_of<Alloc>::caches_alive();
 }
 
 }  // namespace
@@ -31,6 +34,21 @@ TEST_CASE("thread_local_cache names itself, is thread safe, and is as small as i
   REQUIRE(alloy::name_of<heap>() == "segregated_fit + pow2_classes<8, 256> + thread_local_cache + align<16>");
   REQUIRE(alloy::name_of<cached_heap<0>>() ==
           "segregated_fit + pow2_classes<16, 1024> + thread_local_cache::with<8, 4> + align<16> + stats");
+}
+
+TEST_CASE("a segregated heap takes and gives a thread cache's batches whole", "[threading][thread_local_cache]") {
+  // Refill and flush fall back to a pop and a push per block when the heap offers no chain
+  // moves; segregated fit offers them, and the layer must see them (it once did not: the heap
+  // declared them private, and every refill took the per-block path unnoticed).
+  using segregated = layers_of<cached_heap<0>>;
+  using default_malloc = layers_of<alloy::allocator<P::segregated_fit::with<(1 << 20), P::tlsf>, P::geometric_classes<16, 4096, 4>,
+                                                    P::thread_local_cache, P::reclaim::with<100>>>;
+  using hardened = layers_of<alloy::allocator<P::segregated_fit, P::geometric_classes<16, 4096, 4>, P::thread_local_cache, P::hardened>>;
+  using over_tlsf = layers_of<alloy::allocator<P::tlsf, P::geometric_classes<16, 16384, 4>, P::thread_local_cache>>;
+  STATIC_REQUIRE(segregated::moves_chains);
+  STATIC_REQUIRE(default_malloc::moves_chains);
+  STATIC_REQUIRE(hardened::moves_chains);
+  STATIC_REQUIRE_FALSE(over_tlsf::moves_chains);  // no classes to cut a chain from: block by block
 }
 
 TEST_CASE("threads that exit give their cached blocks back: create-and-exit loops", "[threading][thread_local_cache]") {

@@ -180,10 +180,7 @@ class class_reclaim {
 
  private:
   /// Blocks linked through the codec, known by both ends, so that they join a list in O(1).
-  struct chain {
-    void* head = nullptr;
-    void* tail = nullptr;
-  };
+  using chain = block_chain;
   // A free block's link is its first word, written and read through the codec, as free_list does.
   static void set_link(void* block, void* next, const Codec& codec) noexcept {
     *static_cast<void**>(block) = codec.encode(next, block);
@@ -202,11 +199,6 @@ class class_reclaim {
     set_link(c.tail, into.head, codec);
     into.head = c.head;
     if (into.tail == nullptr) into.tail = c.tail;
-  }
-  static void prepend(list_type& into, const chain& c, const Codec& codec) noexcept {
-    set_link(c.tail, const_cast<void*>(into.front()), codec);
-    into.clear();
-    into.splice(c.head);
   }
 
   template <class Parts>
@@ -361,7 +353,7 @@ class class_reclaim {
             return;
           }
         }
-        prepend(x.lists[class_], c, x.codec);  // only its tail's link rewritten: poisoned but for it, as before
+        x.lists[class_].prepend(c, x.codec);  // only its tail's link rewritten: poisoned but for it, as before
       });
       if constexpr (decommits) {
         decommit(h, st, marked);
@@ -375,7 +367,7 @@ class class_reclaim {
       st.touched = {};
       st.tallied = 0;
     });
-    if (dense.head != nullptr) prepend(x.lists[class_], dense, x.codec);
+    if (dense.head != nullptr) x.lists[class_].prepend(dense, x.codec);
     while (returning != nullptr) {  // after the walk: giving a chunk back unlinks it from the store
       chunk_header* h = returning;
       returning = pages_of(h).next_parked;

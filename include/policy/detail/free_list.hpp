@@ -16,6 +16,13 @@ struct plain_links {
   ALLOY_FAST_PATH void admit(void*, std::size_t) noexcept {}
 };
 
+/// Free blocks linked as a free_list links them, ended by an encoded null, and known by both
+/// ends, so that the whole chain joins a list in O(1) (free_list::prepend).
+struct block_chain {
+  void* head = nullptr;
+  void* tail = nullptr;
+};
+
 template <class Codec>
 class free_list {
   struct node {
@@ -56,11 +63,11 @@ class free_list {
   void clear() noexcept { head_ = nullptr; }
 
   /// Detaches the first `n` blocks, or all when there are fewer (the list is not empty), as a
-  /// chain of their own ended by an encoded null: a thread cache hands such chains between
-  /// threads whole, and takes its refill from a heap's class list so. One read of each link
-  /// and one write, where popping and pushing each block wrote every link. @returns the chain;
-  /// `count`: its length.
-  void* cut(std::size_t n, const Codec& codec, std::size_t& count) noexcept {
+  /// chain of their own: a thread cache hands such chains between threads whole, takes its
+  /// refill from a heap's class list so, and gives a full bin's batch back so. One read of each
+  /// link and one write, where popping and pushing each block wrote every link. @returns the
+  /// chain; `count`: its length.
+  block_chain cut(std::size_t n, const Codec& codec, std::size_t& count) noexcept {
     node* first = head_;
     node* last = first;
     count = 1;
@@ -68,11 +75,18 @@ class free_list {
       last = next;
     head_ = static_cast<node*>(codec.decode(last->next, &last->next));
     last->next = codec.encode(nullptr, &last->next);
-    return first;
+    return {first, last};
   }
 
   /// An empty list takes a chain made by cut() (with a codec of the same secret) whole.
   void splice(void* chain) noexcept { head_ = static_cast<node*>(chain); }
+  /// Any list takes a chain (linked with a codec of the same secret) in front, whole: only the
+  /// tail's link is written, so the other blocks stay as they were (poisoned but for their link).
+  void prepend(const block_chain& chain, const Codec& codec) noexcept {
+    auto* tail = static_cast<node*>(chain.tail);
+    tail->next = codec.encode(head_, &tail->next);
+    head_ = static_cast<node*>(chain.head);
+  }
 
  private:
   node* head_ = nullptr;

@@ -354,6 +354,27 @@ class segregated_heap {
     return true;
   }
 
+  // A thread cache's batches, moved whole (thread_local_cache's refill and flush; public, since
+  // a layer asks for them with a requires-expression, which is false for a private member).
+
+  /// Up to `n` free blocks of class `c` (a thread cache's refill; the class's index is the
+  /// cache's bin) as one chain cut from the class list, which is carved first when empty:
+  /// one walk along the links where a pop and a push per block wrote each. @returns the chain,
+  /// or nullptr when the source refuses a chunk; `taken`: its length.
+  void* take_chain(std::size_t c, std::size_t n, std::size_t& taken) noexcept {
+    if (lists_[c].empty()) {
+      void* b = refill(c);  // the batch carved, but one block handed out: it rejoins the list
+      if (b == nullptr) return nullptr;
+      links::push(lists_[c], b, block_size_of(c), codec_);
+    }
+    return lists_[c].cut(n, codec_, taken).head;
+  }
+  /// A chain of free blocks of class `c` (a thread cache's full bin cut its batch out) joins the
+  /// class list whole: one link written under the caller's lock, where giving the blocks back
+  /// one by one took a pop and a push each. Its blocks were tested for a double free as they
+  /// entered the bin, as a push here would test them.
+  void give_chain(std::size_t c, const block_chain& chain) noexcept { lists_[c].prepend(chain, codec_); }
+
  private:
   struct bump_region {
     std::byte* next = nullptr;
@@ -424,18 +445,6 @@ class segregated_heap {
     if constexpr (reclaims) reclaim_tick();
   }
 
-  /// Up to `n` free blocks of class `c` (a thread cache's refill; the class's index is the
-  /// cache's bin) as one chain cut from the class list, which is carved first when empty:
-  /// one walk along the links where a pop and a push per block wrote each. @returns the chain,
-  /// or nullptr when the source refuses a chunk; `taken`: its length.
-  void* take_chain(std::size_t c, std::size_t n, std::size_t& taken) noexcept {
-    if (lists_[c].empty()) {
-      void* b = refill(c);  // the batch carved, but one block handed out: it rejoins the list
-      if (b == nullptr) return nullptr;
-      links::push(lists_[c], b, block_size_of(c), codec_);
-    }
-    return lists_[c].cut(n, codec_, taken);
-  }
 
   /// The list of class `c` is empty: carve a batch from its chunk, taking a new chunk if needed
   /// (reclaiming: blocks a sweep holds or parked ones first, so the heap regrows in its own chunks).

@@ -250,6 +250,14 @@ class thread_cache_layer : cached_classes<Inner> {
 
  public:
   static constexpr bool is_thread_safe = true;
+  /// The heap moves a batch whole (segregated fit: take_chain, give_chain), so a refill or a
+  /// flush past the transfer cache is a walk along the links and a few pointer moves under the
+  /// lock, not a pop and a push per block. A test states which heaps do: a member the layer
+  /// cannot reach (once, a private one) makes this false, and the per-block path would run.
+  static constexpr bool moves_chains = requires(Inner& heap, std::size_t c, std::size_t& taken, const block_chain& chain) {
+    heap.take_chain(c, c, taken);
+    heap.give_chain(c, chain);
+  };
   static constexpr complexity alloc_complexity = Inner::alloc_complexity;
   static constexpr complexity free_complexity = Inner::free_complexity;
   static constexpr std::size_t max_class_size = Inner::max_class_size;
@@ -490,6 +498,13 @@ class thread_cache_layer : cached_classes<Inner> {
   static constexpr std::uint32_t limit_of(std::size_t c) noexcept {
     return static_cast<std::uint32_t>(std::clamp<std::size_t>(bin_byte_limit / block_size(c), 2, BlocksPerClass));
   }
+  /// The heap's class of the blocks bin `index` holds, as the heap's calls by size name it (the
+  /// bins' way back to the heap, block by block, is by size): the bin's own class, unless the
+  /// composition's alignment rounds its blocks up to a larger class's size (align<32> over
+  /// 16-byte classes: bins 0 and 1 both hold the heap's 32-byte class). Chains are taken from
+  /// and given to this class, so a block always goes back to the class it came from.
+  static constexpr std::size_t heap_class(std::size_t index) noexcept { return classes::class_of(block_size(index)); }
+
   /// Blocks moved per refill or flush: a batch, at most half a bin so a bin never ping-pongs.
   static constexpr std::size_t batch_of(std::size_t c) noexcept {
     return std::max<std::size_t>(1, std::min<std::size_t>(Batch, limit_of(c) / 2));
@@ -544,9 +559,9 @@ class thread_cache_layer : cached_classes<Inner> {
         return;
       }
       const codec_under_lock held(c);
-      if constexpr (requires(std::size_t taken) { heap.take_chain(index, n, taken); }) {
+      if constexpr (moves_chains) {
         std::size_t taken = 0;
-        if (void* chain = heap.take_chain(index, n, taken)) {  // the heap's links are the bin's
+        if (void* chain = heap.take_chain(heap_class(index), n, taken)) {  // the heap's links are the bin's
           b.list.splice(chain);
           b.room -= static_cast<std::uint32_t>(taken);
         }
@@ -565,20 +580,22 @@ class thread_cache_layer : cached_classes<Inner> {
   /// the lock); under the lock the chain is parked on the thread's home for the next refill
   /// of that bin — its own, or a producer's — so a producer/consumer pair trades chains, not
   /// blocks. Parking is bounded, and needs a second word in the chain's first block; past the
-  /// bound, or for blocks of one word, the blocks go back to the heap.
+  /// bound, or for blocks of one word, the chain goes back to the heap — whole where the heap
+  /// takes chains (give_chain), else block by block.
   ALLOY_SLOW_PATH void flush(cache& c, bin b, std::size_t index) noexcept {
     const std::size_t n = batch_of(index);
     std::size_t cut = 0;  // n: a full bin holds more
-    void* chain = b.list.cut(n, c.codec, cut);
+    const block_chain chain = b.list.cut(n, c.codec, cut);
     b.room += static_cast<std::uint32_t>(cut);
     back_end_.with_lock([&](Inner& heap) noexcept {
       transfer_slot& t = transfers_[index];
       if (block_size(index) >= 2 * sizeof(void*) && t.count() < max_parked(index)) {
-        t.park(c.home, chain, links_of(heap));
-        reclaim_tick_of(heap);
-        return;
+        t.park(c.home, chain.head, links_of(heap));
+      } else if constexpr (moves_chains) {
+        heap.give_chain(heap_class(index), chain);  // whole, as take_chain took it
+      } else {
+        give_chain_back(heap, chain.head, index);
       }
-      give_chain_back(heap, chain, index);
       reclaim_tick_of(heap);
     });
   }
