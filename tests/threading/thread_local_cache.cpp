@@ -48,7 +48,7 @@ TEST_CASE("a segregated heap takes and gives a thread cache's batches whole", "[
   STATIC_REQUIRE(segregated::moves_chains);
   STATIC_REQUIRE(default_malloc::moves_chains);
   STATIC_REQUIRE(hardened::moves_chains);
-  STATIC_REQUIRE_FALSE(over_tlsf::moves_chains);  // no classes to cut a chain from: block by block
+  STATIC_REQUIRE_FALSE(over_tlsf::moves_chains);  // a heap without class lists: block by block
 }
 
 TEST_CASE("threads that exit give their cached blocks back: create-and-exit loops", "[threading][thread_local_cache]") {

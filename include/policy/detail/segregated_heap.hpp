@@ -357,10 +357,11 @@ class segregated_heap {
   // A thread cache's batches, moved whole (thread_local_cache's refill and flush; public, since
   // a layer asks for them with a requires-expression, which is false for a private member).
 
-  /// Up to `n` free blocks of class `c` (a thread cache's refill; the class's index is the
-  /// cache's bin) as one chain cut from the class list, which is carved first when empty:
-  /// one walk along the links where a pop and a push per block wrote each. @returns the chain,
-  /// or nullptr when the source refuses a chunk; `taken`: its length.
+  /// Up to `n` free blocks of class `c` (a thread cache's refill: `c` is the class its bin's
+  /// blocks belong to, thread_local_cache::heap_class) as one chain cut from the class list,
+  /// which is carved first when empty: one walk along the links where a pop and a push per
+  /// block wrote each. @returns the chain, or nullptr when the source refuses a chunk; `taken`:
+  /// its length.
   void* take_chain(std::size_t c, std::size_t n, std::size_t& taken) noexcept {
     if (lists_[c].empty()) {
       void* b = refill(c);  // the batch carved, but one block handed out: it rejoins the list
@@ -444,7 +445,6 @@ class segregated_heap {
     large_.deallocate(p);
     if constexpr (reclaims) reclaim_tick();
   }
-
 
   /// The list of class `c` is empty: carve a batch from its chunk, taking a new chunk if needed
   /// (reclaiming: blocks a sweep holds or parked ones first, so the heap regrows in its own chunks).
