@@ -48,6 +48,7 @@ void warm_and_measure(void (*measure)(Heap&, std::size_t), std::size_t count) {
 [[gnu::noinline]] void measure_locked_std_mutex(mutex_heap& h, std::size_t n) { pairs(h, n); }
 [[gnu::noinline]] void measure_locked_spin_mutex(spin_heap& h, std::size_t n) { pairs(h, n); }
 [[gnu::noinline]] void measure_thread_local_cache(cached_heap& h, std::size_t n) { pairs(h, n); }
+[[gnu::noinline]] void measure_thread_local_cache_one_instance(one_instance_heap& h, std::size_t n) { pairs(h, n); }
 [[gnu::noinline]] void measure_per_cpu_cache(percpu_heap& h, std::size_t n) { pairs(h, n); }
 
 /// valgrind implements no rseq: glibc's registration fails there and writes -2 as the thread's
@@ -65,6 +66,7 @@ void pretend_cpu_zero_if_unregistered() {
 }
 [[gnu::noinline]] void measure_hardened_single_thread(hardened_single_heap& h, std::size_t n) { pairs(h, n); }
 [[gnu::noinline]] void measure_hardened_thread_local_cache(hardened_cached_heap& h, std::size_t n) { pairs(h, n); }
+[[gnu::noinline]] void measure_hardened_one_instance(hardened_one_instance_heap& h, std::size_t n) { pairs(h, n); }
 [[gnu::noinline]] void measure_glibc(std::size_t n) { system_pairs(baselines()[0], n); }
 [[gnu::noinline]] void measure_jemalloc(std::size_t n) { system_pairs(baselines()[1], n); }
 [[gnu::noinline]] void measure_tcmalloc(std::size_t n) { system_pairs(baselines()[2], n); }
@@ -80,10 +82,12 @@ int main(int argc, char** argv) {
   warm_and_measure<mutex_heap>(measure_locked_std_mutex, count);
   warm_and_measure<spin_heap>(measure_locked_spin_mutex, count);
   warm_and_measure<cached_heap>(measure_thread_local_cache, count);
+  warm_and_measure<one_instance_heap>(measure_thread_local_cache_one_instance, count);
   pretend_cpu_zero_if_unregistered();
   warm_and_measure<percpu_heap>(measure_per_cpu_cache, count);
   warm_and_measure<hardened_single_heap>(measure_hardened_single_thread, count);
   warm_and_measure<hardened_cached_heap>(measure_hardened_thread_local_cache, count);
+  warm_and_measure<hardened_one_instance_heap>(measure_hardened_one_instance, count);
   void (*system[])(std::size_t) = {measure_glibc, measure_jemalloc, measure_tcmalloc, measure_mimalloc};
   for (int i = 0; i < 4; ++i) {
     if (!baselines()[i].available()) continue;

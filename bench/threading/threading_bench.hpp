@@ -25,11 +25,15 @@ using single_heap = threading_design<P::single_thread>;
 using mutex_heap = threading_design<P::locked<std::mutex>>;
 using spin_heap = threading_design<P::locked<alloy::spin_mutex>>;
 using cached_heap = threading_design<P::thread_local_cache>;
+/// The process-wide kind: one instance at a time, so no instance test on the fast path.
+using one_instance_heap = threading_design<P::thread_local_cache::one_instance>;
 using percpu_heap = threading_design<P::per_cpu_cache>;
 /// The same design hardened: what hardening costs a thread cache.
 using hardened_cached_heap =
     alloy::allocator<P::segregated_fit, P::geometric_classes<16, 16384, 4>, P::thread_local_cache, P::hardened>;
 /// The single-threaded heap hardened: what hardening costs the heap's own lists.
+using hardened_one_instance_heap =
+    alloy::allocator<P::segregated_fit, P::geometric_classes<16, 16384, 4>, P::thread_local_cache::one_instance, P::hardened>;
 using hardened_single_heap =
     alloy::allocator<P::segregated_fit, P::geometric_classes<16, 16384, 4>, P::single_thread, P::hardened>;
 

@@ -92,10 +92,40 @@ class process_heap {
   static constinit inline std::atomic<unsigned char> state_{empty};
 };
 
-/// The C and C++ allocation functions, in terms of `Allocator`'s raw interface:
-/// allocate(size[, align]) -> nullptr on failure, deallocate(p[, size[, align]]), owns(p), usable_size(p).
-template <class Allocator>
+namespace detail {
+/// A policy's form for the one live instance of its type, where it has one of its own.
+template <class Policy>
+struct one_instance_form {
+  using type = Policy;
+};
+template <class Policy>
+  requires requires { typename Policy::one_instance_form; }
+struct one_instance_form<Policy> {
+  using type = typename Policy::one_instance_form;
+};
+template <class Declared>
+struct process_type_of {
+  using type = Declared;
+};
+template <template <class> class Allocator, class... Policies>
+struct process_type_of<Allocator<composition<Policies...>>> {
+  using type = Allocator<composition<typename one_instance_form<Policies>::type...>>;
+};
+}  // namespace detail
+
+/// The type of the process heap declared as `Declared`: the same design, told that it is the
+/// one instance of its type — process_heap never builds another — so its policies take their
+/// one-instance forms (thread_local_cache::one_instance: malloc's and free's fast paths test no
+/// instance id). A type with no policy list of its own is used as it is.
+template <class Declared>
+using process_type = typename detail::process_type_of<Declared>::type;
+
+/// The C and C++ allocation functions, in terms of the raw interface of the process heap
+/// declared as `Declared` (process_type): allocate(size[, align]) -> nullptr on failure,
+/// deallocate(p[, size[, align]]), owns(p), usable_size(p).
+template <class Declared>
 struct malloc_functions {
+  using Allocator = process_type<Declared>;
   static_assert(Allocator::properties.thread_safe,
                 "ALLOY_MALLOC_OVERRIDE(type): the process malloc is called from every thread; declare the type with "
                 "a thread-safe threading policy (P::thread_local_cache or P::locked<...>)");

@@ -220,33 +220,10 @@ TEST_CASE("release() while another thread holds cached blocks: they are never ha
   REQUIRE(heap.invariant());
 }
 
-namespace {
-using tls_heap = cached_heap<5>;
-tls_heap* tls_target = nullptr;
-
-/// Frees its block from a thread_local destructor, which runs after the cache table is gone.
-struct late_free {
-  void* block = nullptr;
-  ~late_free() {
-    if (block != nullptr) tls_target->deallocate(block, 48);
-  }
-};
-}  // namespace
-
 TEST_CASE("a free from a thread_local destructor after the cache table died still lands",
           "[threading][thread_local_cache]") {
-  tls_heap heap;
-  tls_target = &heap;
-  std::thread([&] {
-    thread_local late_free holder;  // constructed before the cache table: destroyed after it
-    holder.block = nullptr;
-    holder.block = heap.allocate(48);
-    for (int i = 0; i < 20; ++i) heap.deallocate(heap.allocate(48), 48);
-  }).join();
-  const auto s = heap.stats();
-  REQUIRE(s.live_bytes == 0);
-  REQUIRE(s.allocations == s.deallocations);
-  REQUIRE(caches_alive<tls_heap>() == 0);
+  cached_heap<5> heap;
+  require_free_after_thread_exit_lands(heap);
 }
 
 TEST_CASE("requests the caches do not serve go to the locked back end", "[threading][thread_local_cache]") {

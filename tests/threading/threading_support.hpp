@@ -44,12 +44,40 @@ template <class Search, class Threading>
 using threaded_heap = alloy::allocator<Search, Threading, P::geometric_classes<16, 4096, 4>, P::stats>;
 
 /// Every threading policy over every search policy, and the thread cache hardened: its blocks
-/// cross threads in bins and parked chains whose links go through the heap's codec.
+/// cross threads in bins and parked chains whose links go through the heap's codec; and the
+/// thread cache of a type with one live instance (its caches in static TLS), plain and hardened.
 using threaded_compositions = boost::mp11::mp_push_back<
     boost::mp11::mp_product<threaded_heap, threading_search_policies, thread_safe_policies>,
     alloy::allocator<P::segregated_fit, P::thread_local_cache, P::geometric_classes<16, 4096, 4>, P::stats, P::hardened>,
     alloy::allocator<P::segregated_fit, P::thread_local_cache::with<4, 2>, P::geometric_classes<16, 4096, 4>, P::stats,
-                     P::hardened::with<P::encoded_links, P::double_free_scan>>>;
+                     P::hardened::with<P::encoded_links, P::double_free_scan>>,
+    threaded_heap<P::segregated_fit, P::thread_local_cache::one_instance>,
+    alloy::allocator<P::segregated_fit, P::thread_local_cache::with<4, 2, true>, P::geometric_classes<16, 4096, 4>, P::stats,
+                     P::hardened>>;
+
+/// A thread that uses `heap`, then frees a block of it from a thread_local destructor that runs
+/// after the thread cache's exit hook gave the cache back: that free must still land (the
+/// locked back end takes it), and no cache stays behind.
+template <class Heap>
+void require_free_after_thread_exit_lands(Heap& heap) {
+  static Heap* target = nullptr;
+  target = &heap;
+  struct late_free {
+    void* block = nullptr;
+    ~late_free() {
+      if (block != nullptr) target->deallocate(block, 48);
+    }
+  };
+  std::thread([&] {
+    thread_local late_free holder;  // constructed before the cache's exit hook: destroyed after it
+    holder.block = heap.allocate(48);
+    for (int i = 0; i < 20; ++i) heap.deallocate(heap.allocate(48), 48);
+  }).join();
+  const auto s = heap.stats();
+  REQUIRE(s.live_bytes == 0);
+  REQUIRE(s.allocations == s.deallocations);
+  REQUIRE(std::remove_cvref_t<decltype(heap.layers())>::caches_alive() == 0);
+}
 
 /// A block handed between threads, with what its contents must be.
 struct handed_block {

@@ -30,7 +30,7 @@ inline std::uint64_t random_secret(const void* salt) noexcept {
 /// xorshift64*: a few instructions per number, never zero once seeded non-zero.
 class xorshift64 {
  public:
-  explicit xorshift64(std::uint64_t seed = 0x9E3779B97F4A7C15ull) noexcept : state_(seed | 1) {}
+  constexpr explicit xorshift64(std::uint64_t seed = 0x9E3779B97F4A7C15ull) noexcept : state_(seed | 1) {}
   std::uint64_t next() noexcept {
     state_ ^= state_ >> 12;
     state_ ^= state_ << 25;

@@ -64,6 +64,10 @@ class hardened_codec {
       if constexpr (Randomize) rng_ = xorshift64(secret ^ 0xD6E8FEB86659FD93ull);
     }
   }
+  /// A codec with no secret of its own, for a copy that adopt()s a heap's before its first
+  /// use (a thread cache's): constant-initialised, so it may live in static TLS.
+  struct adopting_t {};
+  constexpr explicit hardened_codec(adopting_t) noexcept {}
   hardened_codec(const hardened_codec&) = delete;
   hardened_codec& operator=(const hardened_codec&) = delete;
 

@@ -70,7 +70,9 @@
 // slot, branch), the bins' address, the list's pop or push and the bin's room count, and the
 // pop's prefetch of the next block (bin::pop says why); a design that keeps those guarantees
 // (several instances per type, bounded bins) needs about 16, single_thread's 10 plus the two
-// tests and two counts.
+// tests and two counts. `one_instance` (a type with one live instance: the process heap's)
+// keeps each thread's cache in static TLS and drops the instance test and the slot's load: 14.
+// How an unattached cache stays sound without a test is told at push_to_own.
 #pragma once
 #include <algorithm>
 #include <array>
@@ -86,6 +88,7 @@
 #include "../detail/hardened_list.hpp"
 #include "../detail/heap_layer.hpp"
 #include "../detail/math.hpp"
+#include "../detail/report_error.hpp"
 #include "../detail/transfer_cache.hpp"
 #include "concept.hpp"
 #include "locked.hpp"
@@ -99,7 +102,7 @@ namespace detail {
 /// all ones, which no instance gets either (thread_cache_layer::no_instance).
 inline std::atomic<std::uint64_t> next_cache_instance_id{1};
 
-template <class Inner, std::size_t BlocksPerClass, std::size_t Batch>
+template <class Inner, std::size_t BlocksPerClass, std::size_t Batch, bool OneInstance>
 class thread_cache_layer : cached_classes<Inner> {
  public:
   using config = typename Inner::config;
@@ -111,6 +114,9 @@ class thread_cache_layer : cached_classes<Inner> {
   using back_end_type = locked_layer<Inner, spin_mutex>;
   /// Bytes one bin may hold before it gives a batch back (small bins are capped by count).
   static constexpr std::size_t bin_byte_limit = std::size_t{32} << 10;
+  /// At most one instance of this type lives at a time (thread_local_cache::one_instance): a
+  /// thread's cache sits in its static TLS and the fast path tests no instance id.
+  static constexpr bool one_instance = OneInstance;
   /// The heap can name a block's class without its lock (see the header comment).
   static constexpr bool lock_free_lookup = requires(const Inner& heap, const void* p) { heap.cached_lookup(p); };
 
@@ -173,7 +179,7 @@ class thread_cache_layer : cached_classes<Inner> {
     void unhold() noexcept { lock_held_ = false; }
 
    private:
-    mutable heap_codec own_;
+    mutable heap_codec own_{typename heap_codec::adopting_t{}};  // bind() adopts the heap's secret
     thread_cache_layer* owner_ = nullptr;
     bool lock_held_ = false;
   };
@@ -226,8 +232,24 @@ class thread_cache_layer : cached_classes<Inner> {
     cache* prev = nullptr;  // in the instance's list of caches (under instances_mutex_)
     cache* next = nullptr;
     std::size_t home = 0;  // where its flushes park chains (transfer_slot)
+    bool attached = false;  // one_instance: in the live instance's list, so its bins may be used
 
     ALLOY_FAST_PATH bin bin_at(std::size_t index) noexcept { return {lists[index], rooms[index], limits[index]}; }
+
+    /// A cache no instance has (one_instance's thread cache before its first use, and after its
+    /// instance went away): empty bins with room for one block each, so that the fast path's
+    /// push of a block makes the room 0 and leads to the slow path (own_full), which attaches
+    /// the cache or takes the block back out.
+    struct unattached_t {};
+    cache() = default;
+    constexpr explicit cache(unattached_t) noexcept { detach(); }
+    constexpr void detach() noexcept {
+      lists.fill({});
+      rooms.fill(1);
+      limits.fill(1);
+      prev = next = nullptr;
+      attached = false;
+    }
   };
 
   static constexpr std::uint64_t no_instance = ~std::uint64_t{0};
@@ -241,10 +263,13 @@ class thread_cache_layer : cached_classes<Inner> {
   struct thread_exit {
     thread_exit() noexcept { exit_armed_ = true; }
     ~thread_exit() {
+      slot last = current_;
       current_ = {};
       exit_armed_ = false;
       exited_ = true;
-      for (slot& s : slots_) drop(s);
+      if constexpr (one_instance) drop(last);  // the thread's one cache: own_
+      else
+        for (slot& s : slots_) drop(s);
     }
   };
 
@@ -262,6 +287,10 @@ class thread_cache_layer : cached_classes<Inner> {
   static constexpr complexity free_complexity = Inner::free_complexity;
   static constexpr std::size_t max_class_size = Inner::max_class_size;
   thread_cache_layer() noexcept {  // NOLINT(cppcoreguidelines-pro-type-member-init): id_, see there
+    if constexpr (one_instance) {
+      // Two live instances would share every thread's cache: one's blocks handed out by the other.
+      if (one_alive_.exchange(true, std::memory_order_relaxed)) report_second_instance();
+    }
     set_new_id();
     std::lock_guard guard(instances_mutex_);
     next_instance_ = instances_;
@@ -278,6 +307,7 @@ class thread_cache_layer : cached_classes<Inner> {
       }
     }
     forget_caches();  // their memory goes with the heap
+    if constexpr (one_instance) one_alive_.store(false, std::memory_order_relaxed);
   }
 
   ALLOY_FAST_PATH void* allocate(std::size_t size, std::size_t align) noexcept {
@@ -297,6 +327,16 @@ class thread_cache_layer : cached_classes<Inner> {
   /// its first call), as is deallocate_cached: the first thing either reads of the instance is
   /// its id, 0 there, which no thread's slot holds. The caller then needs no "built?" test.
   ALLOY_FAST_PATH void* allocate_cached(std::size_t size) noexcept {
+    if constexpr (one_instance) {
+      // No instance test: the thread's cache holds blocks only while attached to the one
+      // instance, and an unattached one's bins are empty.
+      if (size - 1 < cached_max) [[likely]] {
+        const std::size_t index = classes::class_of(size);
+        bin b = own_.bin_at(index);
+        if (!b.list.empty()) [[likely]] return b.pop(block_size(index), own_.codec);
+      }
+      return nullptr;
+    }
     if (size - 1 < cached_max && current_.id == id()) [[likely]] {
       const std::size_t index = classes::class_of(size);
       cache* c = current_.caches;
@@ -331,10 +371,12 @@ class thread_cache_layer : cached_classes<Inner> {
   /// allocate_cached) fails there, before the heap's page map is read.
   ALLOY_FAST_PATH bool deallocate_cached(void* p) noexcept {
     if constexpr (lock_free_lookup) {
-      if (current_.id == id()) [[likely]] {
+      // The test comes first: it keeps an instance not built yet from reading its page map.
+      // one_instance tests its cache's flag, in the same TLS as its bins, not the instance's id.
+      if (one_instance ? own_.attached : current_.id == id()) [[likely]] {
         const auto found = back_end_.unlocked().cached_start_lookup(p);
         if (found.size_class < bin_count) [[likely]] {
-          push_to_bin(*current_.caches, p, found.size_class);
+          push_to_bin(this_threads_cache(), p, found.size_class);
           return true;
         }
       }
@@ -348,6 +390,16 @@ class thread_cache_layer : cached_classes<Inner> {
   /// a null `p`, a size the bins do not hold, no cache yet. Safe on an instance not built yet,
   /// as allocate_cached is.
   ALLOY_FAST_PATH bool deallocate_cached(void* p, std::size_t size) noexcept {
+    if constexpr (one_instance) {
+      // The attached flag is tested first, as in the unsized free: a full bin then needs
+      // nothing of `p` afterwards, and the process library's sized operator delete stays a leaf
+      // (push_to_own's way back out would keep `p` and the size in saved registers).
+      if (p != nullptr && size - 1 < cached_max && own_.attached) [[likely]] {
+        push_to_bin(own_, p, classes::class_of(size));
+        return true;
+      }
+      return false;
+    }
     if (p != nullptr && size - 1 < cached_max && current_.id == id()) [[likely]] {
       push_to_bin(*current_.caches, p, classes::class_of(size));
       return true;
@@ -486,8 +538,34 @@ class thread_cache_layer : cached_classes<Inner> {
 
  private:
   ALLOY_FAST_PATH void cache_free(void* p, std::size_t index) noexcept {
-    if (current_.id == id()) [[likely]] return push_to_bin(*current_.caches, p, index);
+    if constexpr (one_instance) {
+      if (push_to_own(p, index)) [[likely]] return;
+    } else {
+      if (current_.id == id()) [[likely]] return push_to_bin(*current_.caches, p, index);
+    }
     free_slow(p, index);
+  }
+  /// The thread's cache, known to be attached to this instance (its id tested).
+  ALLOY_FAST_PATH cache& this_threads_cache() noexcept {
+    if constexpr (one_instance) return own_;
+    else return *current_.caches;
+  }
+  /// one_instance: `p` joins the thread's bin with no instance test; false when the cache
+  /// turns out not to be attached to this instance (the push made an unattached bin's room
+  /// 0): `p` is taken back out and the caller's slow path frees it.
+  ALLOY_FAST_PATH bool push_to_own(void* p, std::size_t index) noexcept {
+    bin b = own_.bin_at(index);
+    b.push(p, block_size(index), own_.codec);
+    if (b.room == 0) [[unlikely]] return own_full(b, index);
+    return true;
+  }
+  ALLOY_SLOW_PATH bool own_full(bin b, std::size_t index) noexcept {
+    if (current_.id == id()) {  // attached: an ordinary full bin
+      flush(own_, b, index);
+      return true;
+    }
+    (void)b.pop(block_size(index), own_.codec);  // the one block an unattached bin takes
+    return false;
   }
   ALLOY_FAST_PATH void push_to_bin(cache& c, void* p, std::size_t index) noexcept {
     bin b = c.bin_at(index);
@@ -663,8 +741,13 @@ class thread_cache_layer : cached_classes<Inner> {
       if (current_.id == id()) return current_.caches;
       if (exited_ || in_setup_) return nullptr;
       in_setup_ = true;
-      cache* c = find_cache();
-      if (c == nullptr) c = new_cache();
+      cache* c = nullptr;
+      if constexpr (one_instance) {
+        c = attach_own();
+      } else {
+        c = find_cache();
+        if (c == nullptr) c = new_cache();
+      }
       if (c != nullptr) current_ = {id(), c};
       in_setup_ = false;
       return c;
@@ -702,6 +785,34 @@ class thread_cache_layer : cached_classes<Inner> {
     return c;
   }
 
+  /// one_instance: the thread's cache in static TLS, unattached (its bins empty), joins this
+  /// instance's list; made as new_cache makes a cache, with no memory to take.
+  cache* attach_own() noexcept {
+    if (!exit_armed_) (void)&exit_;  // may allocate (a re-entrant call finds in_setup_ set)
+    cache& c = own_;
+    if constexpr (encodes_links) c.codec.bind(*this);
+    for (std::size_t i = 0; i < bin_count; ++i) c.limits[i] = c.rooms[i] = limit_of(i);
+    {
+      std::lock_guard guard(instances_mutex_);
+      c.home = next_home_++ % transfer_slot::home_count;
+      c.prev = nullptr;
+      c.next = caches_;
+      if (c.next != nullptr) c.next->prev = &c;
+      caches_ = &c;
+    }
+    caches_alive_.fetch_add(1, std::memory_order_relaxed);
+    c.attached = true;
+    return &c;
+  }
+
+  [[noreturn]] ALLOY_SLOW_PATH static void report_second_instance() noexcept {
+    error_message m;
+    m.text("alloy: a second live instance of an allocator whose threading is thread_local_cache::one_instance; ");
+    m.text("its thread caches would mix the two instances' blocks. Aborting\n");
+    m.write_to_stderr();
+    std::abort();
+  }
+
   /// Whether an instance with this id is alive now.
   static bool listed(std::uint64_t id) noexcept {
     std::lock_guard guard(instances_mutex_);
@@ -724,8 +835,12 @@ class thread_cache_layer : cached_classes<Inner> {
         if (c->next != nullptr) c->next->prev = c->prev;
         l->back_end_.with_lock([&](Inner& heap) noexcept {
           give_back(heap, *c);
-          c->~cache();
-          heap.deallocate(c, sizeof(cache), alignof(cache) > alignment ? alignof(cache) : alignment);
+          if constexpr (one_instance) {
+            c->detach();  // own_: static TLS, not the heap's
+          } else {
+            c->~cache();
+            heap.deallocate(c, sizeof(cache), alignof(cache) > alignment ? alignof(cache) : alignment);
+          }
         });
         caches_alive_.fetch_sub(1, std::memory_order_relaxed);
       }
@@ -737,7 +852,13 @@ class thread_cache_layer : cached_classes<Inner> {
   /// memory go with the heap, which is being destroyed or released.
   void forget_caches() noexcept {
     std::size_t n = 0;
-    for (cache* c = caches_; c != nullptr; c = c->next) ++n;
+    for (cache* c = caches_; c != nullptr; ++n) {
+      cache* next = c->next;
+      // one_instance: each thread's cache is its own static TLS, which lives on; emptied here
+      // (the thread uses no instance now), it attaches to the next instance on first use.
+      if constexpr (one_instance) c->detach();
+      c = next;
+    }
     caches_ = nullptr;
     caches_alive_.fetch_sub(n, std::memory_order_relaxed);
     if (current_.id == id()) current_ = {};
@@ -748,11 +869,14 @@ class thread_cache_layer : cached_classes<Inner> {
   // init guard; `exit_` alone has a destructor, registered on a thread's first cache.
   static inline thread_local constinit slot current_{};
   static inline thread_local constinit std::array<slot, slots_per_thread> slots_{};
+  /// one_instance: the thread's one cache, reached with one %fs-relative access.
+  static inline thread_local constinit cache own_{typename cache::unattached_t{}};
   static inline thread_local constinit bool exit_armed_ = false;
   static inline thread_local constinit bool exited_ = false;
   static inline thread_local constinit bool in_setup_ = false;
   static inline thread_local thread_exit exit_;
   static inline std::atomic<std::size_t> caches_alive_{0};
+  static inline std::atomic<bool> one_alive_{false};  // one_instance: an instance lives
   // The live instances of this allocator type, and their caches; the one lock of the slow
   // paths above (never taken on a fast path).
   static inline constinit spin_mutex instances_mutex_{};
@@ -792,7 +916,8 @@ struct thread_local_cache {
 
   /// Tuned form: a bin flushes a batch back when it holds more than `BlocksPerClass` blocks
   /// (and never more than ~32 KiB); refills and flushes move `Batch` blocks per lock.
-  template <std::size_t BlocksPerClass, std::size_t Batch>
+  /// `OneInstance`: see one_instance below.
+  template <std::size_t BlocksPerClass, std::size_t Batch, bool OneInstance = false>
   struct with {
     static_assert(BlocksPerClass >= 2 && Batch >= 1 && Batch <= BlocksPerClass,
                   "thread_local_cache::with<BlocksPerClass, Batch>: need BlocksPerClass >= 2 and 1 <= Batch <= "
@@ -800,12 +925,24 @@ struct thread_local_cache {
     using axis = alloy::axis::threading;
     static constexpr bool caches_freed_blocks = true;  // linked through the heap's codec (shares_link_codec)
     template <class Inner>
-    using layer = detail::thread_cache_layer<Inner, BlocksPerClass, Batch>;
+    using layer = detail::thread_cache_layer<Inner, BlocksPerClass, Batch, OneInstance>;
+    /// This design, for a type of which one instance lives (the process heap's, process_type).
+    using one_instance_form = with<BlocksPerClass, Batch, true>;
     static std::string name() {
-      if constexpr (BlocksPerClass == default_blocks_per_class && Batch == default_batch) return "thread_local_cache";
-      else return "thread_local_cache::with<" + std::to_string(BlocksPerClass) + ", " + std::to_string(Batch) + ">";
+      if constexpr (BlocksPerClass == default_blocks_per_class && Batch == default_batch)
+        return OneInstance ? "thread_local_cache::one_instance" : "thread_local_cache";
+      else
+        return "thread_local_cache::with<" + std::to_string(BlocksPerClass) + ", " + std::to_string(Batch) +
+               (OneInstance ? ", true>" : ">");
     }
   };
+
+  /// For an allocator type of which at most one instance lives at a time — a process-wide
+  /// heap, the process malloc's: each thread's cache sits in static TLS and the fast path tests
+  /// no instance id (allocate + free of a size known at compile time: 14 instructions against
+  /// 22). A second instance built while one lives stops the program with a message; instances
+  /// built one after another are fine.
+  using one_instance = with<default_blocks_per_class, default_batch, true>;
 
   /// The untuned spelling is the tuned form with the default arguments (one design, one type).
   using tuned = with<default_blocks_per_class, default_batch>;
