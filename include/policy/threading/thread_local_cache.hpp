@@ -799,9 +799,9 @@ class thread_cache_layer : cached_classes<Inner> {
       c.next = caches_;
       if (c.next != nullptr) c.next->prev = &c;
       caches_ = &c;
+      c.attached = true;  // with the listing: forget_caches clears both under the same lock
     }
     caches_alive_.fetch_add(1, std::memory_order_relaxed);
-    c.attached = true;
     return &c;
   }
 
