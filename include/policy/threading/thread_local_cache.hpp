@@ -373,7 +373,7 @@ class thread_cache_layer : cached_classes<Inner> {
     if constexpr (lock_free_lookup) {
       // The test comes first: it keeps an instance not built yet from reading its page map.
       // one_instance tests its cache's flag, in the same TLS as its bins, not the instance's id.
-      if (one_instance ? own_.attached : current_.id == id()) [[likely]] {
+      if (attached_here()) [[likely]] {
         const auto found = back_end_.unlocked().cached_start_lookup(p);
         if (found.size_class < bin_count) [[likely]] {
           push_to_bin(this_threads_cache(), p, found.size_class);
@@ -544,6 +544,12 @@ class thread_cache_layer : cached_classes<Inner> {
       if (current_.id == id()) [[likely]] return push_to_bin(*current_.caches, p, index);
     }
     free_slow(p, index);
+  }
+  /// The calling thread's cache serves this instance. (A function, so that a type of several
+  /// instances never instantiates own_: it would cost every thread its bytes of static TLS.)
+  ALLOY_FAST_PATH bool attached_here() const noexcept {
+    if constexpr (one_instance) return own_.attached;
+    else return current_.id == id();
   }
   /// The thread's cache, known to be attached to this instance (its id tested).
   ALLOY_FAST_PATH cache& this_threads_cache() noexcept {
