@@ -232,7 +232,7 @@ class thread_cache_layer : cached_classes<Inner> {
     cache* prev = nullptr;  // in the instance's list of caches (under instances_mutex_)
     cache* next = nullptr;
     std::size_t home = 0;  // where its flushes park chains (transfer_slot)
-    bool attached = false;  // one_instance: in the live instance's list, so its bins may be used
+    bool attached = false;  // in its instance's list; one_instance's fast halves test it
 
     ALLOY_FAST_PATH bin bin_at(std::size_t index) noexcept { return {lists[index], rooms[index], limits[index]}; }
 
@@ -551,7 +551,7 @@ class thread_cache_layer : cached_classes<Inner> {
     if constexpr (one_instance) return own_.attached;
     else return current_.id == id();
   }
-  /// The thread's cache, known to be attached to this instance (its id tested).
+  /// The thread's cache, once attached_here() said it serves this instance.
   ALLOY_FAST_PATH cache& this_threads_cache() noexcept {
     if constexpr (one_instance) return own_;
     else return *current_.caches;
@@ -566,7 +566,7 @@ class thread_cache_layer : cached_classes<Inner> {
     return true;
   }
   ALLOY_SLOW_PATH bool own_full(bin b, std::size_t index) noexcept {
-    if (current_.id == id()) {  // attached: an ordinary full bin
+    if (attached_here()) {  // an ordinary full bin
       flush(own_, b, index);
       return true;
     }
@@ -732,7 +732,7 @@ class thread_cache_layer : cached_classes<Inner> {
   }
 
   cache* find_cache() noexcept {
-    if (current_.id == id()) return current_.caches;
+    if (attached_here()) return &this_threads_cache();
     for (slot& s : slots_)
       if (s.id == id()) return s.caches;
     return nullptr;
@@ -744,12 +744,14 @@ class thread_cache_layer : cached_classes<Inner> {
     if constexpr (bin_count == 0) {
       return nullptr;
     } else {
-      if (current_.id == id()) return current_.caches;
+      if (attached_here()) return &this_threads_cache();
       if (exited_ || in_setup_) return nullptr;
       in_setup_ = true;
+      if (!exit_armed_) (void)&exit_;  // the first odr-use constructs it and registers its destructor
       cache* c = nullptr;
       if constexpr (one_instance) {
-        c = attach_own();
+        c = &own_;  // static TLS, unattached: its bins are empty
+        enlist(*c);
       } else {
         c = find_cache();
         if (c == nullptr) c = new_cache();
@@ -761,12 +763,10 @@ class thread_cache_layer : cached_classes<Inner> {
   }
 
   cache* new_cache() noexcept {
-    if (!exit_armed_) (void)&exit_;  // the first odr-use constructs it and registers its destructor
     void* raw = back_end_.allocate(sizeof(cache), alignof(cache) > alignment ? alignof(cache) : alignment);
     if (raw == nullptr) return nullptr;
     cache* c = ::new (raw) cache{};
-    if constexpr (encodes_links) c->codec.bind(*this);
-    for (std::size_t i = 0; i < bin_count; ++i) c->limits[i] = c->rooms[i] = limit_of(i);
+    enlist(*c);
     slot* free_slot = nullptr;
     for (slot& s : slots_) {
       if (s.caches == nullptr || !listed(s.id)) {  // empty, or an instance that went away
@@ -778,24 +778,14 @@ class thread_cache_layer : cached_classes<Inner> {
       free_slot = &slots_.back();
       drop(*free_slot);
     }
-    {
-      std::lock_guard guard(instances_mutex_);
-      c->home = next_home_++ % transfer_slot::home_count;
-      c->next = caches_;
-      if (c->next != nullptr) c->next->prev = c;
-      caches_ = c;
-    }
-    caches_alive_.fetch_add(1, std::memory_order_relaxed);
     std::move_backward(slots_.begin(), free_slot, free_slot + 1);  // most recent first
     slots_.front() = {id(), c};
     return c;
   }
 
-  /// one_instance: the thread's cache in static TLS, unattached (its bins empty), joins this
-  /// instance's list; made as new_cache makes a cache, with no memory to take.
-  cache* attach_own() noexcept {
-    if (!exit_armed_) (void)&exit_;  // may allocate (a re-entrant call finds in_setup_ set)
-    cache& c = own_;
+  /// An empty cache — new, or one_instance's own_ — made ready for this instance (its codec
+  /// bound, its bins' room set, a home) and listed among the instance's caches.
+  void enlist(cache& c) noexcept {
     if constexpr (encodes_links) c.codec.bind(*this);
     for (std::size_t i = 0; i < bin_count; ++i) c.limits[i] = c.rooms[i] = limit_of(i);
     {
@@ -805,10 +795,9 @@ class thread_cache_layer : cached_classes<Inner> {
       c.next = caches_;
       if (c.next != nullptr) c.next->prev = &c;
       caches_ = &c;
-      c.attached = true;  // with the listing: forget_caches clears both under the same lock
+      c.attached = true;  // with the listing: forget_caches and drop clear both under the same lock
     }
     caches_alive_.fetch_add(1, std::memory_order_relaxed);
-    return &c;
   }
 
   [[noreturn]] ALLOY_SLOW_PATH static void report_second_instance() noexcept {
