@@ -32,6 +32,23 @@
 // once per tick of the clock, and a sweep that gives nothing back doubles its class's next wait
 // (up to 64 delays).
 //
+// Concentrating. Decommitting free pages gives back little after random frees: with a tenth of
+// a class's blocks live at random, most pages still hold one. What comes back then depends on
+// *where new blocks go*: a thread cache hands a freed block out again at once (LIFO), so a
+// program's turnover replaces live blocks in place and the pages in use never change. A settle
+// that leaves a quarter of a class's resident blocks free, and at least `concentrate_bytes`,
+// marks the class *concentrating*: a thread cache above stops caching it (thread_local_cache:
+// bins of one block, every free and refill through the heap), the blocks it gives back *wait*
+// here, out of reuse, and refills take the class list, which the settle ordered fullest pages
+// first. New blocks then fill the pages that stay resident anyway, the sparse pages drain as
+// their blocks are freed, and the next sweep decommits them: the live set gathers in few pages
+// (glibc's turnover does the same by carving from one remainder chunk). The class stops
+// concentrating when its list runs dry (the surplus was used: the waiting blocks become its
+// list) or when a settle finds less than an eighth free (not a quarter: each sweep decommits
+// what drained, and a class that stopped there would stop gathering half way). The price,
+// paid only while a class has that much memory free: its allocations and frees take the
+// heap's lock, one block at a time.
+//
 // Each chunk keeps its bookkeeping (`chunk_pages`) right after its header, before its first
 // block: 12 bytes and two bits per page (1 MiB chunks: ~3 KiB, 0.3%), only in reclaiming heaps.
 #pragma once
@@ -63,6 +80,9 @@ class class_reclaim {
   static constexpr std::size_t none = ~std::size_t{0};
   /// Blocks a refill restores from decommitted pages before it stops (a page at a time).
   static constexpr std::size_t restore_batch = 32;
+  /// Free bytes in a class's resident pages past which a settle may make it concentrate: less
+  /// is not worth a lock on each of the class's allocations and frees.
+  static constexpr std::size_t concentrate_bytes = std::size_t{1} << 20;
   using list_type = free_list<Codec>;
   using bits = std::array<std::uint64_t, words>;
   static_assert(granule <= (std::size_t{1} << 32), "a sublist's ends are 32-bit offsets into their chunk");
@@ -103,8 +123,14 @@ class class_reclaim {
       // Its untallied blocks come back as they are, the tallied ones are settled now: no block
       // is held back while the class grows.
       std::swap(x.lists[c], pending_);  // the list was empty
+      if (held_.head != nullptr) prepend(waiting_[c], std::exchange(held_, {}), x.codec);  // they still wait
       settle(x);
       if (!x.lists[c].empty()) return true;
+    }
+    concentrating_[c] = false;  // the list ran dry: its surplus is used up
+    if (waiting_[c].head != nullptr) {  // the blocks given back while it concentrated: its list now
+      x.lists[c].splice(std::exchange(waiting_[c], {}).head);
+      return true;
     }
     return restore(c, x);
   }
@@ -125,6 +151,19 @@ class class_reclaim {
     now_ms_ = now;
     return true;
   }
+  /// Class `c` concentrates (the header comment): a thread cache above keeps none of its
+  /// blocks, and gives them back through hold_back().
+  bool concentrating(std::size_t c) const noexcept { return concentrating_[c]; }
+  /// Counts the classes that began concentrating: a thread cache that saw another count
+  /// looks at its bins again (thread_local_cache::follow_heap).
+  std::uint32_t concentration_epoch() const noexcept { return concentration_epoch_; }
+  /// Blocks of class `c` freed while it concentrates wait, out of reuse, for the class's next
+  /// sweep or for its list to run dry: handed out again at once, they would keep the pages
+  /// they lie in resident.
+  void hold_back(std::size_t c, const block_chain& blocks, const Codec& codec) noexcept {
+    prepend(waiting_[c], blocks, codec);
+  }
+
   /// A sweep is under way: each slow path takes it a step further, whatever the time.
   bool sweeping() const noexcept { return class_ != none; }
   std::uint64_t now_ms() const noexcept { return now_ms_; }
@@ -142,17 +181,22 @@ class class_reclaim {
     now_ms_ = monotonic_ms();
     if (class_ != none) step(none, true, x);
     for (std::size_t c = 0; c < ClassCount; ++c) {
-      if (x.lists[c].empty()) continue;
+      if (x.lists[c].empty() && waiting_[c].head == nullptr) continue;
       start(c, x);
       step(none, true, x);
     }
   }
 
-  /// Visits the blocks a sweep holds (detached or tallied): free, but in no class list now.
+  /// Visits the blocks the reclaimer holds — a sweep's (detached or tallied) and the waiting
+  /// ones of concentrating classes: free, but in no class list now.
   template <class F>
   void for_each_held(const Store& store, const Codec& codec, F&& f) const noexcept {
+    for (std::size_t c = 0; c < ClassCount; ++c) {
+      for (void* b = waiting_[c].head; b != nullptr; b = next_of(b, codec)) f(b, c);
+    }
     if (class_ == none) return;
     pending_.for_each(codec, [&](void* b) { f(b, class_); });
+    for (void* b = held_.head; b != nullptr; b = next_of(b, codec)) f(b, class_);
     store.for_each([&](const chunk_header* h) {
       if (h->kind != class_) return;
       const chunk_pages& st = pages_of(h);
@@ -174,7 +218,10 @@ class class_reclaim {
   void clear() noexcept {
     class_ = none;
     pending_.clear();
+    held_ = {};
     parked_.fill(nullptr);
+    waiting_.fill({});
+    concentrating_.fill(false);
     counters_.decommitted_bytes = 0;
   }
 
@@ -188,6 +235,12 @@ class class_reclaim {
   static void* next_of(void* block, const Codec& codec) noexcept { return codec.decode(*static_cast<void**>(block), block); }
   static void* at(const chunk_header* h, std::uint32_t offset) noexcept {
     return offset == 0 ? nullptr : reinterpret_cast<std::byte*>(const_cast<chunk_header*>(h)) + offset;
+  }
+  static void* pop(chain& c, const Codec& codec) noexcept {
+    void* block = c.head;
+    c.head = next_of(block, codec);
+    if (c.head == nullptr) c.tail = nullptr;
+    return block;
   }
   static void push_front(chain& c, void* block, const Codec& codec) noexcept {
     set_link(block, c.head, codec);
@@ -205,6 +258,7 @@ class class_reclaim {
   void start(std::size_t c, Parts& x) noexcept {
     class_ = c;
     std::swap(pending_, x.lists[c]);
+    held_ = std::exchange(waiting_[c], {});  // tallied after the list, and never handed out before the settle
   }
 
   /// The next class worth a sweep, or none.
@@ -212,7 +266,7 @@ class class_reclaim {
   std::size_t pick(const Parts& x) noexcept {
     for (std::size_t i = 0; i < ClassCount; ++i) {
       const std::size_t c = (next_class_ + i) % ClassCount;
-      if (!x.lists[c].empty() && now_ms_ - demand_ms_[c] >= Tuning::delay_ms &&
+      if ((!x.lists[c].empty() || waiting_[c].head != nullptr) && now_ms_ - demand_ms_[c] >= Tuning::delay_ms &&
           now_ms_ - swept_ms_[c] >= std::uint64_t{Tuning::delay_ms} << backoff_[c]) {
         next_class_ = c + 1;
         return c;
@@ -232,8 +286,9 @@ class class_reclaim {
       if (c == none) return;
       start(c, x);
     }
-    for (std::size_t work = 0; work < budget && !pending_.empty(); ++work) tally(pending_.pop(x.codec), x.codec);
-    if (pending_.empty()) settle(x);
+    for (std::size_t work = 0; work < budget && !(pending_.empty() && held_.head == nullptr); ++work)
+      tally(pending_.empty() ? pop(held_, x.codec) : pending_.pop(x.codec), x.codec);
+    if (pending_.empty() && held_.head == nullptr) settle(x);
   }
 
   /// The first and one-past-last page of chunk `h` that the block at `b` overlaps.
@@ -311,15 +366,19 @@ class class_reclaim {
 
   /// The end of the sweep, one walk of the class's chunks: wholly free chunks go back, free
   /// pages are decommitted and their blocks parked, every other tallied block rejoins the class
-  /// list a page's sublist at a time. Blocks in pages mostly live go on last, so they are handed
-  /// out first: new blocks fill the pages that stay resident anyway, and the sparse pages' free
-  /// blocks wait, so that the frees to come empty those pages for the next sweep (mimalloc's
-  /// reason for allocating from the fullest page first).
+  /// list a page's sublist at a time, ordered by how full their pages are (in quarters, a
+  /// bucket each): the fullest pages' blocks are handed out first, so new blocks fill the pages
+  /// that stay resident anyway and the sparse pages' free blocks wait, so that the frees to come
+  /// empty those pages for the next sweep (mimalloc's reason for allocating from the fullest
+  /// page first). What stays resident of the class decides whether it concentrates (the header
+  /// comment).
   template <class Parts>
   void settle(Parts& x) noexcept {
     const std::size_t reclaims_before = counters_.reclaims;
     chunk_header* returning = nullptr;
-    chain dense;
+    std::array<chain, fullness_levels> by_fullness{};
+    std::size_t resident_bytes = 0;  // carved blocks in the pages kept, free or not
+    std::size_t kept_free_bytes = 0;  // free blocks among them
     x.store.for_each([&](chunk_header* h) {
       if (h->kind != class_) return;
       chunk_pages& st = pages_of(h);
@@ -331,7 +390,12 @@ class class_reclaim {
         returning = h;
         return;
       }
-      if (st.tallied == 0) return;
+      const std::size_t parked_before = st.parked;
+      const auto tally_resident = [&] {
+        resident_bytes += (carved - st.parked) * h->block_size;
+        kept_free_bytes += (st.tallied - (st.parked - parked_before)) * h->block_size;
+      };
+      if (st.tallied == 0) return tally_resident();
       bits marked{};
       if constexpr (decommits) marked = free_pages(h, st, end);
       for_each_page(st.touched, [&](std::size_t p) {  // only pages this sweep's blocks overlap
@@ -348,12 +412,10 @@ class class_reclaim {
           const std::size_t reach = (h->block_size + reclaim_page - 1) / reclaim_page;
           if (any_in(marked, {p + 1, std::min(pages, p + 1 + reach)})) c = without_marked(h, st, c, marked, x.codec);
           if (c.head == nullptr) return;
-          if (mostly_live(h, st, p)) {
-            prepend(dense, c, x.codec);
-            return;
-          }
+          prepend(by_fullness[fullness(h, st, p)], c, x.codec);  // only its tail's link rewritten: poisoned but for it
+        } else {
+          x.lists[class_].prepend(c, x.codec);
         }
-        x.lists[class_].prepend(c, x.codec);  // only its tail's link rewritten: poisoned but for it, as before
       });
       if constexpr (decommits) {
         decommit(h, st, marked);
@@ -363,11 +425,18 @@ class class_reclaim {
           st.listed = true;
         }
       }
+      tally_resident();
       for_each_page(st.touched, [&](std::size_t p) { st.free_in_page[p] = 0; });
       st.touched = {};
       st.tallied = 0;
     });
-    if (dense.head != nullptr) x.lists[class_].prepend(dense, x.codec);
+    const bool concentrate = decommits && kept_free_bytes >= concentrate_bytes &&
+                             (concentrating_[class_] ? 8 : 4) * kept_free_bytes >= resident_bytes;
+    concentration_epoch_ += concentrate && !concentrating_[class_];
+    concentrating_[class_] = concentrate;
+    for (std::size_t level = fullness_levels; level-- > 0;) {  // the sparsest go in front first: they end up last
+      if (by_fullness[level].head != nullptr) x.lists[class_].prepend(by_fullness[level], x.codec);
+    }
     while (returning != nullptr) {  // after the walk: giving a chunk back unlinks it from the store
       chunk_header* h = returning;
       returning = pages_of(h).next_parked;
@@ -399,13 +468,15 @@ class class_reclaim {
     return kept;
   }
 
-  /// Fewer than half the blocks overlapping page `p` of `h` are free (by this sweep's tally).
-  static bool mostly_live(const chunk_header* h, const chunk_pages& st, std::size_t p) noexcept {
+  /// How free page `p` of `h` is, by this sweep's tally: 0 when under a quarter of the blocks
+  /// overlapping it are free, up to fullness_levels - 1 when three quarters or more are.
+  static constexpr std::size_t fullness_levels = 4;
+  static std::size_t fullness(const chunk_header* h, const chunk_pages& st, std::size_t p) noexcept {
     const auto* page = reinterpret_cast<const std::byte*>(h) + p * reclaim_page;
     const std::byte* from = std::max(page, static_cast<const std::byte*>(h->payload));
     const std::size_t i0 = static_cast<std::size_t>(from - h->payload) / h->block_size;
     const std::size_t i1 = static_cast<std::size_t>(page + reclaim_page - 1 - h->payload) / h->block_size;
-    return 2 * st.free_in_page[p] < i1 - i0 + 1;
+    return std::min(fullness_levels - 1, fullness_levels * st.free_in_page[p] / (i1 - i0 + 1));
   }
 
   /// One madvise per run of marked pages; they become decommitted.
@@ -477,6 +548,7 @@ class class_reclaim {
 
   std::size_t class_ = none;  // the class being swept
   list_type pending_;         // detached, not yet tallied (the tallied ones are in their pages' sublists)
+  chain held_;                // the swept class's waiting blocks, not yet tallied
   std::size_t next_class_ = 0;
   std::uint64_t now_ms_ = 0;  // the last clock reading
   std::uint32_t calls_ = 0;   // slow paths seen: the clock is read on one in clock_every
@@ -487,6 +559,9 @@ class class_reclaim {
   std::array<std::uint8_t, ClassCount> backoff_{};     // its next sweep waits delay << backoff
   static constexpr std::uint8_t max_backoff = 6;
   std::array<chunk_header*, ClassCount> parked_{};
+  std::array<chain, ClassCount> waiting_{};         // given back while the class concentrates
+  std::array<bool, ClassCount> concentrating_{};
+  std::uint32_t concentration_epoch_ = 0;
   reclaim_counters counters_;
 };
 

@@ -351,6 +351,14 @@ class segregated_heap {
       }, limit);
       if (!ok || n == limit) return false;
     }
+    if constexpr (reclaims) {  // the blocks the reclaimer holds (a sweep's, the waiting ones) alike
+      bool ok = true;
+      reclaimer_.for_each_held(store_, codec_, [&](void* b, std::size_t c) {
+        const chunk_header* h = store_type::header_of(b);
+        ok = ok && store_.owns(b) && h->kind == c && block_start(h, b) == b;
+      });
+      if (!ok) return false;
+    }
     return true;
   }
 
@@ -373,8 +381,26 @@ class segregated_heap {
   /// A chain of free blocks of class `c` (a thread cache's full bin cut its batch out) joins the
   /// class list whole: one link written under the caller's lock, where giving the blocks back
   /// one by one took a pop and a push each. Its blocks were tested for a double free as they
-  /// entered the bin, as a push here would test them.
-  void give_chain(std::size_t c, const block_chain& chain) noexcept { lists_[c].prepend(chain, codec_); }
+  /// entered the bin, as a push here would test them. A concentrating class's chain waits in
+  /// the reclaimer instead, out of reuse (class_reclaim.hpp).
+  void give_chain(std::size_t c, const block_chain& chain) noexcept {
+    if constexpr (reclaims) {
+      if (reclaimer_.concentrating(c)) return reclaimer_.hold_back(c, chain, codec_);
+    }
+    lists_[c].prepend(chain, codec_);
+  }
+  /// Class `c` has most of its resident memory free (class_reclaim.hpp): a thread cache keeps
+  /// none of its blocks, so that reuse follows the class list's order, fullest pages first.
+  bool concentrating(std::size_t c) const noexcept
+    requires reclaims
+  {
+    return reclaimer_.concentrating(c);
+  }
+  std::uint32_t concentration_epoch() const noexcept
+    requires reclaims
+  {
+    return reclaimer_.concentration_epoch();
+  }
 
  private:
   struct bump_region {

@@ -32,6 +32,8 @@
 // block the heap would give), it serves every alignment those classes serve (the composition's
 // `align<N>`), and its bookkeeping — each thread's bins — is a block of the heap itself, so it
 // comes from the composition's memory source: over a `static_arena` nothing calls the system.
+// A reclaiming heap may also ask it to cache none of a class for a while (caches_none): one
+// whose memory is mostly free, where reuse by recency would keep every page of it in use.
 //
 // Correctness where naive designs fail
 // ------------------------------------
@@ -233,6 +235,7 @@ class thread_cache_layer : cached_classes<Inner> {
     cache* next = nullptr;
     std::size_t home = 0;  // where its flushes park chains (transfer_slot)
     bool attached = false;  // in its instance's list; one_instance's fast halves test it
+    std::uint32_t concentration_epoch = 0;  // the heap's, when this cache last fitted its bins (follow_heap)
 
     ALLOY_FAST_PATH bin bin_at(std::size_t index) noexcept { return {lists[index], rooms[index], limits[index]}; }
 
@@ -496,10 +499,15 @@ class thread_cache_layer : cached_classes<Inner> {
   std::size_t trim() noexcept
     requires requires(Inner& heap) { heap.trim(); }
   {
-    if (cache* c = find_cache(); c != nullptr) flush_all(*c);
+    cache* c = find_cache();
     return back_end_.with_lock([&](Inner& heap) noexcept {
+      if (c != nullptr) give_back(heap, *c);
       drain_transfers(heap);
-      return heap.trim();
+      const std::size_t done = heap.trim();
+      if (c != nullptr) {  // empty now: each bin takes the size its class wants after the sweeps
+        for (std::size_t i = 0; i < bin_count; ++i) c->limits[i] = c->rooms[i] = limit_for(heap, i);
+      }
+      return done;
     });
   }
 
@@ -562,21 +570,21 @@ class thread_cache_layer : cached_classes<Inner> {
   ALLOY_FAST_PATH bool push_to_own(void* p, std::size_t index) noexcept {
     bin b = own_.bin_at(index);
     b.push(p, block_size(index), own_.codec);
-    if (b.room == 0) [[unlikely]] return own_full(b, index);
+    if (b.room == 0) [[unlikely]] return own_full(index);
     return true;
   }
-  ALLOY_SLOW_PATH bool own_full(bin b, std::size_t index) noexcept {
+  ALLOY_SLOW_PATH bool own_full(std::size_t index) noexcept {
     if (attached_here()) {  // an ordinary full bin
-      flush(own_, b, index);
+      flush(own_, index);
       return true;
     }
-    (void)b.pop(block_size(index), own_.codec);  // the one block an unattached bin takes
+    (void)own_.bin_at(index).pop(block_size(index), own_.codec);  // the one block an unattached bin takes
     return false;
   }
   ALLOY_FAST_PATH void push_to_bin(cache& c, void* p, std::size_t index) noexcept {
     bin b = c.bin_at(index);
     b.push(p, block_size(index), c.codec);
-    if (b.room == 0) [[unlikely]] flush(c, b, index);
+    if (b.room == 0) [[unlikely]] flush(c, index);
   }
 
   static constexpr std::uint32_t limit_of(std::size_t c) noexcept {
@@ -592,6 +600,39 @@ class thread_cache_layer : cached_classes<Inner> {
   /// Blocks moved per refill or flush: a batch, at most half a bin so a bin never ping-pongs.
   static constexpr std::size_t batch_of(std::size_t c) noexcept {
     return std::max<std::size_t>(1, std::min<std::size_t>(Batch, limit_of(c) / 2));
+  }
+
+  /// The heap wants none of this bin's blocks cached (the back end's lock held): a reclaiming
+  /// heap's *concentrating* class (detail/class_reclaim.hpp), most of whose memory is free. A
+  /// bin caches by recency — a block freed is the next one handed out — so the pages in use
+  /// would never change; with a room of one block every free goes back to the heap, where it
+  /// waits, and every allocation takes the heap's next block, from its fullest pages. The
+  /// bin's size is decided on each refill and flush, so it follows the heap both ways.
+  static bool caches_none([[maybe_unused]] const Inner& heap, [[maybe_unused]] std::size_t index) noexcept {
+    if constexpr (requires { heap.concentrating(index); }) return heap.concentrating(heap_class(index));
+    else return false;
+  }
+  /// The room an empty bin gets now (the back end's lock held).
+  static std::uint32_t limit_for(const Inner& heap, std::size_t index) noexcept {
+    return caches_none(heap, index) ? 1 : limit_of(index);
+  }
+  /// On each refill and flush (the back end's lock held): when a class began concentrating
+  /// since this cache last looked, the bins of every concentrating class give their blocks
+  /// back and shrink now, not at their own next refill or flush — a bin whose frees and
+  /// allocations balance may not reach either for a long time. One compare when nothing began.
+  static void follow_heap([[maybe_unused]] Inner& heap, [[maybe_unused]] cache& c) noexcept {
+    if constexpr (requires { heap.concentration_epoch(); }) {
+      if (c.concentration_epoch == heap.concentration_epoch()) [[likely]] return;
+      c.concentration_epoch = heap.concentration_epoch();
+      const codec_under_lock held(c);
+      for (std::size_t i = 0; i < bin_count; ++i) {
+        if (c.limits[i] == 1 || !caches_none(heap, i)) continue;
+        bin b = c.bin_at(i);
+        std::size_t cut = 0;
+        if (!b.list.empty()) give_to_heap(heap, b.list.cut(b.count(), c.codec, cut), i);
+        c.limits[i] = c.rooms[i] = 1;
+      }
+    }
   }
 
   /// Out of line, so the fast path above needs no saved registers: a block freed through a
@@ -618,7 +659,7 @@ class thread_cache_layer : cached_classes<Inner> {
     // Uncached, a block is still taken as its class's block: any thread's cache may get it back.
     if (c == nullptr) return back_end_.allocate(block_size(index), alignment);
     bin b = c->bin_at(index);
-    if (b.list.empty()) refill(*c, b, index);
+    if (b.list.empty()) refill(*c, index);
     return b.list.empty() ? nullptr : b.pop(block_size(index), c->codec);
   }
 
@@ -627,16 +668,21 @@ class thread_cache_layer : cached_classes<Inner> {
     if (c == nullptr) return back_end_.deallocate(p, block_size(index), alignment);
     bin b = c->bin_at(index);
     b.push(p, block_size(index), c->codec);
-    if (b.room == 0) flush(*c, b, index);
+    if (b.room == 0) flush(*c, index);
   }
 
   /// One lock for a batch of blocks: a whole parked chain when there is one for this thread's
   /// home (transfer_slot; no block touched), else a chain cut from the heap's class list
   /// (take_chain: each link read once, one written), or block by block from a heap without one.
-  void refill(cache& c, bin b, std::size_t index) noexcept {
-    const std::size_t n = batch_of(index);
+  /// A concentrating class (caches_none) takes one block, never a parked chain.
+  void refill(cache& c, std::size_t index) noexcept {
+    bin b = c.bin_at(index);
     back_end_.with_lock([&](Inner& heap) noexcept {
-      if (void* chain = transfers_[index].take(c.home, links_of(heap))) {
+      follow_heap(heap, c);
+      c.limits[index] = b.room = limit_for(heap, index);  // the bin is empty: all its room
+      const bool none = b.limit == 1;
+      const std::size_t n = none ? 1 : batch_of(index);
+      if (void* chain = none ? nullptr : transfers_[index].take(c.home, links_of(heap))) {
         b.list.splice(chain);
         b.room -= static_cast<std::uint32_t>(n);
         reclaim_tick_of(heap);
@@ -666,22 +712,41 @@ class thread_cache_layer : cached_classes<Inner> {
   /// blocks. Parking is bounded, and needs a second word in the chain's first block; past the
   /// bound, or for blocks of one word, the chain goes back to the heap — whole where the heap
   /// takes chains (give_chain), else block by block.
-  ALLOY_SLOW_PATH void flush(cache& c, bin b, std::size_t index) noexcept {
-    const std::size_t n = batch_of(index);
-    std::size_t cut = 0;  // n: a full bin holds more
-    const block_chain chain = b.list.cut(n, c.codec, cut);
+  /// A concentrating class's bin (caches_none) gives every block back to the heap, unparked.
+  ALLOY_SLOW_PATH void flush(cache& c, std::size_t index) noexcept {
+    bin b = c.bin_at(index);
+    std::size_t cut = 0;  // the batch: a full bin holds more
+    const block_chain chain = b.list.cut(batch_of(index), c.codec, cut);
     b.room += static_cast<std::uint32_t>(cut);
     back_end_.with_lock([&](Inner& heap) noexcept {
-      transfer_slot& t = transfers_[index];
-      if (block_size(index) >= 2 * sizeof(void*) && t.count() < max_parked(index)) {
-        t.park(c.home, chain.head, links_of(heap));
-      } else if constexpr (moves_chains) {
-        heap.give_chain(heap_class(index), chain);  // whole, as take_chain took it
+      follow_heap(heap, c);
+      if (caches_none(heap, index)) {
+        give_to_heap(heap, chain, index);
+        if (!b.list.empty()) {  // the bin was a whole one: the rest goes too
+          const codec_under_lock held(c);
+          give_to_heap(heap, b.list.cut(b.count(), c.codec, cut), index);
+        }
+        c.limits[index] = b.room = 1;
       } else {
-        give_chain_back(heap, chain.head, index);
+        if (b.limit != limit_of(index)) {  // the class stopped concentrating: a whole bin again
+          b.room += limit_of(index) - b.limit;
+          c.limits[index] = limit_of(index);
+        }
+        transfer_slot& t = transfers_[index];
+        if (block_size(index) >= 2 * sizeof(void*) && t.count() < max_parked(index) && cut == batch_of(index)) {
+          t.park(c.home, chain.head, links_of(heap));
+        } else {
+          give_to_heap(heap, chain, index);
+        }
       }
       reclaim_tick_of(heap);
     });
+  }
+  /// A chain cut from a bin back to the heap (the back end's lock held): whole where the heap
+  /// takes chains (give_chain), as take_chain took it; else block by block.
+  static void give_to_heap(Inner& heap, const block_chain& chain, std::size_t index) noexcept {
+    if constexpr (moves_chains) heap.give_chain(heap_class(index), chain);
+    else give_chain_back(heap, chain.head, index);
   }
 
   /// A refill or flush is this layer's slow path: a reclaiming heap makes progress there (the
