@@ -21,7 +21,12 @@ constexpr std::size_t size = 1024;  // four blocks to a page: a tenth live at ra
 
 template <class... More>
 using cached = alloy::allocator<P::segregated_fit, P::stats, P::thread_local_cache, More...>;
-using concentrating = cached<P::reclaim::with<0>>;
+// Sweeps only at trim(): a second sweep, a delay after the trim's, would come long after each
+// test is done, however slowly it runs (a sanitizer's build), so what each checks is decided
+// by the trims alone.
+using concentrating = cached<P::reclaim::with<1000>>;
+// Sweeps on every tick of the clock, cut short by the refills of the class they sweep.
+using sweeping = cached<P::reclaim::with<0>>;
 
 /// A block tagged with its serial in every word, so a block handed out twice, or overwritten
 /// by a neighbour, shows.
@@ -69,6 +74,7 @@ void turn_over(Heap& heap, std::vector<tagged>& live, std::size_t rounds, std::m
 
 /// A heap whose 1024-byte class concentrates: 16,000 blocks (16 MiB) taken, 90% freed at random,
 /// then a trim, which leaves ~10 MiB free in the pages the live tenth keeps resident.
+template <class Heap = concentrating>
 struct concentrated {
   explicit concentrated(unsigned seed) : rng(seed) {
     live = fill_then_free_most(*heap, 16000, rng, serial);
@@ -76,7 +82,7 @@ struct concentrated {
   }
   std::mt19937_64 rng;
   std::uint64_t serial = 0;
-  std::unique_ptr<concentrating> heap = std::make_unique<concentrating>();
+  std::unique_ptr<Heap> heap = std::make_unique<Heap>();
   std::vector<tagged> live;
 };
 
@@ -92,7 +98,7 @@ bool distinct(std::vector<tagged> blocks) {
 TEST_CASE("a class mostly free is not cached by recency, and is cached again once its surplus is used",
           "[reclaim][concentrate]") {
   SECTION("reclaiming: a freed block waits") {
-    concentrated s(11);
+    concentrated<> s(11);
     auto& heap = s.heap;
     void* p = heap->allocate(size);
     heap->deallocate(p, size);
@@ -118,7 +124,7 @@ TEST_CASE("a class mostly free is not cached by recency, and is cached again onc
 }
 
 TEST_CASE("turnover in a concentrating class gathers the live blocks: fewer pages stay committed", "[reclaim][concentrate]") {
-  concentrated s(5);
+  concentrated<> s(5);
   auto& [rng, serial, heap, live] = s;
   const auto before = heap->stats();
   // Three times the live blocks replaced: in place, the committed pages would stay as they are.
@@ -135,11 +141,12 @@ TEST_CASE("turnover in a concentrating class gathers the live blocks: fewer page
 }
 
 TEST_CASE("threads turn over a concentrating class together: blocks intact and distinct", "[reclaim][concentrate][threading]") {
-  concentrated s(3);
+  concentrated<sweeping> s(3);
   auto& heap = s.heap;  // not a structured binding: the threads' lambda captures it (clang 14)
   auto& live = s.live;
   // More threads than cores, each with a share of the live blocks, all of which this thread
-  // allocated: frees cross threads as well.
+  // allocated: frees cross threads as well. The heap sweeps all along (with<0>), so the
+  // threads' refills cut sweeps short and their bins are refitted mid-flight.
   constexpr std::size_t threads = 6;
   std::vector<std::vector<tagged>> shares(threads);
   for (std::size_t i = 0; i < live.size(); ++i) shares[i % threads].push_back(live[i]);

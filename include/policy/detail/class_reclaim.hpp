@@ -124,7 +124,7 @@ class class_reclaim {
       // is held back while the class grows.
       std::swap(x.lists[c], pending_);  // the list was empty
       if (held_.head != nullptr) prepend(waiting_[c], std::exchange(held_, {}), x.codec);  // they still wait
-      settle(x);
+      settle(x, false);
       if (!x.lists[c].empty()) return true;
     }
     concentrating_[c] = false;  // the list ran dry: its surplus is used up
@@ -288,7 +288,7 @@ class class_reclaim {
     }
     for (std::size_t work = 0; work < budget && !(pending_.empty() && held_.head == nullptr); ++work)
       tally(pending_.empty() ? pop(held_, x.codec) : pending_.pop(x.codec), x.codec);
-    if (pending_.empty() && held_.head == nullptr) settle(x);
+    if (pending_.empty() && held_.head == nullptr) settle(x, true);
   }
 
   /// The first and one-past-last page of chunk `h` that the block at `b` overlaps.
@@ -371,9 +371,10 @@ class class_reclaim {
   /// that stay resident anyway and the sparse pages' free blocks wait, so that the frees to come
   /// empty those pages for the next sweep (mimalloc's reason for allocating from the fullest
   /// page first). What stays resident of the class decides whether it concentrates (the header
-  /// comment).
+  /// comment) — when the sweep tallied every free block of the class (`whole`): one cut short
+  /// by a refill saw only some of them, and leaves the class as it was.
   template <class Parts>
-  void settle(Parts& x) noexcept {
+  void settle(Parts& x, bool whole) noexcept {
     const std::size_t reclaims_before = counters_.reclaims;
     chunk_header* returning = nullptr;
     std::array<chain, fullness_levels> by_fullness{};
@@ -432,8 +433,10 @@ class class_reclaim {
     });
     const bool concentrate = decommits && kept_free_bytes >= concentrate_bytes &&
                              (concentrating_[class_] ? 8 : 4) * kept_free_bytes >= resident_bytes;
-    concentration_epoch_ += concentrate && !concentrating_[class_];
-    concentrating_[class_] = concentrate;
+    if (whole) {
+      concentration_epoch_ += concentrate && !concentrating_[class_];
+      concentrating_[class_] = concentrate;
+    }
     for (std::size_t level = fullness_levels; level-- > 0;) {  // the sparsest go in front first: they end up last
       if (by_fullness[level].head != nullptr) x.lists[class_].prepend(by_fullness[level], x.codec);
     }
