@@ -23,14 +23,6 @@ template <int Tag>
 using one_heap = alloy::allocator<P::segregated_fit, P::pow2_classes<16, 1024>,
                                   P::thread_local_cache::with<8 + Tag, 4, true>, P::stats>;
 
-template <class Alloc>
-using layers_of = std::remove_cvref_t<decltype(std::declval<Alloc&>().layers())>;
-
-template <class Alloc>
-std::size_t caches_alive() {
-  return layers_of<Alloc>::caches_alive();
-}
-
 /// A worker thread that runs the jobs it is given, one at a time, and outlives them.
 class worker {
  public:

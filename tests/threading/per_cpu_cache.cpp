@@ -34,11 +34,8 @@ using small_heap = alloy::allocator<P::segregated_fit, P::geometric_classes<16, 
                                     P::per_cpu_cache::with<16384 + 16 * Tag, 4>, P::stats>;
 
 template <class Alloc>
-using layer_of = std::remove_cvref_t<decltype(std::declval<Alloc&>().layers())>;
-
-template <class Alloc>
 std::size_t thread_caches_alive() {
-  return layer_of<Alloc>::thread_caches_alive();
+  return layers_of<Alloc>::thread_caches_alive();
 }
 
 /// The mode this run must see, when CTest says so; else the one this machine offers.
@@ -96,7 +93,7 @@ TEST_CASE("per_cpu_cache keeps freed blocks in stacks of its own: link hardening
 TEST_CASE("64 threads on few cores: contents intact, no thread caches under rseq, caches bounded by CPUs x limit",
           "[threading][per_cpu_cache]") {
   using heap_type = small_heap<1>;
-  using layer = layer_of<heap_type>;
+  using layer = layers_of<heap_type>;
   heap_type heap;
   const std::size_t bound = alloy::detail::possible_cpu_ids() * layer::per_cpu_limit;
   std::atomic<bool> running{true};
@@ -136,7 +133,7 @@ TEST_CASE("64 threads on few cores: contents intact, no thread caches under rseq
 TEST_CASE("the bound with 64 threads that all hold their frees at once: at most 2 x the per-CPU limit here",
           "[threading][per_cpu_cache]") {
   using heap_type = small_heap<2>;
-  using layer = layer_of<heap_type>;
+  using layer = layers_of<heap_type>;
   heap_type heap;
   constexpr int threads_count = 64;
   std::atomic<int> freed{0};

@@ -17,14 +17,6 @@ template <int Tag>
 using cached_heap = alloy::allocator<P::segregated_fit, P::pow2_classes<16, 1024>,
                                      P::thread_local_cache::with<8 + Tag, 4>, P::stats>;
 
-template <class Alloc>
-using layers_of = std::remove_cvref_t<decltype(std::declval<Alloc&>().layers())>;
-
-template <class Alloc>
-std::size_t caches_alive() {
-  return layers_of<Alloc>::caches_alive();
-}
-
 }  // namespace
 
 TEST_CASE("thread_local_cache names itself, is thread safe, and is as small as its parts",

@@ -16,6 +16,8 @@
 #include <mutex>
 #include <random>
 #include <thread>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "../support/model.hpp"
@@ -28,6 +30,17 @@
 namespace alloy::testing {
 
 namespace P = alloy::policy;
+
+/// The layer stack of allocator type `Alloc` (its layers()' type): a thread cache's static
+/// counts are read there.
+template <class Alloc>
+using layers_of = std::remove_cvref_t<decltype(std::declval<Alloc&>().layers())>;
+
+/// Thread caches of `Alloc`'s type alive now, over all threads and instances.
+template <class Alloc>
+std::size_t caches_alive() {
+  return layers_of<Alloc>::caches_alive();
+}
 
 /// Every search policy the threading policies must compose with.
 #ifdef ALLOY_TEST_HAVE_SEARCH_POLICIES
@@ -76,7 +89,7 @@ void require_free_after_thread_exit_lands(Heap& heap) {
   const auto s = heap.stats();
   REQUIRE(s.live_bytes == 0);
   REQUIRE(s.allocations == s.deallocations);
-  REQUIRE(std::remove_cvref_t<decltype(heap.layers())>::caches_alive() == 0);
+  REQUIRE(caches_alive<Heap>() == 0);
 }
 
 /// A block handed between threads, with what its contents must be.
