@@ -342,21 +342,20 @@ class segregated_heap {
     if constexpr (has_large_heap) {
       if (!large_.invariant()) return false;
     }
+    // A free block of class c: in one of the store's chunks of that class, at a block's start.
+    const auto free_block_of = [&](const void* b, std::size_t c) {
+      const chunk_header* h = store_type::header_of(b);
+      return store_.owns(b) && h->kind == c && block_start(h, b) == b;
+    };
     const std::size_t limit = store_.reserved_bytes() / sizeof(void*) + 1;  // more links than that means a cycle
     for (std::size_t c = 0; c < classes::count; ++c) {
       bool ok = true;
-      const std::size_t n = lists_[c].for_each(codec_, [&](void* b) {
-        const chunk_header* h = store_type::header_of(b);
-        ok = ok && store_.owns(b) && h->kind == c && block_start(h, b) == b;
-      }, limit);
+      const std::size_t n = lists_[c].for_each(codec_, [&](void* b) { ok = ok && free_block_of(b, c); }, limit);
       if (!ok || n == limit) return false;
     }
     if constexpr (reclaims) {  // the blocks the reclaimer holds (a sweep's, the waiting ones) alike
       bool ok = true;
-      reclaimer_.for_each_held(store_, codec_, [&](void* b, std::size_t c) {
-        const chunk_header* h = store_type::header_of(b);
-        ok = ok && store_.owns(b) && h->kind == c && block_start(h, b) == b;
-      });
+      reclaimer_.for_each_held(store_, codec_, [&](void* b, std::size_t c) { ok = ok && free_block_of(b, c); });
       if (!ok) return false;
     }
     return true;

@@ -624,15 +624,21 @@ class thread_cache_layer : cached_classes<Inner> {
     if constexpr (requires { heap.concentration_epoch(); }) {
       if (c.concentration_epoch == heap.concentration_epoch()) [[likely]] return;
       c.concentration_epoch = heap.concentration_epoch();
-      const codec_under_lock held(c);
       for (std::size_t i = 0; i < bin_count; ++i) {
-        if (c.limits[i] == 1 || !caches_none(heap, i)) continue;
-        bin b = c.bin_at(i);
-        std::size_t cut = 0;
-        if (!b.list.empty()) give_to_heap(heap, b.list.cut(b.count(), c.codec, cut), i);
-        c.limits[i] = c.rooms[i] = 1;
+        if (c.limits[i] != 1 && caches_none(heap, i)) cache_none(heap, c, i);
       }
     }
+  }
+  /// Bin `index` gives every block it holds back to the heap and keeps a room of one block
+  /// (caches_none; the back end's lock held).
+  static void cache_none(Inner& heap, cache& c, std::size_t index) noexcept {
+    bin b = c.bin_at(index);
+    if (!b.list.empty()) {
+      const codec_under_lock held(c);
+      std::size_t cut = 0;
+      give_to_heap(heap, b.list.cut(b.count(), c.codec, cut), index);
+    }
+    c.limits[index] = c.rooms[index] = 1;
   }
 
   /// Out of line, so the fast path above needs no saved registers: a block freed through a
@@ -722,11 +728,7 @@ class thread_cache_layer : cached_classes<Inner> {
       follow_heap(heap, c);
       if (caches_none(heap, index)) {
         give_to_heap(heap, chain, index);
-        if (!b.list.empty()) {  // the bin was a whole one: the rest goes too
-          const codec_under_lock held(c);
-          give_to_heap(heap, b.list.cut(b.count(), c.codec, cut), index);
-        }
-        c.limits[index] = b.room = 1;
+        cache_none(heap, c, index);  // a whole bin until now: the rest goes too
       } else {
         if (b.limit != limit_of(index)) {  // the class stopped concentrating: a whole bin again
           b.room += limit_of(index) - b.limit;
