@@ -7,7 +7,9 @@
 //  - six classes, 16, 32, ..., 512 bytes; a request of n bytes takes the smallest class >= n;
 //  - one LIFO free list per class, the link stored in the free block;
 //  - 64 KiB chunks from mmap, aligned to 64 KiB, a 64-byte header at the start, blocks of one
-//    class carved from the rest 32 at a time (ascending addresses);
+//    class carved from the rest 32 at a time (ascending addresses), the chunk's fresh pages
+//    made resident ahead of the carving in one madvise, a window that doubles with what the
+//    class has carved of the chunk, up to 64 KiB;
 //  - a larger request gets its own chunk (header, then the block), unmapped on free;
 //  - unsized free finds the header by masking the address; owns() is exact through a hash set
 //    of chunk addresses; the chunks form a doubly linked list so release() finds them all;
@@ -104,7 +106,9 @@ class hand_segregated_fit {
   struct bump_region {
     std::byte* next = nullptr;
     std::byte* end = nullptr;
+    std::byte* populated = nullptr;  // the pages below are resident
   };
+  static constexpr std::size_t populate_window = 64 * 1024;
   static constexpr std::uint32_t large_kind = ~std::uint32_t{0};
 
   /// The smallest class >= size, for 1 <= size <= 512: ceil(log2(size)) - 4, with sizes up to
@@ -125,17 +129,28 @@ class hand_segregated_fit {
       h->kind = static_cast<std::uint32_t>(c);
       h->block_size = size;
       const std::size_t room = chunk_bytes - header_bytes;
-      bump = {h->payload, h->payload + room / size * size};
+      bump = {h->payload, h->payload + room / size * size, page_end(h->payload)};
     }
     std::byte* first = bump.next;
     const std::size_t n = std::min({batch, std::max<std::size_t>(1, 4096 / size), static_cast<std::size_t>(bump.end - first) / size});
     bump.next += n * size;
+    if (bump.next > bump.populated) {
+      const std::size_t carved = static_cast<std::size_t>(bump.next - chunk_of(bump.next)->payload);
+      const std::size_t window = std::clamp(carved & ~(page - 1), page, populate_window);
+      std::byte* to = std::min(page_end(bump.next) + window, page_end(bump.end));
+      ::madvise(bump.populated, static_cast<std::size_t>(to - bump.populated), MADV_POPULATE_WRITE);
+      bump.populated = to;
+    }
     for (std::size_t i = n; i-- > 1;) {
       auto* b = reinterpret_cast<block*>(first + i * size);
       b->next = free_[c];
       free_[c] = b;
     }
     return first;
+  }
+
+  static std::byte* page_end(std::byte* p) noexcept {
+    return p + ((page - reinterpret_cast<std::uintptr_t>(p) % page) % page);
   }
 
   [[gnu::noinline, gnu::cold]] void* allocate_outside_classes(std::size_t size) noexcept {

@@ -32,6 +32,7 @@ class guarded_source {
   static constexpr bool is_thread_safe = Source::is_thread_safe;
   static constexpr bool kernel_pages = source_kernel_pages<Source>;  // a guard changes no page's owner
   static constexpr bool zeroes_fresh_chunks = source_zeroes_fresh_chunks<Source>;  // nor a byte before it
+  static constexpr bool populates_pages = source_populates_pages<Source>;
 
   void* allocate_chunk(std::size_t bytes, std::size_t alignment) noexcept {
     if (bytes > max_request) return nullptr;
@@ -44,6 +45,11 @@ class guarded_source {
     return base;
   }
   void deallocate_chunk(void* p, std::size_t bytes) noexcept { inner_.deallocate_chunk(p, bytes + guard_bytes); }
+  void populate(void* p, std::size_t bytes) noexcept
+    requires populates_pages
+  {
+    inner_.populate(p, bytes);
+  }
 
   static std::string name() { return Source::name() + " + guard pages"; }
 

@@ -47,6 +47,9 @@ concept source_policy = std::same_as<typename P::axis, axis::source> && named_po
 ///                          `advise_huge_pages(p, bytes) noexcept` asks for them over a chunk (or
 ///                          its start) of at least `huge_page_bytes`; one fault then maps a whole
 ///                          huge page, and a touched huge page is resident whole
+///   `populates_pages`      the kernel can make a range of its pages resident in one call:
+///                          `populate(p, bytes) noexcept` (a hint: a kernel that cannot leaves
+///                          them to fault one by one, as they would have)
 template <class S>
 inline constexpr bool source_protects_pages = requires { requires S::protects_pages; };
 template <class S>
@@ -64,6 +67,12 @@ inline constexpr bool source_huge_pages = requires(S& s, void* p, std::size_t n)
   requires S::huge_pages;
   { S::huge_page_bytes } -> std::convertible_to<std::size_t>;
   { s.advise_huge_pages(p, n) } noexcept;
+};
+
+template <class S>
+inline constexpr bool source_populates_pages = requires(S& s, void* p, std::size_t n) {
+  requires S::populates_pages;
+  { s.populate(p, n) } noexcept;
 };
 
 template <>

@@ -10,11 +10,14 @@
 // kernel moves page-table entries, no byte is copied (a huge block's realloc). A heap may ask
 // for transparent huge pages over a chunk (madvise MADV_HUGEPAGE: the kernel's `madvise` THP
 // mode, Debian's default, gives them to no one else), which it does only where its blocks are
-// large and written whole (chunk_store::prefer_huge_pages says where, and what it costs).
+// large and written whole (chunk_store::prefer_huge_pages says where, and what it costs). A
+// heap about to touch fresh pages may have them populated in one call (segregated fit's carving).
 #pragma once
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <cerrno>
 #include <string>
 
 #include "concept.hpp"
@@ -35,6 +38,7 @@ struct system_pages {
   static constexpr bool remaps_pages = true;
   static constexpr bool huge_pages = true;
   static constexpr std::size_t huge_page_bytes = std::size_t{2} << 20;  // x86-64's PMD page
+  static constexpr bool populates_pages = true;
 
   void* allocate_chunk(std::size_t bytes, std::size_t alignment) noexcept {
     if (bytes > detail::max_request || alignment > detail::max_request) return nullptr;
@@ -65,6 +69,25 @@ struct system_pages {
   /// Asks for huge pages over the chunk at `p`: a hint, so a kernel without THP (or one that
   /// refuses) leaves the chunk as it was, in small pages.
   void advise_huge_pages(void* p, std::size_t bytes) noexcept { (void)::madvise(p, bytes, MADV_HUGEPAGE); }
+
+#ifdef MADV_POPULATE_WRITE
+  static constexpr int populate_write = MADV_POPULATE_WRITE;
+#else
+  static constexpr int populate_write = 23;  // the kernel's value, for C libraries older than 2.35
+#endif
+
+  /// Makes the pages of [p, p + bytes) resident and writable now (MADV_POPULATE_WRITE, Linux
+  /// 5.14): one system call where touching them would trap once a page. A kernel that does not
+  /// know the advice says so once (EINVAL), and no call is made again; a kernel short of memory
+  /// (ENOMEM) leaves the pages to fault. Either way `errno` is as it was: a hint is no error of
+  /// the malloc that gave it.
+  void populate(void* p, std::size_t bytes) noexcept {
+    static std::atomic<bool> unsupported{false};
+    if (unsupported.load(std::memory_order_relaxed)) return;
+    const int saved = errno;
+    if (::madvise(p, bytes, populate_write) != 0 && errno == EINVAL) unsupported.store(true, std::memory_order_relaxed);
+    errno = saved;
+  }
 
   static std::string name() { return "system_pages"; }
 
