@@ -16,7 +16,11 @@ namespace alloy::bench {
 
 double program_ns_per_pair(const cell_result& r) {
   const double faults = r.counter("faults_per_pair"), fault_ns = page_fault_ns();
-  return faults >= 0 && !std::isnan(fault_ns) ? r.ns_per_pair + faults * fault_ns : r.ns_per_pair;
+  const double populated = r.counter("populated_per_pair"), populated_ns = populated_page_ns();
+  double ns = r.ns_per_pair;
+  if (faults >= 0 && !std::isnan(fault_ns)) ns += faults * fault_ns;
+  if (populated > 0 && !std::isnan(populated_ns)) ns += populated * populated_ns;
+  return ns;
 }
 
 const cell_info* fastest_thread_safe(const std::string& workload) {

@@ -11,11 +11,13 @@
 namespace alloy::bench {
 
 /// What a run of the program costs per pair on this heap: the warm replay's time per pair plus
-/// the page faults a fresh heap took over the same trace (faults_per_pair, its memory run) at
-/// this machine's cost per fault (page_fault_ns). The warm rounds alone rank a heap by its calls,
-/// and a short program pays more for the pages its heap first touches: 15-17 us a fault on this
-/// project's VM, a few hundred more faults outweighing every call of a 40,000-record trace.
-/// The time per pair alone where faults were not measured (system allocators).
+/// the pages a fresh heap made resident over the same trace (its memory run), each at what it
+/// costs on this machine: a first touch that trapped (faults_per_pair) at page_fault_ns, a page
+/// the heap populated ahead (populated_per_pair) at populated_page_ns, about half of it. The
+/// warm rounds alone rank a heap by its calls, and a short program pays more for the pages its
+/// heap first touches: 15-17 us a fault on this project's VM, a few hundred more faults
+/// outweighing every call of a 40,000-record trace. The time per pair alone where faults were
+/// not measured (system allocators).
 double program_ns_per_pair(const cell_result& r);
 
 /// The composition a preload library for `workload` (a trace) should have: the thread-safe

@@ -8,6 +8,7 @@
 //
 // --emit-preload DIR writes a CMake project that builds the fastest thread-safe composition as a
 // preload library (alloy_add_malloc_library): cmake -S DIR -B DIR/build && cmake --build DIR/build.
+#include <algorithm>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -38,10 +39,11 @@ const candidate* best_by(const std::vector<candidate>& cells, key_fn key) {
 
 std::string figures(const cell_result& r) {
   char buf[256];
-  char faults[96] = "";
+  char faults[160] = "";
   if (r.counter("faults_per_pair") >= 0)
-    std::snprintf(faults, sizeof faults, " (%.2f warm + %.3f page faults per pair at %.1f us),", r.ns_per_pair,
-                  r.counter("faults_per_pair"), alloy::bench::page_fault_ns() / 1e3);
+    std::snprintf(faults, sizeof faults, " (%.2f warm + %.3f page faults per pair at %.1f us + %.3f pages populated at %.1f us),",
+                  r.ns_per_pair, r.counter("faults_per_pair"), alloy::bench::page_fault_ns() / 1e3,
+                  std::max(0.0, r.counter("populated_per_pair")), alloy::bench::populated_page_ns() / 1e3);
   std::snprintf(buf, sizeof buf, "%.2f ns per op pair%s p99 %.1f ns per op, max %.0f ns, memory %.3fx peak live",
                 alloy::bench::program_ns_per_pair(r), faults[0] != 0 ? faults : ",", r.counter("p99_ns"),
                 r.counter("max_ns"), r.counter("memory_ratio"));

@@ -99,7 +99,7 @@ const checked_metrics& memory_run(const Workload& w) {
   const std::size_t rounds = Workload::measures_memory ? w.memory_rounds() : 1;
   // The slowest round, not the mean, is held to the budget: an O(n) heap's rounds slow down as
   // its free list fragments, and the rounds the loop would time come after these.
-  const double faults_before = minor_faults();
+  const double faults_before = minor_faults(), traps_before = trapped_faults();
   const auto start = std::chrono::steady_clock::now();
   std::size_t done_rounds = 0;
   for (auto round_start = start; done_rounds < rounds;) {
@@ -115,8 +115,12 @@ const checked_metrics& memory_run(const Workload& w) {
   // blocks it gets, as a program does (a trace replay's memory run), and only for Alloy cells:
   // a system allocator here is the process's, warm from the cells before it.
   if constexpr (requires { requires Workload::touches_blocks; }) {
-    if (std::string_view{Cell::kind()} == kind::alloy)
-      m.faults_per_pair = (minor_faults() - faults_before) / static_cast<double>(done_rounds * w.pairs_per_round());
+    if (std::string_view{Cell::kind()} == kind::alloy) {
+      const double pairs = static_cast<double>(done_rounds * w.pairs_per_round());
+      const double traps = trapped_faults() - traps_before;
+      m.faults_per_pair = traps / pairs;
+      m.populated_per_pair = std::max(0.0, minor_faults() - faults_before - traps) / pairs;
+    }
   }
   probe.sample();
   if (!probe.timeline().empty()) {

@@ -304,6 +304,8 @@ int run_matrix(int argc, char** argv, const std::vector<cell_adder>& adders) {
   // Measured before any cell runs, on a process with nothing else to do yet; the advice prices
   // each fresh heap's page faults at it (advice.hpp, program_ns_per_pair).
   benchmark::AddCustomContext("alloy.page_fault_ns", std::to_string(page_fault_ns()));
+  benchmark::AddCustomContext("alloy.populated_page_ns", std::to_string(populated_page_ns()));
+  (void)trapped_faults();  // opened now, before any replay thread: they inherit it
   benchmark::AddCustomContext("alloy.cells", cells_json(r.cells()));
   benchmark::AddCustomContext("alloy.note",
                               "time per pair = median real time per round / pairs per round; p99_ns: 99th "

@@ -9,7 +9,7 @@
 //  - 64 KiB chunks from mmap, aligned to 64 KiB, a 64-byte header at the start, blocks of one
 //    class carved from the rest 32 at a time (ascending addresses), the chunk's fresh pages
 //    made resident ahead of the carving in one madvise, a window that doubles with what the
-//    class has carved of the chunk, up to 64 KiB;
+//    class has carved of the chunk, up to 32 KiB;
 //  - a larger request gets its own chunk (header, then the block), unmapped on free;
 //  - unsized free finds the header by masking the address; owns() is exact through a hash set
 //    of chunk addresses; the chunks form a doubly linked list so release() finds them all;
@@ -108,7 +108,7 @@ class hand_segregated_fit {
     std::byte* end = nullptr;
     std::byte* populated = nullptr;  // the pages below are resident
   };
-  static constexpr std::size_t populate_window = 64 * 1024;
+  static constexpr std::size_t populate_window = 32 * 1024;
   static constexpr std::uint32_t large_kind = ~std::uint32_t{0};
 
   /// The smallest class >= size, for 1 <= size <= 512: ceil(log2(size)) - 4, with sizes up to

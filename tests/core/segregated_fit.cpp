@@ -307,7 +307,7 @@ TEST_CASE("a class chunk is marked with its class until it hands out a pointer i
 }
 
 // Fresh class-chunk pages are made resident a window ahead of carving, in one call
-// (segregated_heap::populate_ahead), and never further: at most 64 KiB past the carved blocks.
+// (segregated_heap::populate_ahead), and never further: at most 32 KiB past the carved blocks.
 namespace {
 
 bool page_resident(const void* p) {
@@ -342,6 +342,6 @@ TEST_CASE("carving populates fresh pages a window ahead, and no further", "[segr
   std::byte* next_page = carved_end + (page - reinterpret_cast<std::uintptr_t>(carved_end) % page) % page;
   if (kernel_populates()) CHECK(page_resident(next_page));  // never written: populated
   else WARN("this kernel does not populate on request: carving leaves pages to fault");
-  for (std::size_t k = 64 / 4 + 1; k < 64 / 4 + 8; ++k) CHECK_FALSE(page_resident(next_page + k * page));
+  for (std::size_t k = 32 / 4 + 1; k < 32 / 4 + 8; ++k) CHECK_FALSE(page_resident(next_page + k * page));
   for (std::byte* p : blocks) heap.deallocate(p, 1024);
 }

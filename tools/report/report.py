@@ -464,9 +464,12 @@ def summary(context, cells, results, order, top, timelines, e2e=None):
     if context.get("alloy.note"):
         lines.append(f"- {context['alloy.note']}")
     if context.get("alloy.page_fault_ns"):
-        lines.append(f"- a minor page fault: {fmt(float(context['alloy.page_fault_ns']) / 1e3)} us of CPU (measured at the "
-                     "start); the advice adds each Alloy composition's page faults from a fresh heap (faults_per_pair, "
-                     "a trace's memory run) at that price to its replay time")
+        populated = (f", a page populated ahead {fmt(float(context['alloy.populated_page_ns']) / 1e3)} us"
+                     if context.get("alloy.populated_page_ns") not in (None, "nan", "-nan") else "")
+        lines.append(f"- a minor page fault: {fmt(float(context['alloy.page_fault_ns']) / 1e3)} us of CPU{populated} "
+                     "(measured at the start); the advice adds the pages each Alloy composition's fresh heap made "
+                     "resident (a trace's memory run: faults_per_pair, populated_per_pair) at those prices to its "
+                     "replay time")
     lines += ["", "### Legend", ""] + LEGEND + ["", "Every figure, and the project's own targets: results.md.", ""]
     lines += real_programs(cells, results, order)
     lines += end_to_end(e2e, cells)

@@ -69,7 +69,7 @@ class segregated_heap {
   // Fresh class-chunk pages are populated ahead of carving where the source can (populate_ahead).
   static constexpr bool populates = source_populates_pages<chunk_source>;
   static constexpr std::size_t page_bytes = 4096;
-  static constexpr std::size_t populate_window = std::size_t{64} << 10;
+  static constexpr std::size_t populate_window = std::size_t{32} << 10;
   using large_heap_type = typename large_heap_of<LargeSearch, Config>::type;
   // Blocks above `own_chunk_above` are chunks of their own: every large block without a large
   // heap; beside one, only huge blocks over a source that remaps pages. Those go back to the
