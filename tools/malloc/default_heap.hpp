@@ -48,7 +48,7 @@
 // - system_pages: mmap, never malloc (this heap *is* malloc: system_malloc would recurse). It
 //   populates pages on request (MADV_POPULATE_WRITE), so carving populates a class chunk's fresh
 //   pages a window ahead in one call instead of a trap a page: perl 93.3 -> 86.0 ms of CPU
-//   (mimalloc 89.8), its peak RSS unchanged (docs/policies/memory-sources.md).
+//   (mimalloc 89.8); bench_programs peak RSS 1.047 -> 1.045x glibc's (docs/policies/memory-sources.md).
 // - align<16>: what glibc guarantees on x86-64 (max_align_t), so no program is surprised.
 // - thread_local_cache: per-thread bins in front of the locked heap; malloc takes no lock, and
 //   neither does free of a small block: the class store's page map answers owns() with two
