@@ -406,10 +406,12 @@ class segregated_heap {
   }
 
  private:
+  struct nothing_populated {};
   struct bump_region {
     std::byte* next = nullptr;
     std::byte* end = nullptr;
-    std::byte* populated = nullptr;  // the pages below are resident (source_populates_pages only)
+    // The pages below are resident (populate_ahead): no byte where the source cannot populate.
+    [[no_unique_address]] std::conditional_t<populates, std::byte*, nothing_populated> populated{};
   };
 
   /// The block `p` points into: its offset in the chunk divided by the block size with one
@@ -500,7 +502,8 @@ class segregated_heap {
       h->block_size = bs;
       h->block_magic = magic_for(bs);
       const std::size_t room = store_type::payload_bytes_of(h);
-      bump = {h->payload, h->payload + room / bs * bs, page_end(h->payload)};  // the header's page is resident
+      bump = {h->payload, h->payload + room / bs * bs};
+      if constexpr (populates) bump.populated = page_end(h->payload);  // the header's page is resident
     }
     std::byte* first = bump.next;
     // Carving writes a link into every block it carves, which makes its page resident: a refill
@@ -518,9 +521,10 @@ class segregated_heap {
   /// Carving is the first touch of a class chunk's pages, in address order, and a first touch
   /// traps into the kernel once a page. Populating the pages ahead in one call costs a fraction
   /// of the traps (on this project's VM a first touch takes 12 µs, populating 0.9-2.7 µs a page
-  /// by window, and the touch after it 5.5: bench/programs' perl 5% faster, docs/policies/
-  /// segregated-fit.md). The window doubles with what the class has carved of the chunk, from a
-  /// page to `populate_window`, so a class used a little makes a little resident ahead of use.
+  /// by window, and the touch after it 5.5: perl under the preload library 5-8% faster,
+  /// docs/policies/memory-sources.md). The window doubles with what the class has carved of the
+  /// chunk, from a page to `populate_window`, so a class used a little makes a little resident
+  /// ahead of use.
   ALLOY_SLOW_PATH void populate_ahead(bump_region& bump) noexcept {
     const std::byte* start = store_type::header_of(bump.next - 1)->payload;
     const std::size_t carved = static_cast<std::size_t>(bump.next - start);
