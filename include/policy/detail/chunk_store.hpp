@@ -48,6 +48,7 @@ class chunk_store {
   static_assert(is_pow2(Granule) && Granule >= Source::granule);
 
  public:
+  using source_type = Source;
   static constexpr std::size_t granule = Granule;
   static constexpr std::size_t header_bytes = align_up(sizeof(chunk_header), 64);
 

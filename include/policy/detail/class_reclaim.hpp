@@ -58,7 +58,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <type_traits>
 #include <utility>
 
 #include "../source/concept.hpp"
@@ -526,8 +525,8 @@ class class_reclaim {
       std::size_t populated = 0;  // pages below are resident again (populate_run)
       for (std::size_t p = 0; p < pages && restored < restore_batch; ++p) {
         if (!test(st.decommitted, p)) continue;
-        if constexpr (source_populates_pages<std::remove_reference_t<decltype(x.store.source())>>) {
-          if (p >= populated) populated = populate_run(x, st, p, (restore_batch - restored) * h->block_size);
+        if constexpr (source_populates_pages<typename Store::source_type>) {
+          if (p >= populated) populated = populate_run(x, base, st, p, (restore_batch - restored) * h->block_size);
         }
         st.decommitted[p / 64] &= ~(std::uint64_t{1} << (p % 64));
         counters_.decommitted_bytes -= reclaim_page;
@@ -555,16 +554,15 @@ class class_reclaim {
     }
   }
 
-  /// The run of decommitted pages from page `p` that a restore needing `bytes` more will bring
-  /// back, made resident in one call where the links it writes would fault once a page (the
-  /// heap populates its fresh pages the same way: segregated_heap::populate_ahead). @returns
-  /// the page after the run.
+  /// The run of decommitted pages from page `p` of the chunk at `base` that a restore needing
+  /// `bytes` more will bring back, made resident in one call where the links it writes would
+  /// fault once a page (the heap populates its fresh pages the same way:
+  /// segregated_heap::populate_ahead). @returns the page after the run.
   template <class Parts>
-  static std::size_t populate_run(Parts& x, const chunk_pages& st, std::size_t p, std::size_t bytes) noexcept {
+  static std::size_t populate_run(Parts& x, std::byte* base, const chunk_pages& st, std::size_t p, std::size_t bytes) noexcept {
     const std::size_t want = std::max<std::size_t>(1, bytes / reclaim_page);  // rounded down: the rest faults
     std::size_t q = p + 1;
     while (q < pages && q - p < want && test(st.decommitted, q)) ++q;
-    std::byte* base = reinterpret_cast<std::byte*>(Store::header_of(&st));
     x.store.source().populate(base + p * reclaim_page, (q - p) * reclaim_page);
     return q;
   }

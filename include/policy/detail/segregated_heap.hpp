@@ -68,7 +68,6 @@ class segregated_heap {
   static constexpr bool has_large_heap = !std::is_void_v<LargeSearch>;
   // Fresh class-chunk pages are populated ahead of carving where the source can (populate_ahead).
   static constexpr bool populates = source_populates_pages<chunk_source>;
-  static constexpr std::size_t page_bytes = 4096;
   static constexpr std::size_t populate_window = std::size_t{32} << 10;
   using large_heap_type = typename large_heap_of<LargeSearch, Config>::type;
   // Blocks above `own_chunk_above` are chunks of their own: every large block without a large
@@ -528,13 +527,13 @@ class segregated_heap {
   ALLOY_SLOW_PATH void populate_ahead(bump_region& bump) noexcept {
     const std::byte* start = store_type::header_of(bump.next - 1)->payload;
     const std::size_t carved = static_cast<std::size_t>(bump.next - start);
-    const std::size_t window = std::clamp(align_down(carved, page_bytes), page_bytes, populate_window);
+    const std::size_t window = std::clamp(align_down(carved, reclaim_page), reclaim_page, populate_window);
     std::byte* to = std::min(page_end(bump.next) + window, page_end(bump.end));
     store_.source().populate(bump.populated, static_cast<std::size_t>(to - bump.populated));
     bump.populated = to;
   }
   /// `p` rounded up to its page's end (to itself when it starts a page).
-  static std::byte* page_end(std::byte* p) noexcept { return p + (align_up(addr(p), page_bytes) - addr(p)); }
+  static std::byte* page_end(std::byte* p) noexcept { return static_cast<std::byte*>(ptr(align_up(addr(p), reclaim_page))); }
 
   ALLOY_SLOW_PATH void* allocate_unusual(std::size_t size, std::size_t align) noexcept {
     align = std::max(align, alignment);
