@@ -189,6 +189,31 @@ TEST_CASE("huge pages: a source without the capability is never advised", "[huge
   heap.deallocate(huge);
 }
 
+TEST_CASE("huge pages: guard pages keep them for huge blocks, and only for huge blocks", "[huge][hardening]") {
+  if (!std::filesystem::exists("/sys/kernel/mm/transparent_hugepage/enabled")) {
+    WARN("this kernel has no transparent huge pages: nothing to check");
+    return;
+  }
+  // The hardened library's design: every block above the classes is a guarded chunk of its own.
+  using guarded = alloy::allocator<P::segregated_fit, P::geometric_classes<16, (1 << 17), 4>, P::system_pages,
+                                   P::hardened, P::reclaim::with<60000>>;
+  guarded heap;
+  void* large = heap.allocate(4 * mib);  // a chunk of its own, often written in part
+  void* huge = heap.allocate(40 * mib);
+  REQUIRE((large != nullptr && huge != nullptr));
+  const std::string large_flags = vm_flags_of(large), huge_flags = vm_flags_of(huge);
+  const std::string guard_flags = vm_flags_of(static_cast<std::byte*>(huge) + heap.usable_size(huge));
+  INFO("4 MiB chunk: " << large_flags << "\n40 MiB chunk: " << huge_flags << "\nits guard: " << guard_flags);
+  REQUIRE(!large_flags.empty());
+  CHECK(!has_flag(large_flags, "hg"));
+  CHECK(has_flag(huge_flags, "hg"));
+  CHECK(!guard_flags.empty());
+  CHECK(!has_flag(guard_flags, "rd"));  // the guard stays inaccessible
+  std::memset(huge, 0x5A, heap.usable_size(huge));  // all of it writable, up to the guard
+  heap.deallocate(large);
+  heap.deallocate(huge);
+}
+
 namespace {
 /// A pattern that tells every page of a block apart: what a copy or a move must keep.
 unsigned char pattern(std::size_t i) { return static_cast<unsigned char>(i / 4096 * 7 + i % 251); }

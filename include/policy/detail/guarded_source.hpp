@@ -33,6 +33,15 @@ class guarded_source {
   static constexpr bool kernel_pages = source_kernel_pages<Source>;  // a guard changes no page's owner
   static constexpr bool zeroes_fresh_chunks = source_zeroes_fresh_chunks<Source>;  // nor a byte before it
   static constexpr bool populates_pages = source_populates_pages<Source>;
+  // Huge pages stay on offer: the guard is a mapping of its own after the chunk, so the
+  // chunk's aligned huge-page ranges are what they were. Without them a hardened heap's huge
+  // blocks faulted a page at a time (sort's 64 MiB buffer under the hardened library: 1.49x
+  // the unhardened library's CPU time).
+  static constexpr bool huge_pages = source_huge_pages<Source>;
+  static constexpr std::size_t huge_page_bytes = [] {
+    if constexpr (huge_pages) return Source::huge_page_bytes;
+    else return std::size_t{0};
+  }();
 
   void* allocate_chunk(std::size_t bytes, std::size_t alignment) noexcept {
     if (bytes > max_request) return nullptr;
@@ -49,6 +58,12 @@ class guarded_source {
     requires populates_pages
   {
     inner_.populate(p, bytes);
+  }
+
+  void advise_huge_pages(void* p, std::size_t bytes) noexcept
+    requires huge_pages
+  {
+    inner_.advise_huge_pages(p, bytes);
   }
 
   static std::string name() { return Source::name() + " + guard pages"; }
