@@ -242,6 +242,51 @@ TEMPLATE_TEST_CASE("a linear overflow off a large block faults on its guard page
   heap.deallocate(p);
 }
 
+/// A reclaiming hardened heap keeps its freed large blocks' chunks for reuse.
+using reclaiming_hardened = alloy::allocator<P::segregated_fit, P::pow2_classes<16, 256>, P::align<16>, P::hardened,
+                                             P::reclaim::with<60000>>;
+using cached_reclaiming_hardened = cached<P::hardened, P::reclaim::with<60000>>;
+
+TEMPLATE_TEST_CASE("a large block's guard page follows it through realloc and reuse", "[hardening][guard_pages]",
+                   fully_hardened, reclaiming_hardened, cached<P::hardened>) {
+  TestType heap;
+  auto* p = static_cast<unsigned char*>(heap.allocate(100000));
+  REQUIRE(p != nullptr);
+  p = static_cast<unsigned char*>(heap.reallocate(p, 100000, 700000));  // grown: moved onto a new chunk
+  REQUIRE(p != nullptr);
+  p = static_cast<unsigned char*>(heap.reallocate(p, 700000, 200000));  // shrunk where it lies
+  REQUIRE(p != nullptr);
+  heap.deallocate(p);
+  auto* q = static_cast<unsigned char*>(heap.allocate(150000));  // a kept chunk, where the heap keeps them
+  REQUIRE(q != nullptr);
+  const std::size_t usable = heap.usable_size(q);
+  CHECK(usable < 150000 + 4096);  // the guard right behind the block's last page
+  const auto outcome = run_in_child([&] {
+    alloy::testing::report_fault_mapping();
+    std::memset(q, 0xAA, usable);
+    std::fprintf(stderr, "block filled\n");
+    alloy::testing::overflow_write(q + usable, 1);
+    std::fprintf(stderr, "not stopped\n");
+  });
+  CHECK(outcome.signal == SIGSEGV);
+  CHECK_THAT(outcome.err, Catch::Contains("fault in mapping ---p"));
+  CHECK_THAT(outcome.err, Catch::Contains("block filled"));
+  heap.deallocate(q);
+}
+
+TEMPLATE_TEST_CASE("a large block freed twice stops a hardened heap that keeps freed chunks", "[hardening][double_free]",
+                   reclaiming_hardened, cached_reclaiming_hardened) {
+  const auto outcome = run_in_child([] {
+    TestType heap;
+    void* p = heap.allocate(300000);
+    heap.deallocate(p);
+    heap.deallocate(p);  // its chunk is kept, not unmapped: the second free finds it
+    std::fprintf(stderr, "not stopped\n");
+  });
+  CHECK(outcome.signal == SIGABRT);
+  CHECK_THAT(outcome.err, Catch::Contains("alloy hardening: double free"));
+}
+
 TEMPLATE_TEST_CASE("a linear overflow off a size-class chunk faults on its guard page", "[hardening][guard_pages]",
                    fully_hardened, guards_only, cached<P::hardened>) {
   TestType heap;

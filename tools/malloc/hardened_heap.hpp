@@ -9,9 +9,11 @@
 // - segregated_fit *without* the tlsf large heap: randomized placement needs a heap that carves
 //   batches (a tlsf heap places by size; the composition refuses the pair), and without it each
 //   block above 128 KiB is a chunk of its own, so the guard page sits right after the block —
-//   a linear overflow off any large block faults. The price is an mmap and a munmap per large
-//   block, which the default library avoids; bench/programs measures what it costs real
-//   programs (docs/policies/hardening.md).
+//   a linear overflow off any large block faults. The price is a mapping per large block, which
+//   the default library avoids: under reclaim the last four freed are kept for reuse, and
+//   realloc moves a block's pages with mremap, its guard following, so few are mapped and
+//   faulted anew; bench/programs and bench/process measure what it still costs
+//   (docs/policies/hardening.md).
 // - geometric_classes<16, 128 KiB, 4>, not the default's 4 KiB top class: that one hands what
 //   is above it to the tlsf heap, and here every such block would be a mapping of its own.
 // - Everything else as default_heap.hpp argues: system_pages (this heap is malloc), align<16>

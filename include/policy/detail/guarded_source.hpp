@@ -3,6 +3,11 @@
 // corrupting whatever the kernel mapped next. chunk_store sees the chunk without its guard:
 // ownership and accounting stay exact.
 //
+// Over a source that remaps pages the guard moves with the chunk's end: a chunk grows by moving
+// its pages onto a fresh guarded chunk (its own guard already in place behind them), and shrinks
+// where it lies, the guard protected at its new end first. So a hardened heap's large block keeps
+// its guard right behind it through realloc, with no byte copied and no page faulted again.
+//
 //   +--------------------------- chunk (bytes) ---------------------------+-------------+
 //   | header | blocks ...                                                 | guard (---) |
 //   +---------------------------------------------------------------------+-------------+
@@ -54,6 +59,33 @@ class guarded_source {
     return base;
   }
   void deallocate_chunk(void* p, std::size_t bytes) noexcept { inner_.deallocate_chunk(p, bytes + guard_bytes); }
+
+  static constexpr bool remaps_pages = source_remaps_pages<Source>;
+  /// Shrinks the chunk at `p` where it lies: its new last page's successor becomes the guard,
+  /// then the rest (the old guard included) goes. Growing where it lies would need the pages
+  /// behind the guard, a second mapping: false, and the heap moves the chunk (move_chunk).
+  bool resize_chunk(void* p, std::size_t old_bytes, std::size_t new_bytes) noexcept
+    requires remaps_pages
+  {
+    if (new_bytes >= old_bytes) return new_bytes == old_bytes;
+    auto* new_guard = static_cast<std::byte*>(p) + new_bytes;
+    if (::mprotect(new_guard, guard_bytes, PROT_NONE) != 0) return false;
+    if (!inner_.resize_chunk(p, old_bytes + guard_bytes, new_bytes + guard_bytes)) {
+      (void)::mprotect(new_guard, guard_bytes, PROT_READ | PROT_WRITE);  // as it was: the block's pages
+      return false;
+    }
+    return true;
+  }
+  /// The pages of the chunk at `from` moved onto `to` (a guarded chunk of `new_bytes` from this
+  /// source): only the accessible part moves — one mapping, which is all the kernel moves in one
+  /// call — and lands in front of `to`'s own guard; the guard left behind at `from` goes.
+  bool move_chunk(void* from, std::size_t old_bytes, void* to, std::size_t new_bytes) noexcept
+    requires remaps_pages
+  {
+    if (!inner_.move_chunk(from, old_bytes, to, new_bytes)) return false;
+    inner_.deallocate_chunk(static_cast<std::byte*>(from) + old_bytes, guard_bytes);
+    return true;
+  }
   void populate(void* p, std::size_t bytes) noexcept
     requires populates_pages
   {

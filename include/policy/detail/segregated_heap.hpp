@@ -17,6 +17,7 @@
 #include "hardened_list.hpp"
 #include "heap_layer.hpp"
 #include "reallocate.hpp"
+#include "report_error.hpp"
 #include "sanitizer.hpp"  // only for large direct chunks: hardened_list poisons the class blocks
 #include "spare_chunk.hpp"
 
@@ -89,12 +90,19 @@ class segregated_heap {
   using reclaimer_type = class_reclaim<store_type, codec_type, classes::count, reclaim_tuning_type,
                                        source_protects_pages<source_type>>;
   struct no_reclaimer {};
-  // A reclaiming heap keeps its freed huge blocks' chunks for the delay, as its other free
-  // memory (recent_chunks): only beside a large heap (without one, a program's huge blocks
-  // are all fresh chunks, which a calloc need not clear: allocate_large), and over a source
-  // that remaps pages, so a kept chunk smaller than the request is grown by the kernel, its
-  // faulted pages kept.
-  static constexpr bool keeps_own_chunks = has_large_heap && remaps && reclaims;
+  // A reclaiming heap keeps its freed blocks' own chunks for the delay, as its other free
+  // memory (recent_chunks), over a source that remaps pages, so a kept chunk smaller than the
+  // request is grown by the kernel, its faulted pages kept. Without a large heap every block
+  // above the classes is one: the hardened library's blocks above 128 KiB, mapped, faulted and
+  // unmapped each time before (bench/process large-realloc 10.2x tcmalloc's CPU time). A calloc
+  // takes a fresh chunk still (allocate_large): its zeros need no writing.
+  static constexpr bool keeps_own_chunks = remaps && reclaims;
+  // A kept chunk's kind: no class, nor a block's (a second free of its block is a double free).
+  static constexpr std::uint32_t kept_kind = large_kind - 1;
+  static_assert(classes::count < kept_kind);
+  // Guard pages: a chunk serving a block is resized to the block's very pages, so the guard
+  // stays right behind it (on reuse and on realloc) instead of wherever a larger chunk ends.
+  static constexpr bool exact_own_chunks = hardening::guards_pages;
   static constexpr std::size_t kept_own_chunks = 4;
   struct no_kept_chunks {};
   static constexpr complexity large_cost(bool alloc) noexcept {
@@ -127,7 +135,7 @@ class segregated_heap {
   /// never says so (classes reuse their blocks); a large one may (allocate_large).
   maybe_zeroed allocate_maybe_zeroed(std::size_t size, std::size_t align) noexcept {
     if (size <= classes::max_size) return {allocate(size, align), false};
-    return allocate_large(size, std::max(align, alignment));
+    return allocate_large(size, std::max(align, alignment), true);
   }
 
   ALLOY_FAST_PATH void deallocate(void* p, std::size_t size, std::size_t align) noexcept {
@@ -144,7 +152,7 @@ class segregated_heap {
       if (!store_.owns(p)) [[unlikely]] return deallocate_large(p);  // not in a class chunk: a large block
     }
     chunk_header* h = store_type::header_of(p);
-    if (h->kind != large_kind) [[likely]] {
+    if (h->kind < classes::count) [[likely]] {
       std::byte* b = block_start(h, p);
       links::push(lists_[h->kind], b, h->block_size, codec_);
       return;
@@ -244,7 +252,16 @@ class segregated_heap {
       }
     }
     chunk_header* h = store_type::header_of(p);
-    if (h->kind == large_kind) return new_size > classes::max_size ? resize_own_chunk(h, p, new_size) : nullptr;
+    if (h->kind == large_kind) {
+      if (new_size <= classes::max_size) return nullptr;
+      if constexpr (keeps_own_chunks) {
+        // A kept chunk that holds the grown block has its pages resident: a copy into it costs
+        // less than the fresh pages a move faults (on the VM measured a fault costs 12 us,
+        // copying a page about 0.3), as the large heap prefers a free block (tagged_heap).
+        if (new_size > usable_size(p) && own_kept_.holds(new_size, store_type::payload_bytes_of)) return nullptr;
+      }
+      return resize_own_chunk(h, p, new_size);
+    }
     const bool stays = align <= alignment ? new_size <= classes::max_size && classes::class_of(new_size) == h->kind
                                           : new_size <= usable_size(p);
     return stays ? p : nullptr;
@@ -440,6 +457,11 @@ class segregated_heap {
   /// keeps such chunks, else given back to the source at once.
   ALLOY_SLOW_PATH void free_own_chunk(chunk_header* h) noexcept {
     if constexpr (keeps_own_chunks) {
+      if (h->kind == kept_kind) [[unlikely]] {  // freed already: kept once is enough
+        if constexpr (hardening::checks_double_free) report_double_free(h->payload);
+        return;
+      }
+      h->kind = kept_kind;
       // Stamped with a fresh reading (class_reclaim reads its clock on one slow path in eight,
       // which could be long ago): a huge free is rare, the vDSO read ~20 ns.
       const bool moved = reclaimer_.read_clock();
@@ -460,6 +482,7 @@ class segregated_heap {
     chunk_header* h = own_kept_.take(size, store_type::payload_bytes_of,
                                      [align](const chunk_header* k) { return addr(k->payload) % align == 0; });
     if (h == nullptr) return nullptr;
+    h->kind = large_kind;
     h->block_size = size;
     make_defined(h->payload, store_type::payload_bytes_of(h));  // a block again: the user's bytes
     if (void* p = resize_own_chunk(h, h->payload, size)) return p;
@@ -555,7 +578,9 @@ class segregated_heap {
 
   /// A block above the classes (or too aligned for them): in the large heap, else a chunk of
   /// its own — zero-filled when freshly taken from a source whose fresh chunks read as zeros.
-  ALLOY_SLOW_PATH maybe_zeroed allocate_large(std::size_t size, std::size_t align) noexcept {
+  /// For a block that must read as zeros (`zeroed`, calloc's) no kept chunk is reused: a fresh
+  /// one is zeros unwritten, so a large table the program writes in part stays resident in part.
+  ALLOY_SLOW_PATH maybe_zeroed allocate_large(std::size_t size, std::size_t align, bool zeroed = false) noexcept {
     if constexpr (reclaims) reclaim_tick();
     if constexpr (has_large_heap) {
       if (size <= own_chunk_above) {
@@ -564,9 +589,13 @@ class segregated_heap {
       }
     }
     if constexpr (keeps_own_chunks) {
-      if (void* p = reuse_own_chunk(size, align)) return {p, false};
+      if (!zeroed)
+        if (void* p = reuse_own_chunk(size, align)) return {p, false};
     }
     chunk_header* h = store_.take(size, align);
+    if constexpr (keeps_own_chunks) {
+      if (h == nullptr && expire_own_chunks(0) > 0) h = store_.take(size, align);  // refused: the kept ones go first
+    }
     if (h == nullptr) return {};
     // Huge pages only for huge blocks, whichever heap serves the smaller ones: a chunk of a few
     // MiB is often written in part, and a touched huge page is resident whole (the hardened
@@ -581,12 +610,15 @@ class segregated_heap {
   }
 
   /// A block that is a chunk of its own (it starts the chunk's payload): kept while it holds
-  /// `new_size` and is not mostly waste; otherwise, over a source that remaps pages, the kernel
-  /// grows it where it lies or moves its pages, and shrinks it where it lies.
+  /// `new_size` and is not mostly waste (behind guard pages: while it is `new_size`'s very
+  /// pages); otherwise, over a source that remaps pages, the kernel grows it where it lies or
+  /// moves its pages, and shrinks it where it lies.
   void* resize_own_chunk(chunk_header* h, void* p, std::size_t new_size) noexcept {
     const std::size_t usable = usable_size(p);
     if constexpr (remaps) {
-      if (new_size > usable || new_size < usable / 2) {
+      const std::size_t offset = addr(h->payload) - addr(h->base);
+      const bool other_pages = align_up(offset + new_size, source_type::granule) != h->bytes;
+      if (new_size > usable || new_size < usable / 2 || (exact_own_chunks && other_pages)) {
         if (chunk_header* resized = store_.resize(h, new_size)) {
           make_defined(resized->payload, store_type::payload_bytes_of(resized));  // grown pages read as zeros
           return resized->payload;

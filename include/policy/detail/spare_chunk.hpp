@@ -104,6 +104,13 @@ class recent_chunks {
     }
     return best == nullptr ? nullptr : std::exchange(best->chunk, nullptr);
   }
+  /// Whether a kept chunk holds `bytes` (its payload's bytes measured by `room`).
+  template <class Room>
+  bool holds(std::size_t bytes, Room&& room) const noexcept {
+    for (const entry& e : kept_)
+      if (e.chunk != nullptr && room(e.chunk) >= bytes) return true;
+    return false;
+  }
   /// Calls `give(h)` for every chunk freed at least `delay_ms` before `now_ms` (all of them when
   /// `delay_ms` is 0), which stops being kept. @returns how many.
   template <class Give>
