@@ -207,6 +207,13 @@ struct faulty_classes {
   static constexpr std::size_t size_of(std::size_t c) noexcept { return std::size_t{16} << c; }
   static std::string name() { return "faulty_classes"; }
 };
+/// The same up to 1 MiB: above alloy::exhaustive_sizes the laws are checked at each class's
+/// bounds and at points between, not at every size.
+template <std::size_t BadSize>
+struct faulty_large_classes : faulty_classes<BadSize> {
+  static constexpr std::size_t count = 17;
+  static constexpr std::size_t max_size = std::size_t{1} << 20;
+};
 struct nameless_stats {
   using axis = alloy::axis::stats;
   template <class Inner>
@@ -225,6 +232,13 @@ TEST_CASE("a size-class map that breaks a law is refused, naming the law and the
   STATIC_REQUIRE(alloy::size_classes_policy<laws::faulty_classes<3072>>);  // the members are all there...
   STATIC_REQUIRE_FALSE(alloy::bench::valid_composition<boost::mp11::mp_list<laws::faulty_classes<3072>>>);  // ...not the laws
   STATIC_REQUIRE(alloy::bench::valid_composition<boost::mp11::mp_list<laws::faulty_classes<0>>>);
+  // Above the exhaustive range: a class's first size, its last, and one between are all seen.
+  STATIC_REQUIRE(alloy::exhaustive_sizes < 32769);
+  STATIC_REQUIRE(first_size_class_fault<laws::faulty_large_classes<0>>().law == size_class_law::none);
+  STATIC_REQUIRE(first_size_class_fault<laws::faulty_large_classes<32769>>().at == 32769);
+  STATIC_REQUIRE(first_size_class_fault<laws::faulty_large_classes<262144>>().law == size_class_law::round_trip);
+  constexpr std::size_t between = 131073 + (262144 - 131073) / 17 + 1;  // the first point between 128 and 256 KiB
+  STATIC_REQUIRE(first_size_class_fault<laws::faulty_large_classes<between>>().at == between);
 }
 
 TEST_CASE("a policy that misses a member fails the sub-concept naming it", "[composition]") {

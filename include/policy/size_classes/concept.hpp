@@ -33,11 +33,14 @@ enum class size_class_law {
 };
 
 /// The first law broken and where: the class (round_trip, strictly_increasing) or the request
-/// size (block_holds_request, tightest_block). Checked exhaustively for every size up to max_size.
+/// size (block_holds_request, tightest_block). Every size up to `exhaustive_sizes` is checked;
+/// above it, each class's first and last two sizes and 16 between (a compiler's budget for
+/// constant evaluation: clang 14's 2^20 steps ran out checking every size of a 128 KiB map).
 struct size_class_fault {
   size_class_law law = size_class_law::none;
   std::size_t at = 0;
 };
+inline constexpr std::size_t exhaustive_sizes = std::size_t{16} << 10;
 
 template <size_classes_policy M>
 constexpr size_class_fault first_size_class_fault() {
@@ -45,10 +48,22 @@ constexpr size_class_fault first_size_class_fault() {
     if (M::class_of(M::size_of(c)) != c) return {size_class_law::round_trip, c};
     if (c > 0 && M::size_of(c) <= M::size_of(c - 1)) return {size_class_law::strictly_increasing, c};
   }
-  for (std::size_t n = 1; n <= M::max_size; ++n) {
+  const auto fault_at = [](std::size_t n) -> size_class_fault {
     const std::size_t c = M::class_of(n);
     if (c >= M::count || M::size_of(c) < n) return {size_class_law::block_holds_request, n};
     if (c > 0 && M::size_of(c - 1) >= n) return {size_class_law::tightest_block, n};
+    return {};
+  };
+  for (std::size_t n = 1; n <= M::max_size && n <= exhaustive_sizes; ++n)
+    if (const size_class_fault f = fault_at(n); f.law != size_class_law::none) return f;
+  for (std::size_t c = 1; c < M::count; ++c) {
+    const std::size_t lo = M::size_of(c - 1) + 1, hi = M::size_of(c);
+    if (hi <= exhaustive_sizes) continue;
+    const std::size_t step = (hi - lo) / 17 + 1;
+    for (std::size_t n : {lo, lo + 1, hi - 1, hi})
+      if (const size_class_fault f = fault_at(n); f.law != size_class_law::none) return f;
+    for (std::size_t n = lo + step; n < hi; n += step)
+      if (const size_class_fault f = fault_at(n); f.law != size_class_law::none) return f;
   }
   return {};
 }
