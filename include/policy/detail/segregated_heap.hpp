@@ -257,8 +257,11 @@ class segregated_heap {
       if constexpr (keeps_own_chunks) {
         // A kept chunk that holds the grown block has its pages resident: a copy into it costs
         // less than the fresh pages a move faults (on the VM measured a fault costs 12 us,
-        // copying a page about 0.3), as the large heap prefers a free block (tagged_heap).
-        if (new_size > usable_size(p) && own_kept_.holds(new_size, store_type::payload_bytes_of)) return nullptr;
+        // copying a page about 0.3), as the large heap prefers a free block (tagged_heap). Not
+        // for a huge block: its fresh pages are huge ones, a fault per 2 MiB, cheaper than a copy.
+        if (new_size > usable_size(p) && new_size < huge_block_bytes &&
+            own_kept_.holds(new_size, store_type::payload_bytes_of))
+          return nullptr;
       }
       return resize_own_chunk(h, p, new_size);
     }
