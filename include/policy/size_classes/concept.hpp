@@ -60,8 +60,8 @@ constexpr size_class_fault first_size_class_fault() {
     const std::size_t lo = M::size_of(c - 1) + 1, hi = M::size_of(c);
     if (hi <= exhaustive_sizes) continue;
     const std::size_t step = (hi - lo) / 17 + 1;
-    for (std::size_t n : {lo, lo + 1, hi - 1, hi})
-      if (const size_class_fault f = fault_at(n); f.law != size_class_law::none) return f;
+    for (std::size_t n : {lo, lo + 1, hi - 1, hi})  // the class's own sizes only: lo + 1 passes hi when lo == hi
+      if (const size_class_fault f = n <= hi ? fault_at(n) : size_class_fault{}; f.law != size_class_law::none) return f;
     for (std::size_t n = lo + step; n < hi; n += step)
       if (const size_class_fault f = fault_at(n); f.law != size_class_law::none) return f;
   }
