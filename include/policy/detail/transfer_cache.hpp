@@ -29,7 +29,7 @@ struct chain_stack {
   static void** second_word(void* chain) noexcept { return static_cast<void**>(chain) + 1; }
   void* next_chain(void* chain, const Codec& codec) const noexcept { return codec.decode(*second_word(chain), second_word(chain)); }
   void push(void* chain, const Codec& codec) noexcept {
-    unpoison(second_word(chain), sizeof(void*));  // a cached block is poisoned but for its first word
+    unpoison(second_word(chain), sizeof(void*));  // a bin's list poisons all but the first word
     *second_word(chain) = codec.encode(top, second_word(chain));
     top = chain;
     ++count;
