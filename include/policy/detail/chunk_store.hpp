@@ -61,6 +61,14 @@ class chunk_store {
     return static_cast<chunk_header*>(ptr(align_down(addr(p) - 1, Granule)));
   }
 
+  /// Bytes of a chunk whose payload starts `payload_offset` into it and holds `payload_bytes`:
+  /// rounded to the source's page, not the granule (owns() bounds-checks against `bytes`).
+  static constexpr std::size_t chunk_bytes(std::size_t payload_offset, std::size_t payload_bytes) noexcept {
+    return align_up(payload_offset + payload_bytes, Source::granule);
+  }
+  /// How far into its chunk the payload of `h` starts.
+  static std::size_t payload_offset_of(const chunk_header* h) noexcept { return addr(h->payload) - addr(h->base); }
+
   /// A chunk whose payload holds `payload_bytes` at alignment `alignment`, or nullptr.
   /// The caller fills `block_size` and `kind`. The payload, up to the chunk's end, is poisoned.
   chunk_header* take(std::size_t payload_bytes, std::size_t alignment) noexcept {
@@ -68,8 +76,7 @@ class chunk_store {
     // before it, in the granule the payload's address masks to); any other follows the header.
     const std::size_t payload_offset = alignment >= Granule ? alignment : align_up(header_bytes, alignment);
     if (payload_bytes > max_request - payload_offset - Granule) return nullptr;
-    // Rounded to the source's page, not the granule: owns() bounds-checks against `bytes`.
-    const std::size_t bytes = align_up(payload_offset + payload_bytes, Source::granule);
+    const std::size_t bytes = chunk_bytes(payload_offset, payload_bytes);
     void* base = source_.allocate_chunk(bytes, mapping_alignment(bytes, payload_offset));
     if (base == nullptr) return nullptr;
     auto* payload = static_cast<std::byte*>(base) + payload_offset;
@@ -150,9 +157,9 @@ class chunk_store {
   chunk_header* resize(chunk_header* h, std::size_t payload_bytes) noexcept
     requires source_remaps_pages<Source>
   {
-    const std::size_t offset = addr(h->payload) - addr(h->base);
+    const std::size_t offset = payload_offset_of(h);
     if (payload_bytes > max_request - offset - Granule) return nullptr;
-    const std::size_t bytes = align_up(offset + payload_bytes, Source::granule);
+    const std::size_t bytes = chunk_bytes(offset, payload_bytes);
     const std::size_t old_bytes = h->bytes;
     if (bytes < old_bytes) forget_poison(static_cast<std::byte*>(h->base) + bytes, old_bytes - bytes);
     if (source_.resize_chunk(h->base, old_bytes, bytes)) {

@@ -619,8 +619,7 @@ class segregated_heap {
   void* resize_own_chunk(chunk_header* h, void* p, std::size_t new_size) noexcept {
     const std::size_t usable = usable_size(p);
     if constexpr (remaps) {
-      const std::size_t offset = addr(h->payload) - addr(h->base);
-      const bool other_pages = align_up(offset + new_size, source_type::granule) != h->bytes;
+      const bool other_pages = store_type::chunk_bytes(store_type::payload_offset_of(h), new_size) != h->bytes;
       if (new_size > usable || new_size < usable / 2 || (exact_own_chunks && other_pages)) {
         if (chunk_header* resized = store_.resize(h, new_size)) {
           make_defined(resized->payload, store_type::payload_bytes_of(resized));  // grown pages read as zeros
