@@ -252,7 +252,7 @@ class chunk_store {
 
   /// The bytes from `h`'s payload to the end of its chunk.
   static std::size_t payload_bytes_of(const chunk_header* h) noexcept {
-    return static_cast<std::size_t>(static_cast<std::byte*>(h->base) + h->bytes - h->payload);
+    return h->bytes - payload_offset_of(h);
   }
 
  private:
