@@ -2,8 +2,9 @@
 // the unhardened heap is shown to fall for each one, the hardened heap to stop the program
 // (in a forked child) with a report on stderr or a fault. Each runs on the single-threaded
 // heap and on the same design behind thread_local_cache (`cached<...>`), whose bins hold the
-// freed blocks; the attacks that need threads (a block freed by another thread, a chain
-// handed between threads) come after.
+// freed blocks — as arrays of pointers, so a link forged in a cached block is never read; what
+// it writes is attacked after: the links of the chains it gives back to the heap, and the
+// parcels it parks for other threads (`parcelled<...>`, classes large enough to hold one).
 #include <catch2/catch.hpp>
 
 #include <alloc/alloy.hpp>
@@ -35,6 +36,11 @@ using random_only = alloy::allocator<P::segregated_fit, P::pow2_classes<16, 256>
 template <class... Hardening>
 using cached = alloy::allocator<P::segregated_fit, P::pow2_classes<16, 256>, P::align<16>, P::thread_local_cache,
                                 Hardening...>;
+/// Behind a thread cache whose heap holds a parcel (264 bytes) in a class: full bins park their
+/// batches as parcels (policy/detail/transfer_cache.hpp) rather than give them back as chains.
+template <class... Hardening>
+using parcelled = alloy::allocator<P::segregated_fit, P::pow2_classes<16, 512>, P::align<16>, P::thread_local_cache,
+                                   Hardening...>;
 using cached_scanning = cached<P::hardened::with<P::encoded_links, P::double_free_scan>>;
 using cached_scanning_all =
     cached<P::hardened::with<P::encoded_links, P::guard_pages, P::randomized_placement, P::double_free_scan>>;
@@ -64,7 +70,7 @@ void* follow_forged_link(Heap& heap, void* forged) {
 }  // namespace
 
 TEMPLATE_TEST_CASE("an overwritten free-list link makes the unhardened heap return the attacker's address",
-                   "[hardening][links]", unhardened, cached<>) {
+                   "[hardening][links]", unhardened) {
   TestType heap;
   void* got = follow_forged_link(heap, attacker_target);
   CHECK(got == static_cast<void*>(attacker_target));  // the exploit works: the heap hands out foreign memory
@@ -72,7 +78,7 @@ TEMPLATE_TEST_CASE("an overwritten free-list link makes the unhardened heap retu
 }
 
 TEMPLATE_TEST_CASE("an overwritten free-list link stops a heap with encoded links", "[hardening][links]",
-                   fully_hardened, links_only, cached<P::hardened>, cached<P::hardened::with<P::encoded_links>>) {
+                   fully_hardened, links_only) {
   const auto outcome = run_in_child([] {
     TestType heap;
     void* got = follow_forged_link(heap, attacker_target);
@@ -81,6 +87,16 @@ TEMPLATE_TEST_CASE("an overwritten free-list link stops a heap with encoded link
   CHECK(outcome.signal == SIGABRT);
   CHECK_THAT(outcome.err, Catch::Contains("alloy hardening: corrupted free-list link"));
   CHECK_THAT(outcome.err, !Catch::Contains("not stopped"));
+}
+
+TEMPLATE_TEST_CASE("a write after free into a block a thread cache holds redirects nothing", "[hardening][links]",
+                   cached<>, cached<P::hardened>) {
+  // The bins are arrays of pointers: the forged word is the block's content, never followed.
+  TestType heap;
+  void* got = follow_forged_link(heap, attacker_target);
+  CHECK(got != static_cast<void*>(attacker_target));
+  CHECK(heap.owns(got));
+  CHECK(heap.invariant());
 }
 
 TEST_CASE("a link forged with the secret still must point into the heap's chunks", "[hardening][links]") {
@@ -345,54 +361,32 @@ TEST_CASE("hardening policies name themselves and are order-free", "[hardening][
   STATIC_REQUIRE(sizeof(P::no_hardening::link_codec) == 1);  // and [[no_unique_address]] in the heap
 }
 
-// ---- Attacks through threads: blocks freed by another thread, chains handed between threads.
+// ---- Attacks through threads: blocks freed by another thread, batches handed between threads.
 
-TEST_CASE("links into a chunk another thread's refill took are followed, a forged one stops the cached heap",
-          "[hardening][links][threads]") {
-  // The freeing thread's copy of the codec learnt the heap's span before the other thread's
-  // chunk existed: a link into that chunk makes it ask the heap again (legitimate), a forged
-  // link fails that second look too.
-  const auto outcome = run_in_child([] {
-    cached<P::hardened> heap;
-    heap.deallocate(heap.allocate(200), 200);  // this thread's cache exists, its span is old
-    std::vector<void*> blocks;
-    std::thread([&] {
-      for (int i = 0; i < 40; ++i) blocks.push_back(heap.allocate(32));
-    }).join();
-    for (void* b : blocks) heap.deallocate(b, 32);  // into this thread's bin, links into the new chunk
-    for (int i = 0; i < 10; ++i) blocks[static_cast<std::size_t>(i)] = heap.allocate(32);  // fine so far
-    std::fprintf(stderr, "legitimate links followed\n");
-    void* forged = attacker_target;
-    heap.deallocate(blocks[9], 32);
-    std::memcpy(blocks[9], &forged, sizeof forged);  // write after free: blocks[9] heads the bin
-    void* first = heap.allocate(32);
-    void* second = heap.allocate(32);
-    std::fprintf(stderr, "not stopped: %p %p\n", first, second);
-  });
-  CHECK(outcome.signal == SIGABRT);
-  CHECK_THAT(outcome.err, Catch::Contains("legitimate links followed"));
-  CHECK_THAT(outcome.err, Catch::Contains("alloy hardening: corrupted free-list link"));
-  CHECK_THAT(outcome.err, !Catch::Contains("not stopped"));
-}
-
-/// Frees 160 blocks of 32 bytes on this thread: its bin (64 blocks) parks four chains of 32 —
-/// blocks [63..32], [95..64], [127..96] and [159..128], each chain's head its most recently
-/// freed block — and keeps [31..0]. Four: a thread of another home takes a parked chain only
-/// from a bin with that many (thread_local_cache's share_at). Returns the blocks, in
-/// allocation order; last_chain names the chain parked last, which the next refill takes.
-constexpr std::size_t last_chain = 128;
+/// Frees 192 blocks of 32 bytes on this thread, given in free order: its bin (64 blocks) gives
+/// four batches of 32 back as it overflows — blocks [32..63], [64..95], [96..127] and
+/// [128..159] — and keeps [0..31] and [160..191]. Behind `cached`, each batch goes back to the
+/// heap as a chain, its head the batch's most recently freed block, the last one given at the
+/// head of the heap's list; behind `parcelled`, each is parked as a parcel. Four: a thread of
+/// another home takes a parked parcel only from a pile that high (transfer_slot's share_at).
+/// last_batch names the batch given last, which the next refill takes.
+constexpr std::size_t last_batch = 128;
 template <class Heap>
-std::vector<void*> park_four_chains(Heap& heap) {
-  std::vector<void*> blocks;
-  for (int i = 0; i < 160; ++i) blocks.push_back(heap.allocate(32));
+void give_four_batches(Heap& heap, const std::vector<void*>& blocks) {
   for (void* b : blocks) heap.deallocate(b, 32);
+}
+template <class Heap>
+std::vector<void*> give_four_batches(Heap& heap) {
+  std::vector<void*> blocks;
+  for (int i = 0; i < 192; ++i) blocks.push_back(heap.allocate(32));
+  give_four_batches(heap, blocks);
   return blocks;
 }
 
 /// Other threads (more than this machine's cores) allocate 32 blocks each, then free them:
-/// the first to refill takes the chain parked last.
+/// the first to refill takes the batch given last.
 template <class Heap>
-void take_chains_on_threads(Heap& heap) {
+void take_batches_on_threads(Heap& heap) {
   std::vector<std::thread> threads;
   for (int t = 0; t < 8; ++t)
     threads.emplace_back([&] {
@@ -403,45 +397,102 @@ void take_chains_on_threads(Heap& heap) {
   for (auto& t : threads) t.join();
 }
 
-TEST_CASE("a forged link inside a parked chain stops the thread that takes the chain", "[hardening][links][threads]") {
-  const auto outcome = run_in_child([] {
-    cached<P::hardened> heap;
-    const auto blocks = park_four_chains(heap);
-    void* forged = attacker_target;
-    std::memcpy(blocks[last_chain + 30], &forged, sizeof forged);  // the second block of the chain parked last
-    take_chains_on_threads(heap);
-    std::fprintf(stderr, "not stopped\n");
-  });
-  CHECK(outcome.signal == SIGABRT);
-  CHECK_THAT(outcome.err, Catch::Contains("alloy hardening: corrupted free-list link"));
-  CHECK_THAT(outcome.err, !Catch::Contains("not stopped"));
-}
-
-TEST_CASE("a forged link between parked chains stops the thread that takes them", "[hardening][links][threads]") {
-  const auto outcome = run_in_child([] {
-    cached<P::hardened> heap;
-    const auto blocks = park_four_chains(heap);
-    void* forged = attacker_target;
-    std::memcpy(static_cast<void**>(blocks[last_chain + 31]) + 1, &forged, sizeof forged);  // the last chain's link to the one before
-    take_chains_on_threads(heap);
-    std::fprintf(stderr, "not stopped\n");
-  });
-  CHECK(outcome.signal == SIGABRT);
-  CHECK_THAT(outcome.err, Catch::Contains("alloy hardening: corrupted free-list link"));
-  CHECK_THAT(outcome.err, !Catch::Contains("not stopped"));
-}
-
-TEST_CASE("unhardened, a forged link in a parked chain hands the attacker's address to another thread",
-          "[hardening][links][threads]") {
-  cached<> heap;
-  const auto blocks = park_four_chains(heap);
-  void* forged = attacker_target;
-  std::memcpy(blocks[last_chain + 30], &forged, sizeof forged);
+/// Whether a thread of another home, allocating three blocks of 32 bytes (its refill takes the
+/// batch given last), is handed the attacker's target.
+template <class Heap>
+bool another_thread_gets_the_target(Heap& heap) {
   bool handed_out = false;
   std::thread([&] {
     for (int i = 0; i < 3; ++i) handed_out = handed_out || heap.allocate(32) == static_cast<void*>(attacker_target);
   }).join();
-  CHECK(handed_out);  // the attack works without hardening: the proof the test above can fail
+  return handed_out;
+}
+
+TEST_CASE("links into a chunk another thread's refill took are followed, a forged one stops the cached heap",
+          "[hardening][links][threads]") {
+  // This thread's copy of the codec learnt the heap's span before the other thread's chunk
+  // existed: a link into that chunk, in a chain this thread's refill walks, makes it ask the
+  // heap again (legitimate); a forged link fails that second look too.
+  const auto outcome = run_in_child([] {
+    cached<P::hardened> heap;
+    heap.deallocate(heap.allocate(200), 200);  // this thread's cache exists, its span is old
+    std::vector<void*> blocks;
+    std::thread([&] {
+      for (int i = 0; i < 192; ++i) blocks.push_back(heap.allocate(32));
+    }).join();
+    give_four_batches(heap, blocks);  // chains of the new chunk's blocks, back in the heap's list
+    for (void*& b : blocks) b = heap.allocate(32);  // its bin, then refills that walk those chains
+    std::fprintf(stderr, "legitimate links followed\n");
+    give_four_batches(heap, blocks);
+    void* forged = attacker_target;
+    std::memcpy(blocks[last_batch + 30], &forged, sizeof forged);  // the second block of the chain given last
+    for (int i = 0; i < 100; ++i) (void)heap.allocate(32);  // the bin's 64, then a refill takes that chain
+    std::fprintf(stderr, "not stopped\n");
+  });
+  CHECK(outcome.signal == SIGABRT);
+  CHECK_THAT(outcome.err, Catch::Contains("legitimate links followed"));
+  CHECK_THAT(outcome.err, Catch::Contains("alloy hardening: corrupted free-list link"));
+  CHECK_THAT(outcome.err, !Catch::Contains("not stopped"));
+}
+
+TEST_CASE("a forged link inside a chain a bin gave back stops the thread that takes the chain",
+          "[hardening][links][threads]") {
+  const auto outcome = run_in_child([] {
+    cached<P::hardened> heap;
+    const auto blocks = give_four_batches(heap);
+    void* forged = attacker_target;
+    std::memcpy(blocks[last_batch + 30], &forged, sizeof forged);  // the second block of the chain given last
+    take_batches_on_threads(heap);
+    std::fprintf(stderr, "not stopped\n");
+  });
+  CHECK(outcome.signal == SIGABRT);
+  CHECK_THAT(outcome.err, Catch::Contains("alloy hardening: corrupted free-list link"));
+  CHECK_THAT(outcome.err, !Catch::Contains("not stopped"));
+}
+
+TEST_CASE("unhardened, a forged link in a chain a bin gave back hands the attacker's address to another thread",
+          "[hardening][links][threads]") {
+  cached<> heap;
+  const auto blocks = give_four_batches(heap);
+  void* forged = attacker_target;
+  std::memcpy(blocks[last_batch + 30], &forged, sizeof forged);
+  CHECK(another_thread_gets_the_target(heap));  // the attack works without hardening: the proof the test above can fail
+}
+
+// A parked parcel (policy/detail/transfer_cache.hpp) is a block of the heap: word 0 links it to
+// the parcel parked before it, words 1..32 hold its batch's addresses, the newest last (the
+// first a refill hands out). The attacker overwrites one of them, as a heap overflow into the
+// parcel would; last_parked(32) says where the parcel parked last is.
+
+/// Parks four batches as parcels, then writes `word` over word `index` of the parcel parked last.
+template <class Heap>
+void forge_parcel(Heap& heap, std::size_t index, void* word) {
+  give_four_batches(heap);
+  void** parcel = heap.layers().last_parked(32);
+  REQUIRE(parcel != nullptr);
+  std::memcpy(&parcel[index], &word, sizeof word);
+}
+
+TEST_CASE("a forged word in a parked parcel stops the thread that takes the parcel", "[hardening][links][threads]") {
+  // Word 31: the batch's second newest block, the second a refill hands out; word 0: the link
+  // to the parcel parked before it.
+  const std::size_t word = GENERATE(31u, 0u);
+  const auto outcome = run_in_child([word] {
+    parcelled<P::hardened> heap;
+    forge_parcel(heap, word, attacker_target);
+    take_batches_on_threads(heap);
+    std::fprintf(stderr, "not stopped\n");
+  });
+  CHECK(outcome.signal == SIGABRT);
+  CHECK_THAT(outcome.err, Catch::Contains("alloy hardening: corrupted free-list link"));
+  CHECK_THAT(outcome.err, !Catch::Contains("not stopped"));
+}
+
+TEST_CASE("unhardened, a forged address in a parked parcel hands the attacker's address to another thread",
+          "[hardening][links][threads]") {
+  parcelled<> heap;
+  forge_parcel(heap, 31, attacker_target);
+  CHECK(another_thread_gets_the_target(heap));  // the attack works without hardening: the proof the test above can fail
 }
 
 TEST_CASE("a block freed twice by one thread stops the cached heap while other threads allocate",

@@ -248,7 +248,12 @@ static void statistics(void) {
   CHECK(narrow.uordblks > 0 && (size_t)narrow.uordblks >= (size_t)count * size);
   for (int i = 0; blocks != NULL && i < count; ++i) free(blocks[i]);
   const struct mallinfo2 freed = mallinfo2();
-  CHECK(freed.uordblks + (size_t)count * size <= held.uordblks);
+  /* Freeing can take memory too: a thread cache parks its full bins' batches in parcels, blocks
+   * of the heap's own, whose class may need a chunk of its own — and that chunk's bookkeeping
+   * (its header, a reclaiming heap's page table: 3.4 KiB per MiB in the default library) is in
+   * use. So the megabyte leaves "in use", less at most 1/64 of what the heap took meanwhile. */
+  const size_t taken = freed.arena + freed.hblkhd - (held.arena + held.hblkhd);
+  CHECK(freed.uordblks + (size_t)count * size <= held.uordblks + taken / 64);
   CHECK(freed.fordblks >= (size_t)count * size);
   free(blocks);
 

@@ -271,12 +271,13 @@ TEST_CASE("under thread_local_cache, progress comes from refills and flushes; an
     while (phase != 2) std::this_thread::yield();  // idle, alive: its cache is not flushed
   });
   while (phase != 1) std::this_thread::yield();
-  // This thread's own traffic in another class drives the reclaimer through its flushes, for
-  // 200 ms (a new sweep starts at most once per tick of the clock).
+  // This thread's own traffic in another class drives the reclaimer through its refills and
+  // flushes (100 blocks: more than a bin of 64 holds), for 200 ms (a new sweep starts at most
+  // once per tick of the clock).
   const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
   while (std::chrono::steady_clock::now() < until) {
     std::vector<void*> mine;
-    for (int i = 0; i < 64; ++i) mine.push_back(heap->allocate(100));
+    for (int i = 0; i < 100; ++i) mine.push_back(heap->allocate(100));
     for (void* p : mine) heap->deallocate(p, 100);
   }
   const std::size_t during = heap->stats().committed_bytes;

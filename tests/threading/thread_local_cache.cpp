@@ -289,22 +289,22 @@ TEST_CASE("a thread gets back the chains it parked; another takes them once a ha
   auto shared = [](const std::vector<void*>& a, const std::vector<void*>& b) {
     return std::any_of(a.begin(), a.end(), [&](void* p) { return std::find(b.begin(), b.end(), p) != b.end(); });
   };
-  const auto mine = take(96);
-  give(mine);  // two chains parked on this thread's home, 32 blocks left in its bin
+  const auto mine = take(128);
+  give(mine);  // a full bin of 64, and two chains parked on this thread's home as it overflowed
   std::vector<void*> other;
   std::thread([&] {
     other = take(32);  // an empty bin on another home: two chains are no pile, so fresh blocks
     give(other);
   }).join();
   CHECK_FALSE(shared(other, mine));
-  auto again = take(96);  // the bin's 32, then the two chains this thread parked
+  auto again = take(128);  // the bin's 64, then the two chains this thread parked
   std::sort(again.begin(), again.end());
   auto sorted_mine = mine;
   std::sort(sorted_mine.begin(), sorted_mine.end());
   CHECK(again == sorted_mine);
   give(again);
 
-  const auto pile = take(160);
+  const auto pile = take(192);
   give(pile);  // now four chains parked: a pile, which another home's refill takes
   std::thread([&] {
     other = take(32);

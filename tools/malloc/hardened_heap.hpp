@@ -2,10 +2,11 @@
 // (default_heap.hpp) with every mitigation P::hardened offers, for programs that parse what an
 // attacker sends them.
 //
-// - P::hardened: free-list links encoded with a per-process secret and checked on every pop
-//   (the thread caches' bins and parked chains included), a double free of the block just
-//   freed stops the program, blocks carved from a fresh chunk are handed out in a shuffled
-//   order, and every chunk ends with a guard page.
+// - P::hardened: free-list links encoded with a per-process secret and checked when followed
+//   (the heap's lists, and the chains the thread caches give back and take; the caches' bins
+//   are arrays and hold no links), a double free of the block just freed stops the program,
+//   blocks carved from a fresh chunk are handed out in a shuffled order, and every chunk ends
+//   with a guard page.
 // - segregated_fit *without* the tlsf large heap: randomized placement needs a heap that carves
 //   batches (a tlsf heap places by size; the composition refuses the pair), and without it each
 //   block above 128 KiB is a chunk of its own, so the guard page sits right after the block —

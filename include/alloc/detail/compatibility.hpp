@@ -60,8 +60,8 @@ struct randomized_placement_needs_a_fresh_batch {
   };
 };
 
-/// A thread cache keeps freed blocks on lists of its own, linked through the heap's codec,
-/// which only a heap that shares it (segregated fit) offers.
+/// A thread cache hands freed blocks between threads and back to the heap as chains linked
+/// through the heap's codec, which only a heap that shares it (segregated fit) offers.
 struct link_encoding_in_a_thread_cache_needs_the_heaps_codec {
   template <class Ps>
   static constexpr bool broken = policy_on_axis<axis::hardening, Ps>::encodes_links &&

@@ -2,9 +2,9 @@
 // end (the heap below behind an alloy::spin_mutex), so allocate and free take no lock and no
 // atomic instruction on their fast path; the lock is taken once per batch of blocks.
 //
-//   thread 1: bins [16]->x->x  [32]->x  ...  --+
-//   thread 2: bins [16]->x     [32]->x->x ...  --+--> refill / flush a batch, one lock --> heap
-//   thread 3: ...                              --+
+//   thread 1: bins [16]: x x   [32]: x  ...   --+
+//   thread 2: bins [16]: x     [32]: x x x ... --+--> refill / flush a batch, one lock --> heap
+//   thread 3: ...                              --+        (a parcel of their addresses)
 //
 // The design, and why
 // -------------------
@@ -15,11 +15,12 @@
 // instance, not to a thread: a block freed by another thread (producer/consumer) simply joins
 // the *freeing* thread's cache — no owner, no atomic, no lock; the fast path of every thread
 // is the same few instructions whether the block is local or remote (tcmalloc's design).
-// Blocks migrate in batches: a consumer's full bin cuts its most recent batch out as one
-// chain and parks it (up to 256 KiB per bin) beside the back end; a producer's empty bin takes
-// a parked chain whole — tcmalloc's transfer cache (detail/transfer_cache.hpp): one lock and two
-// pointer moves per batch, no block touched — or else carves a batch from the heap. Chains are
-// parked by the parking thread's *home* and taken back from there first, so a thread that only
+// Blocks migrate in batches: a consumer's full bin copies its most recent batch's addresses
+// into a parcel and parks it (up to 256 KiB of blocks per bin) beside the back end; a
+// producer's empty bin copies a parked parcel in — tcmalloc's transfer cache
+// (detail/transfer_cache.hpp): one lock per batch, and no block read or written on the way —
+// or else takes a chain cut from the heap's class list, walked into the bin after the lock is
+// let go. Parcels are parked by the parking thread's *home* and taken back from there first, so a thread that only
 // wavers between giving blocks back and taking them gets its own blocks again, in cache lines
 // no other core writes (the one place where Alloy keeps mimalloc's thread affinity). The
 // cost: memory cached per thread is bounded per bin (BlocksPerClass blocks, at most ~32 KiB),
@@ -49,12 +50,17 @@
 // - Re-entry (a malloc replacement whose TLS setup calls malloc) and use from thread_local
 //   destructors after the slots are gone both fall back to the locked back end.
 //
-// Hardening: a bin's list is a heap free list (hardened_list over the composition's link
-// codec), so with P::hardened its links are encoded and checked, and double frees tested, as
-// the heap's are; parked chains are linked through the heap's own codec. Each thread keeps a
-// copy of that codec (its secret and the span of the heap's chunks, adopted under the lock),
-// so the fast path reads no shared state; a link outside the copy's span is checked against
-// the heap's span before it is reported. Needs a heap that publishes its codec
+// Bins are arrays: a bin holds its blocks as pointers in the cache (bin), so its pop and push
+// read and write no block, and a cached block holds no link a write after free could forge.
+// Between threads a batch travels as a parcel of addresses; links are written only where a
+// batch goes back to the heap's class list or comes from it, as a chain — per batch, not per
+// block (tcmalloc's per-CPU slabs are arrays for the same reasons). Hardening: parcels and
+// chains are encoded with the composition's link codec, so with P::hardened they are checked
+// as the heap's links are; a bin stops a block freed twice in a row against its newest block
+// (one compare), and with the double-free scan against all of its blocks. Each thread keeps a copy of the
+// heap's codec (its secret and the span of the heap's chunks, adopted under the lock) to link
+// and walk chains without the lock; a link outside the copy's span is checked against the
+// heap's span before it is reported. Needs a heap that publishes its codec
 // (shares_link_codec); unhardened, the codec is the identity and costs nothing.
 //
 // Unsized free: when the heap can tell a block's class from the block alone, without its lock
@@ -66,15 +72,15 @@
 //
 // Fast path: 22 instructions per allocate + free pair of a size known at compile time, loop
 // excluded (bench/threading counts them with callgrind; single_thread: 10, both including the
-// facade's null test of sized free). Hardened: 32 (single_thread hardened: 20): the 10 added
-// are the codec's and the double-free test's, as on the heap (docs/policies/hardening.md).
-// What the 22 are: per operation the instance test (load the id, compare with the thread's
-// slot, branch), the bins' address, the list's pop or push and the bin's room count, and the
-// pop's prefetch of the next block (bin::pop says why); a design that keeps those guarantees
-// (several instances per type, bounded bins) needs about 16, single_thread's 10 plus the two
-// tests and two counts. `one_instance` (a type with one live instance: the process heap's)
-// keeps each thread's cache in static TLS and drops the instance test and the slot's load: 14.
-// How an unattached cache stays sound without a test is told at push_to_own.
+// facade's null test of sized free). Hardened: 24 (single_thread hardened: 20): the 2 added
+// are the double-free compare with the bin's newest block; no link is encoded or decoded on
+// the fast path (docs/policies/hardening.md). What the 22 are: per operation the instance
+// test (load the id, compare with the thread's slot, branch), the cache's address, and the
+// bin's top loaded, compared with its floor or ceiling, moved and stored, with the block read
+// or written there. `one_instance` (a type with one live instance: the process heap's) keeps
+// each thread's cache in static TLS and drops the instance test and the slot's load: 14
+// (hardened 16). How an unattached cache stays sound without a test is told at bin and
+// push_to_own.
 #pragma once
 #include <algorithm>
 #include <array>
@@ -116,18 +122,42 @@ class thread_cache_layer : cached_classes<Inner> {
   using back_end_type = locked_layer<Inner, spin_mutex>;
   /// Bytes one bin may hold before it gives a batch back (small bins are capped by count).
   static constexpr std::size_t bin_byte_limit = std::size_t{32} << 10;
+  /// Blocks bin `c` holds when full: BlocksPerClass, or fewer where that many would pass
+  /// bin_byte_limit, and at least two. A table (a lambda fills it) since the cache's slot
+  /// array below is sized from it inside this class.
+  static constexpr auto bin_limits = [] {
+    std::array<std::uint32_t, bin_count == 0 ? 1 : bin_count> limits{};
+    for (std::size_t c = 0; c < bin_count; ++c)
+      limits[c] = static_cast<std::uint32_t>(std::clamp<std::size_t>(bin_byte_limit / block_size(c), 2, BlocksPerClass));
+    return limits;
+  }();
+  static constexpr std::uint32_t limit_of(std::size_t c) noexcept { return bin_limits[c]; }
+  /// Where bin `c`'s slots start in a cache's slot array (slot_starts[bin_count]: the array's
+  /// length): each bin is a null sentinel, then its limit_of(c) slots.
+  static constexpr auto slot_starts = [] {
+    std::array<std::size_t, bin_count + 1> at{};
+    std::size_t n = 0;
+    for (std::size_t c = 0; c < bin_count; ++c) {
+      at[c] = n + 1;
+      n += 1 + bin_limits[c];
+    }
+    at[bin_count] = n;
+    return at;
+  }();
   /// At most one instance of this type lives at a time (thread_local_cache::one_instance): a
   /// thread's cache sits in its static TLS and the fast path tests no instance id.
   static constexpr bool one_instance = OneInstance;
   /// The heap can name a block's class without its lock (see the header comment).
   static constexpr bool lock_free_lookup = requires(const Inner& heap, const void* p) { heap.cached_lookup(p); };
 
-  // Hardening: the blocks a cache holds are linked as the heap links its own free blocks —
-  // through the composition's link codec, with hardened_list's double-free tests and poisoning
-  // — so every mitigation that guards the heap's lists guards the caches too.
+  // Hardening: a cached block holds no link (a bin is an array of pointers), so a write after
+  // free into one redirects nothing; a block freed twice in a row is caught against the bin's
+  // newest block, and with the double-free scan against every block of the bin. The parcels a
+  // flush parks and the chains it gives back to the heap (or a refill takes from it) are encoded
+  // as the heap links its free blocks: through the composition's link codec, checked when read.
   using hardening = typename config::hardening;
   static constexpr bool encodes_links = hardening::encodes_links;
-  /// The codec of links the heap reads (parked chains, blocks given back): the heap's own
+  /// The codec of what the heap reads (parked parcels, chains given back): the heap's own
   /// (shares_link_codec, alloc/detail/compatibility.hpp) when links are encoded, else plain.
   using heap_codec = std::conditional_t<encodes_links, typename hardening::link_codec, plain_links>;
   static const heap_codec& links_of(const Inner& heap) noexcept {
@@ -141,33 +171,21 @@ class thread_cache_layer : cached_classes<Inner> {
 
   /// A thread's copy of the heap's codec, read with no lock: the heap's secret, and the span of
   /// the heap's chunks as it was when the copy last looked (adopt, under the back end's lock).
-  /// A block another thread freed may come from a chunk taken since, so a link outside the
-  /// copy's span is checked again against the heap's before it is called corrupt — a cold
-  /// path, once per new chunk at most; a forged link fails both and stops the program.
+  /// A thread links a batch it gives back to the heap into a chain, and walks the chain a
+  /// refill took from the heap after letting the lock go, with this copy. A block another thread freed may come from a chunk taken since, so a link
+  /// outside the copy's span is checked again against the heap's before it is called corrupt —
+  /// a cold path, once per new chunk at most; a forged link fails both and stops the program.
   class cache_codec {
    public:
-    static constexpr bool refuses_self_links = heap_codec::refuses_self_links;
     ALLOY_FAST_PATH void* encode(void* next, void* slot) const noexcept { return own_.encode(next, slot); }
-    ALLOY_FAST_PATH void* encode_head(void* next, void* slot) const noexcept { return own_.encode_head(next, slot); }
     ALLOY_FAST_PATH void* decode(void* stored, void* slot) const noexcept {
       return own_.decode(stored, slot, *this);  // outside the copy's span: operator() below
     }
     /// A link outside the copy's span: look at the heap's span again (cold), under the back
-    /// end's lock — taken here unless this thread holds it already.
+    /// end's lock (this codec is used only outside it).
     ALLOY_SLOW_PATH void* operator()(void* slot, std::uintptr_t decoded) const noexcept {
-      if (lock_held_) own_.adopt(links_of(owner_->back_end_.unlocked()));
-      else owner_->back_end_.with_lock([&](Inner& heap) noexcept { own_.adopt(links_of(heap)); });
+      owner_->back_end_.with_lock([&](Inner& heap) noexcept { own_.adopt(links_of(heap)); });
       return own_.checked(slot, decoded);  // reports a link outside the heap's own span
-    }
-    bool looks_free(const void* block) const noexcept
-      requires hardening::scans_double_free
-    {
-      return own_.looks_free(block);
-    }
-    std::size_t max_links() const noexcept
-      requires hardening::scans_double_free
-    {
-      return own_.max_links();
     }
 
     /// Made for `owner`'s cache: the heap's secret before the first link is encoded.
@@ -175,83 +193,124 @@ class thread_cache_layer : cached_classes<Inner> {
       owner_ = &owner;
       owner.back_end_.with_lock([&](Inner& heap) noexcept { own_.adopt(links_of(heap)); });
     }
-    /// This thread holds the back end's lock from now on (until unhold): a second look at
-    /// the heap's span must not take it again.
-    void hold() noexcept { lock_held_ = true; }
-    void unhold() noexcept { lock_held_ = false; }
 
    private:
     mutable heap_codec own_{typename heap_codec::adopting_t{}};  // bind() adopts the heap's secret
     thread_cache_layer* owner_ = nullptr;
-    bool lock_held_ = false;
   };
-  /// The codec of the bins' links: no bytes and no instructions unless links are encoded.
-  using bin_codec = std::conditional_t<encodes_links, cache_codec, plain_links>;
-  using bin_links = hardened_list<hardening, bin_codec>;
+  /// The codec of the chains a cache links and walks: no bytes and no instructions unless links are encoded.
+  using chain_codec = std::conditional_t<encodes_links, cache_codec, plain_links>;
   using chain_links = hardened_list<hardening, heap_codec>;
-  /// Parked chains are linked through the heap's codec: the heap may read them back.
+  /// Parked parcels are encoded with the heap's codec: the heap may read them back.
   using transfer_slot = detail::transfer_slot<heap_codec>;
-  using chain_stack = detail::chain_stack<heap_codec>;
+  using parcel_stack = detail::parcel_stack<heap_codec>;
 
-  /// A bin counts down the room it has left, so the free path tests one decrement. Its list is
-  /// a heap free list (hardened_list): under a memory checker a cached block is poisoned but
-  /// for its link, like a heap's free block; without one the hooks are empty. A bin is a view
-  /// of its class's entries in the cache's arrays (cache::bin_at).
+  /// A bin: its class's cached blocks as a stack of pointers in the thread's cache, [floor,
+  /// top), the newest on top; ceiling - floor is the bin's limit now. No block holds a link while
+  /// cached, so a pop reads no block memory (a block another core freed costs its miss when the
+  /// caller uses it, not on the path that finds it) and a write after free redirects nothing.
+  /// The slot under floor is a null sentinel: the double-free test compares a freed block with
+  /// top[-1], in an empty bin too. Zero-filled (all three null), a bin is empty and full at
+  /// once: every pop and push takes the slow path — an unattached cache's bins (see cache).
+  /// A cached block is poisoned but for its first word under a memory checker, as a heap's free
+  /// block is: a flush writes its link there.
   struct bin {
-    typename bin_links::list_type& list;
-    std::uint32_t& room;         // blocks it may still take before it gives a batch back
-    const std::uint32_t& limit;  // room when empty
+    void**& top;
+    void** const& floor;
+    void**& ceiling;
 
-    ALLOY_FAST_PATH void* pop(std::size_t block, const bin_codec& codec) noexcept {
-      ++room;
-      void* p = bin_links::pop(list, block, codec);
-      // The next pop loads the link in the block now at the head, and nothing can start before
-      // that load returns. A block another thread freed, or one refilled from a parked chain,
-      // is likely in another core's cache: fetched now, that miss overlaps the caller's use of
-      // this block (tcmalloc prefetches its next object the same way). Harmless on null.
-      __builtin_prefetch(list.front(), 1);
+    ALLOY_FAST_PATH bool empty() const noexcept { return top == floor; }
+    ALLOY_FAST_PATH bool full() const noexcept { return top == ceiling; }
+    std::size_t count() const noexcept { return static_cast<std::size_t>(top - floor); }
+    std::size_t limit() const noexcept { return static_cast<std::size_t>(ceiling - floor); }
+    /// The bin holds at most `n` blocks from now on (it holds no more now).
+    void set_limit(std::size_t n) noexcept { ceiling = floor + n; }
+
+    /// The newest block (the bin is not empty), handed out: accessible for its `bytes`.
+    ALLOY_FAST_PATH void* pop(std::size_t bytes) noexcept {
+      void* p = *--top;
+      // Never null (nothing pushes null): said, so that callers drop their own null tests of
+      // the block (allocate's, and the sized free's of the same pointer after it).
+      if (p == nullptr) __builtin_unreachable();
+      unpoison(p, bytes);
+      // The scan recognises a free block by its first word: a live one must not look free.
+      if constexpr (hardening::scans_double_free) *static_cast<void**>(p) = nullptr;
       return p;
     }
-    ALLOY_FAST_PATH void push(void* b, std::size_t block, const bin_codec& codec) noexcept {
-      bin_links::push(list, b, block, codec);
-      --room;
+    /// `p` (of `bytes`) onto the bin, which is not full.
+    ALLOY_FAST_PATH void push(void* p, std::size_t bytes) noexcept {
+      if constexpr (hardening::checks_double_free) {
+        if (p == top[-1]) [[unlikely]] report_double_free(p);
+        if constexpr (hardening::scans_double_free) {
+          if (std::find(floor, top, p) != top) [[unlikely]] report_double_free(p);
+        }
+      }
+      *top++ = p;
+      poison_free(p, bytes, free_list<chain_codec>::link_bytes);
     }
-    std::uint32_t count() const noexcept { return limit - room; }
+
+    /// The newest `n` blocks (n <= count()) leave the bin as one chain, linked through `codec`:
+    /// the newest at its head, as a list of them would be.
+    block_chain cut(std::size_t n, const chain_codec& codec) noexcept {
+      void** const from = top - n;
+      for (void** s = from; s != top; ++s) {
+        void* next = s == from ? nullptr : s[-1];
+        *static_cast<void**>(*s) = codec.encode(next, *s);
+      }
+      const block_chain chain{top[-1], *from};
+      top = from;
+      return chain;
+    }
+    /// An empty bin takes a chain of at most limit() blocks (linked through `codec`, which
+    /// checks each link) in its order: the chain's head is popped first.
+    void fill(void* chain, const chain_codec& codec) noexcept {
+      free_list<chain_codec> list;
+      list.splice(chain);
+      while (!list.empty() && top != ceiling) *top++ = list.pop(codec);
+      std::reverse(floor, top);
+    }
   };
 
   /// One thread's cache for one instance: a block of the instance's own heap. The codec (empty
   /// unless links are encoded) and the bins first: the fast path touches only them. The bins
-  /// are parallel arrays, not an array of {list, room, limit}: a class's list head is then at
-  /// lists + 8 * class, one scaled index, where 16-byte bins took a shift and an add on every
-  /// malloc and free whose class is known only at run time (the process library's: malloc(64)
-  /// + free 43 -> 38 instructions, bench/malloc/count.sh).
+  /// are parallel arrays, not an array of {top, floor, ceiling}: a class's top is then at
+  /// tops + 8 * class, one scaled index, where 24-byte bins took a multiply and an add on every
+  /// malloc and free whose class is known only at run time.
   struct cache {
     static constexpr std::size_t bins = bin_count == 0 ? 1 : bin_count;
-    [[no_unique_address]] bin_codec codec;
-    std::array<typename bin_links::list_type, bins> lists{};
-    std::array<std::uint32_t, bins> rooms{};
-    std::array<std::uint32_t, bins> limits{};
+    [[no_unique_address]] chain_codec codec;
+    std::array<void**, bins> tops{};
+    std::array<void**, bins> floors{};
+    std::array<void**, bins> ceilings{};
     cache* prev = nullptr;  // in the instance's list of caches (under instances_mutex_)
     cache* next = nullptr;
-    std::size_t home = 0;  // where its flushes park chains (transfer_slot)
+    std::size_t home = 0;  // where its flushes park parcels (transfer_slot)
     bool attached = false;  // in its instance's list; one_instance's fast halves test it
     std::uint32_t concentration_epoch = 0;  // the heap's, when this cache last fitted its bins (follow_heap)
+    std::array<void*, slot_starts[bin_count]> slots{};  // the bins' pointers, each after its null sentinel
 
-    ALLOY_FAST_PATH bin bin_at(std::size_t index) noexcept { return {lists[index], rooms[index], limits[index]}; }
+    ALLOY_FAST_PATH bin bin_at(std::size_t index) noexcept { return {tops[index], floors[index], ceilings[index]}; }
 
     /// A cache no instance has (one_instance's thread cache before its first use, and after its
-    /// instance went away): empty bins with room for one block each, so that the fast path's
-    /// push of a block makes the room 0 and leads to the slow path (own_full), which attaches
-    /// the cache or takes the block back out.
+    /// instance went away): zero-filled bins, empty and full at once, so that the fast path's
+    /// pop and push both lead to the slow path, which attaches the cache (own_full).
     struct unattached_t {};
     cache() = default;
     constexpr explicit cache(unattached_t) noexcept { detach(); }
     constexpr void detach() noexcept {
-      lists.fill({});
-      rooms.fill(1);
-      limits.fill(1);
+      tops.fill(nullptr);
+      floors.fill(nullptr);
+      ceilings.fill(nullptr);
       prev = next = nullptr;
       attached = false;
+    }
+    /// Empty bins over the slots, each of its full limit.
+    void lay_out() noexcept {
+      for (std::size_t i = 0; i < bin_count; ++i) {
+        slots[slot_starts[i] - 1] = nullptr;  // the sentinel
+        floors[i] = tops[i] = &slots[slot_starts[i]];
+        ceilings[i] = floors[i] + limit_of(i);
+      }
     }
   };
 
@@ -336,7 +395,7 @@ class thread_cache_layer : cached_classes<Inner> {
       if (size - 1 < cached_max) [[likely]] {
         const std::size_t index = classes::class_of(size);
         bin b = own_.bin_at(index);
-        if (!b.list.empty()) [[likely]] return b.pop(block_size(index), own_.codec);
+        if (!b.empty()) [[likely]] return b.pop(block_size(index));
       }
       return nullptr;
     }
@@ -344,7 +403,7 @@ class thread_cache_layer : cached_classes<Inner> {
       const std::size_t index = classes::class_of(size);
       cache* c = current_.caches;
       bin b = c->bin_at(index);
-      if (!b.list.empty()) [[likely]] return b.pop(block_size(index), c->codec);
+      if (!b.empty()) [[likely]] return b.pop(block_size(index));
     }
     return nullptr;
   }
@@ -451,7 +510,7 @@ class thread_cache_layer : cached_classes<Inner> {
     back_end_.release();
   }
 
-  /// The heap's figures after the calling thread's cache and the parked chains went back to
+  /// The heap's figures after the calling thread's cache and the parked parcels went back to
   /// it: exact once every other thread that used this instance has exited.
   heap_metrics metrics() const noexcept {
     auto* self = const_cast<thread_cache_layer*>(this);
@@ -460,23 +519,24 @@ class thread_cache_layer : cached_classes<Inner> {
     return back_end_.metrics();
   }
 
-  /// The back end is well formed, and so are the parked chains and the calling thread's cache.
+  /// The back end is well formed, and so are the parked parcels and the calling thread's cache.
   bool invariant() const noexcept {
     if (!back_end_.invariant()) return false;
     const bool parked_ok = back_end_.with_lock([&](Inner& heap) noexcept {
       for (std::size_t i = 0; i < bin_count; ++i) {
         const transfer_slot& t = transfers_[i];
         if (t.count() > max_parked(i)) return false;
-        for (const chain_stack& home : t.homes) {
-          std::size_t chains = 0;
-          for (void* chain = home.top; chain != nullptr && chains <= home.count; chain = home.next_chain(chain, links_of(heap)), ++chains) {
-            typename chain_links::list_type blocks;
-            blocks.splice(chain);
-            bool owned = true;
-            const std::size_t n = blocks.for_each(links_of(heap), [&](void* p) { owned = owned && heap.owns(p); }, batch_of(i) + 1);
-            if (!owned || n != batch_of(i)) return false;
+        for (const parcel_stack& home : t.homes) {
+          std::size_t parcels = 0;
+          for (void** parcel = home.top; parcel != nullptr && parcels <= home.count;
+               parcel = home.next_parcel(parcel, links_of(heap)), ++parcels) {
+            if (!heap.owns(parcel)) return false;
+            for (std::size_t k = 0; k < batch_of(i); ++k) {
+              void* p = links_of(heap).decode(parcel[1 + k], &parcel[1 + k]);
+              if (p == nullptr || !heap.owns(p)) return false;
+            }
           }
-          if (chains != home.count) return false;
+          if (parcels != home.count) return false;
         }
       }
       return true;
@@ -486,15 +546,15 @@ class thread_cache_layer : cached_classes<Inner> {
     if (c == nullptr) return true;
     for (std::size_t i = 0; i < bin_count; ++i) {
       const bin b = c->bin_at(i);
-      bool owned = true;
-      const std::size_t n = b.list.for_each(c->codec, [&](void* p) { owned = owned && back_end_.owns(p); }, b.limit + 1);
-      if (!owned || n != b.count() || b.room > b.limit) return false;
+      if (b.floor != &c->slots[slot_starts[i]] || b.floor[-1] != nullptr) return false;
+      if (b.top < b.floor || b.ceiling < b.top || b.limit() > limit_of(i)) return false;
+      if (!std::all_of(b.floor, b.top, [&](void* p) { return back_end_.owns(p); })) return false;
     }
     return true;
   }
 
   /// Everything the heap can give back to the system, now (a reclaiming heap only): the
-  /// calling thread's cache and the parked chains go back to the heap first. Other threads'
+  /// calling thread's cache and the parked parcels go back to the heap first. Other threads'
   /// caches stay theirs (at most ~32 KiB per bin each) until they flush or exit.
   std::size_t trim() noexcept
     requires requires(Inner& heap) { heap.trim(); }
@@ -505,7 +565,7 @@ class thread_cache_layer : cached_classes<Inner> {
       drain_transfers(heap);
       const std::size_t done = heap.trim();
       if (c != nullptr) {  // empty now: each bin takes the size its class wants after the sweeps
-        for (std::size_t i = 0; i < bin_count; ++i) c->limits[i] = c->rooms[i] = limit_for(heap, i);
+        for (std::size_t i = 0; i < bin_count; ++i) c->bin_at(i).set_limit(limit_for(heap, i));
       }
       return done;
     });
@@ -517,6 +577,14 @@ class thread_cache_layer : cached_classes<Inner> {
     requires requires(Inner& heap) { heap.reclaim_tick(); }
   {
     back_end_.with_lock([](Inner& heap) noexcept { heap.reclaim_tick(); });
+  }
+
+  /// The parcel parked last on the calling thread's home for blocks of `size` bytes, or null:
+  /// where an attacker's write would forge its words (tests/hardening/attacks.cpp does).
+  void** last_parked(std::size_t size) noexcept {
+    cache* c = find_cache();
+    if (c == nullptr || !cacheable(size, alignment)) return nullptr;
+    return back_end_.with_lock([&](Inner&) noexcept { return transfers_[classes::class_of(size)].homes[c->home].top; });
   }
 
   /// Locked access to the heap below: `f(heap)` runs with the back end's lock held.
@@ -565,31 +633,29 @@ class thread_cache_layer : cached_classes<Inner> {
     else return *current_.caches;
   }
   /// one_instance: `p` joins the thread's bin with no instance test; false when the cache
-  /// turns out not to be attached to this instance (the push made an unattached bin's room
-  /// 0): `p` is taken back out and the caller's slow path frees it.
+  /// turns out not to be attached to this instance (an unattached bin is always full), and the
+  /// caller's slow path frees `p`.
   ALLOY_FAST_PATH bool push_to_own(void* p, std::size_t index) noexcept {
     bin b = own_.bin_at(index);
-    b.push(p, block_size(index), own_.codec);
-    if (b.room == 0) [[unlikely]] return own_full(index);
+    if (b.full()) [[unlikely]] return own_full(p, index);
+    b.push(p, block_size(index));
     return true;
   }
-  ALLOY_SLOW_PATH bool own_full(std::size_t index) noexcept {
-    if (attached_here()) {  // an ordinary full bin
-      flush(own_, index);
-      return true;
-    }
-    (void)own_.bin_at(index).pop(block_size(index), own_.codec);  // the one block an unattached bin takes
-    return false;
+  ALLOY_SLOW_PATH bool own_full(void* p, std::size_t index) noexcept {
+    if (!attached_here()) return false;
+    bin_full(own_, p, index);  // an ordinary full bin
+    return true;
   }
   ALLOY_FAST_PATH void push_to_bin(cache& c, void* p, std::size_t index) noexcept {
     bin b = c.bin_at(index);
-    b.push(p, block_size(index), c.codec);
-    if (b.room == 0) [[unlikely]] flush(c, index);
+    if (b.full()) [[unlikely]] return bin_full(c, p, index);
+    b.push(p, block_size(index));
+  }
+  /// A full bin gives a batch back (flush), then takes `p`; or `p` goes to the heap with it.
+  ALLOY_SLOW_PATH void bin_full(cache& c, void* p, std::size_t index) noexcept {
+    if (flush(c, index, p)) c.bin_at(index).push(p, block_size(index));
   }
 
-  static constexpr std::uint32_t limit_of(std::size_t c) noexcept {
-    return static_cast<std::uint32_t>(std::clamp<std::size_t>(bin_byte_limit / block_size(c), 2, BlocksPerClass));
-  }
   /// The heap's class of the blocks bin `index` holds, as the heap's calls by size name it (the
   /// bins' way back to the heap, block by block, is by size): the bin's own class, unless the
   /// composition's alignment rounds its blocks up to a larger class's size (align<32> over
@@ -605,16 +671,16 @@ class thread_cache_layer : cached_classes<Inner> {
   /// The heap wants none of this bin's blocks cached (the back end's lock held): a reclaiming
   /// heap's *concentrating* class (detail/class_reclaim.hpp), most of whose memory is free. A
   /// bin caches by recency — a block freed is the next one handed out — so the pages in use
-  /// would never change; with a room of one block every free goes back to the heap, where it
-  /// waits, and every allocation takes the heap's next block, from its fullest pages. The
-  /// bin's size is decided on each refill and flush, so it follows the heap both ways.
+  /// would never change; with a limit of 0 every free goes back to the heap, where it waits,
+  /// and every allocation takes the heap's next block, from its fullest pages. The bin's
+  /// limit is decided on each refill and flush, so it follows the heap both ways.
   static bool caches_none([[maybe_unused]] const Inner& heap, [[maybe_unused]] std::size_t index) noexcept {
     if constexpr (requires { heap.concentrating(index); }) return heap.concentrating(heap_class(index));
     else return false;
   }
-  /// The room an empty bin gets now (the back end's lock held).
+  /// The limit an empty bin gets now (the back end's lock held).
   static std::uint32_t limit_for(const Inner& heap, std::size_t index) noexcept {
-    return caches_none(heap, index) ? 1 : limit_of(index);
+    return caches_none(heap, index) ? 0 : limit_of(index);
   }
   /// On each refill and flush (the back end's lock held): when a class began concentrating
   /// since this cache last looked, the bins of every concentrating class give their blocks
@@ -625,20 +691,17 @@ class thread_cache_layer : cached_classes<Inner> {
       if (c.concentration_epoch == heap.concentration_epoch()) [[likely]] return;
       c.concentration_epoch = heap.concentration_epoch();
       for (std::size_t i = 0; i < bin_count; ++i) {
-        if (c.limits[i] != 1 && caches_none(heap, i)) cache_none(heap, c, i);
+        if (c.bin_at(i).limit() != 0 && caches_none(heap, i)) cache_none(heap, c, i);
       }
     }
   }
-  /// Bin `index` gives every block it holds back to the heap and keeps a room of one block
-  /// (caches_none; the back end's lock held).
+  /// Bin `index` gives every block it holds back to the heap and holds none from now on: empty
+  /// and full at once, each pop and push of its class takes the slow path (caches_none; the
+  /// back end's lock held).
   static void cache_none(Inner& heap, cache& c, std::size_t index) noexcept {
     bin b = c.bin_at(index);
-    if (!b.list.empty()) {
-      const codec_under_lock held(c);
-      std::size_t cut = 0;
-      give_to_heap(heap, b.list.cut(b.count(), c.codec, cut), index);
-    }
-    c.limits[index] = c.rooms[index] = 1;
+    if (!b.empty()) give_to_heap(heap, b.cut(b.count(), c.codec), index);  // held back, as a flush's batch
+    b.set_limit(0);
   }
 
   /// Out of line, so the fast path above needs no saved registers: a block freed through a
@@ -665,84 +728,96 @@ class thread_cache_layer : cached_classes<Inner> {
     // Uncached, a block is still taken as its class's block: any thread's cache may get it back.
     if (c == nullptr) return back_end_.allocate(block_size(index), alignment);
     bin b = c->bin_at(index);
-    if (b.list.empty()) refill(*c, index);
-    return b.list.empty() ? nullptr : b.pop(block_size(index), c->codec);
+    return b.empty() ? refill(*c, index) : b.pop(block_size(index));
   }
 
   ALLOY_SLOW_PATH void free_slow(void* p, std::size_t index) noexcept {
     cache* c = current_or_new_cache();
     if (c == nullptr) return back_end_.deallocate(p, block_size(index), alignment);
-    bin b = c->bin_at(index);
-    b.push(p, block_size(index), c->codec);
-    if (b.room == 0) flush(*c, index);
+    push_to_bin(*c, p, index);
   }
 
-  /// One lock for a batch of blocks: a whole parked chain when there is one for this thread's
-  /// home (transfer_slot; no block touched), else a chain cut from the heap's class list
-  /// (take_chain: each link read once, one written), or block by block from a heap without one.
-  /// A concentrating class (caches_none) takes one block, never a parked chain.
-  void refill(cache& c, std::size_t index) noexcept {
+  /// One lock for a batch of blocks: a parcel parked for this thread's home (transfer_slot),
+  /// its addresses copied into the bin — no block touched — else a chain cut from the heap's
+  /// class list (take_chain: each link read once, one written), walked into the bin after the
+  /// lock is let go, or block by block from a heap without chains. A concentrating class
+  /// (caches_none) takes the heap's next block for the caller alone.
+  /// @returns a block for the caller (popped from the refilled bin), or nullptr.
+  void* refill(cache& c, std::size_t index) noexcept {
     bin b = c.bin_at(index);
-    back_end_.with_lock([&](Inner& heap) noexcept {
+    void* single = nullptr;
+    void* chain = back_end_.with_lock([&](Inner& heap) noexcept -> void* {
       follow_heap(heap, c);
-      c.limits[index] = b.room = limit_for(heap, index);  // the bin is empty: all its room
-      const bool none = b.limit == 1;
-      const std::size_t n = none ? 1 : batch_of(index);
-      if (void* chain = none ? nullptr : transfers_[index].take(c.home, links_of(heap))) {
-        b.list.splice(chain);
-        b.room -= static_cast<std::uint32_t>(n);
-        reclaim_tick_of(heap);
-        return;
-      }
-      const codec_under_lock held(c);
-      if constexpr (moves_chains) {
-        std::size_t taken = 0;
-        if (void* chain = heap.take_chain(heap_class(index), n, taken)) {  // the heap's links are the bin's
-          b.list.splice(chain);
-          b.room -= static_cast<std::uint32_t>(taken);
-        }
+      b.set_limit(limit_for(heap, index));  // the bin is empty: all its room
+      void* taken = nullptr;
+      if (b.limit() == 0) {
+        single = heap.allocate(block_size(index), alignment);
+      } else if (void** parcel = transfers_[index].take(c.home, links_of(heap))) {
+        detail::unpack(parcel, b.top, batch_of(index), links_of(heap));
+        b.top += batch_of(index);
+        heap.deallocate(parcel, parcel_bytes(index), alignof(void*));
+      } else if constexpr (moves_chains) {
+        std::size_t length = 0;
+        taken = heap.take_chain(heap_class(index), batch_of(index), length);  // the heap's links are the chains'
       } else {
-        for (std::size_t i = 0; i < n; ++i) {
+        for (std::size_t i = 0; i < batch_of(index); ++i) {
           void* block = heap.allocate(block_size(index), alignment);
           if (block == nullptr) break;
-          b.push(block, block_size(index), c.codec);
+          b.push(block, block_size(index));
         }
       }
       reclaim_tick_of(heap);
+      return taken;
     });
+    if (chain != nullptr) b.fill(chain, c.codec);
+    if (single != nullptr) return single;
+    return b.empty() ? nullptr : b.pop(block_size(index));
   }
 
-  /// A full bin gives its most recent batch back as one chain (cut out of the list outside
-  /// the lock); under the lock the chain is parked on the thread's home for the next refill
-  /// of that bin — its own, or a producer's — so a producer/consumer pair trades chains, not
-  /// blocks. Parking is bounded, and needs a second word in the chain's first block; past the
-  /// bound, or for blocks of one word, the chain goes back to the heap — whole where the heap
-  /// takes chains (give_chain), else block by block.
-  /// A concentrating class's bin (caches_none) gives every block back to the heap, unparked.
-  ALLOY_SLOW_PATH void flush(cache& c, std::size_t index) noexcept {
+  /// A full bin gives its newest batch back: parked as a parcel on the thread's home for the
+  /// next refill of that bin — its own, or a producer's — so a producer/consumer pair trades
+  /// parcels, not blocks (park). Past the bound, or where the heap holds no parcel, the batch
+  /// goes back to the heap as a chain — whole where the heap takes chains (give_chain), else
+  /// block by block. A concentrating class's bin (caches_none) gives every block back to the
+  /// heap, and `freed` (the block whose push found the bin full) with them.
+  /// @returns whether the bin has room now; if not, `freed` went to the heap.
+  ALLOY_SLOW_PATH bool flush(cache& c, std::size_t index, void* freed) noexcept {
     bin b = c.bin_at(index);
-    std::size_t cut = 0;  // the batch: a full bin holds more
-    const block_chain chain = b.list.cut(batch_of(index), c.codec, cut);
-    b.room += static_cast<std::uint32_t>(cut);
-    back_end_.with_lock([&](Inner& heap) noexcept {
+    const std::size_t cut = std::min(batch_of(index), b.count());  // the batch: a full bin holds more
+    return back_end_.with_lock([&](Inner& heap) noexcept {
       follow_heap(heap, c);
-      if (caches_none(heap, index)) {
-        give_to_heap(heap, chain, index);
-        cache_none(heap, c, index);  // a whole bin until now: the rest goes too
-      } else {
-        if (b.limit != limit_of(index)) {  // the class stopped concentrating: a whole bin again
-          b.room += limit_of(index) - b.limit;
-          c.limits[index] = limit_of(index);
-        }
-        transfer_slot& t = transfers_[index];
-        if (block_size(index) >= 2 * sizeof(void*) && t.count() < max_parked(index) && cut == batch_of(index)) {
-          t.park(c.home, chain.head, links_of(heap));
-        } else {
-          give_to_heap(heap, chain, index);
-        }
+      const bool none = caches_none(heap, index);
+      if (none) {
+        cache_none(heap, c, index);  // a whole bin until now: it all goes
+        give_to_heap(heap, chain_of_one(heap, freed, index), index);
+      } else if (cut != 0 && !park(heap, c, index, cut)) {
+        give_to_heap(heap, b.cut(cut, c.codec), index);
       }
+      if (!none) b.set_limit(limit_of(index));  // a whole bin again if the class stopped concentrating
       reclaim_tick_of(heap);
+      return !none;
     });
+  }
+  /// Bin `index`'s newest `cut` blocks leave as a parcel parked on the thread's home: a whole
+  /// batch, within the bound, in a parcel the heap gave (the back end's lock held). False when
+  /// any of those fails: the blocks stay in the bin.
+  bool park(Inner& heap, cache& c, std::size_t index, std::size_t cut) noexcept {
+    transfer_slot& t = transfers_[index];
+    if (!parks(index) || cut != batch_of(index) || t.count() >= max_parked(index)) return false;
+    auto** parcel = static_cast<void**>(heap.allocate(parcel_bytes(index), alignof(void*)));
+    if (parcel == nullptr) return false;
+    bin b = c.bin_at(index);
+    b.top -= cut;
+    detail::pack(parcel, b.top, cut, links_of(heap));
+    t.park(c.home, parcel, links_of(heap));
+    return true;
+  }
+  /// `p` (a block of bin `index`'s class, in use until now) as a chain of its own (the back
+  /// end's lock held): what the heap takes back as it takes a flushed batch.
+  static block_chain chain_of_one(Inner& heap, void* p, std::size_t index) noexcept {
+    poison_free(p, block_size(index), free_list<chain_codec>::link_bytes);
+    *static_cast<void**>(p) = links_of(heap).encode(nullptr, p);
+    return {p, p};
   }
   /// A chain cut from a bin back to the heap (the back end's lock held): whole where the heap
   /// takes chains (give_chain), as take_chain took it; else block by block.
@@ -757,29 +832,16 @@ class thread_cache_layer : cached_classes<Inner> {
     if constexpr (requires { heap.reclaim_tick(); }) heap.reclaim_tick();
   }
 
-  /// While it lives, the thread holds the back end's lock and the cache's codec knows it.
-  struct codec_under_lock {
-    explicit codec_under_lock(cache& c) noexcept : c_(c) {
-      if constexpr (encodes_links) c_.codec.hold();
-    }
-    ~codec_under_lock() {
-      if constexpr (encodes_links) c_.codec.unhold();
-    }
-    codec_under_lock(const codec_under_lock&) = delete;
-    codec_under_lock& operator=(const codec_under_lock&) = delete;
-    cache& c_;
-  };
-
   /// Every block of a cache back to the heap (the back end's lock held).
   void flush_all(cache& c) noexcept {
     back_end_.with_lock([&](Inner& heap) noexcept { give_back(heap, c); });
   }
   static void give_back(Inner& heap, cache& c) noexcept {
-    const codec_under_lock held(c);
-    for (std::size_t i = 0; i < bin_count; ++i) {
-      bin b = c.bin_at(i);
-      while (!b.list.empty()) heap.deallocate(b.pop(block_size(i), c.codec), block_size(i), alignment);
-    }
+    for (std::size_t i = 0; i < bin_count; ++i) empty_into(heap, c.bin_at(i), i);
+  }
+  /// Bin `index`'s blocks back to the heap, one by one (the back end's lock held).
+  static void empty_into(Inner& heap, bin b, std::size_t index) noexcept {
+    while (!b.empty()) heap.deallocate(b.pop(block_size(index)), block_size(index), alignment);
   }
 
   /// A chain's blocks back to the heap (the back end's lock held).
@@ -790,11 +852,21 @@ class thread_cache_layer : cached_classes<Inner> {
       heap.deallocate(chain_links::pop(blocks, block_size(index), links_of(heap)), block_size(index), alignment);
   }
 
-  /// Parked chains back to the heap (the back end's lock held), so its figures see them free.
+  /// Parked parcels' blocks back to the heap, and the parcels themselves (the back end's lock
+  /// held), so its figures see them free.
   void drain_transfers(Inner& heap) noexcept {
     for (std::size_t i = 0; i < bin_count; ++i) {
-      for (chain_stack& home : transfers_[i].homes)
-        while (home.count != 0) give_chain_back(heap, home.pop(links_of(heap)), i);
+      for (parcel_stack& home : transfers_[i].homes) {
+        while (home.count != 0) {
+          void** parcel = home.pop(links_of(heap));
+          for (std::size_t k = 0; k < batch_of(i); ++k) {
+            void* p = links_of(heap).decode(parcel[1 + k], &parcel[1 + k]);
+            unpoison(p, block_size(i));  // a cached block: poisoned but for its first word
+            heap.deallocate(p, block_size(i), alignment);
+          }
+          heap.deallocate(parcel, parcel_bytes(i), alignof(void*));
+        }
+      }
     }
   }
 
@@ -854,7 +926,7 @@ class thread_cache_layer : cached_classes<Inner> {
   /// bound, its bins' room set, a home) and listed among the instance's caches.
   void enlist(cache& c) noexcept {
     if constexpr (encodes_links) c.codec.bind(*this);
-    for (std::size_t i = 0; i < bin_count; ++i) c.limits[i] = c.rooms[i] = limit_of(i);
+    c.lay_out();
     {
       std::lock_guard guard(instances_mutex_);
       c.home = next_home_++ % transfer_slot::home_count;
@@ -944,7 +1016,13 @@ class thread_cache_layer : cached_classes<Inner> {
   static inline constinit spin_mutex instances_mutex_{};
   static inline constinit thread_cache_layer* instances_ = nullptr;
 
-  /// Chains a bin may park: up to 256 KiB of blocks, and at least 8 chains.
+  /// Bytes of the parcel that carries bin `c`'s batch (detail/transfer_cache.hpp).
+  static constexpr std::size_t parcel_bytes(std::size_t c) noexcept { return detail::parcel_words(batch_of(c)) * sizeof(void*); }
+  /// Bin `c`'s batches are parked where a parcel is a class block of the heap (a pop from its
+  /// class list under the lock already held); a heap whose classes stop below it takes the
+  /// batches back as chains (a parcel there would be a large block, or a mapping, each).
+  static constexpr bool parks(std::size_t c) noexcept { return parcel_bytes(c) <= cached_max; }
+  /// Parcels a bin may park: up to 256 KiB of blocks, and at least 8 parcels.
   static constexpr std::size_t max_parked(std::size_t c) noexcept {
     return std::max<std::size_t>(8, (std::size_t{256} << 10) / (batch_of(c) * block_size(c)));
   }
@@ -985,7 +1063,7 @@ struct thread_local_cache {
                   "thread_local_cache::with<BlocksPerClass, Batch>: need BlocksPerClass >= 2 and 1 <= Batch <= "
                   "BlocksPerClass");
     using axis = alloy::axis::threading;
-    static constexpr bool caches_freed_blocks = true;  // linked through the heap's codec (shares_link_codec)
+    static constexpr bool caches_freed_blocks = true;  // its chains are linked through the heap's codec (shares_link_codec)
     template <class Inner>
     using layer = detail::thread_cache_layer<Inner, BlocksPerClass, Batch, OneInstance>;
     /// This design, for a type of which one instance lives (the process heap's, process_type).
