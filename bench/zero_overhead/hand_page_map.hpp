@@ -1,7 +1,8 @@
 // A page map of chunk addresses for the hand-written allocators over mapped pages, written out
 // by hand the way the composed types' map works (include/policy/detail/chunk_map.hpp): leaves of
 // one byte per granule, 2^27 bytes each, reserved from the kernel with MAP_NORESERVE and never
-// unmapped while the map lives (so lookups take no lock), their pointers in the map itself.
+// unmapped while the map lives (so lookups take no lock), their pointers in the map itself; a
+// flat map (one leaf) counts the entries a lookup may read, 0 until its leaf is mapped.
 #pragma once
 #include <sys/mman.h>
 
@@ -31,6 +32,7 @@ class hand_page_map {
     if (leaf == nullptr) {
       if ((leaf = static_cast<entry*>(map(leaf_bytes))) == nullptr) return false;
       slot.store(leaf, std::memory_order_release);
+      if constexpr (leaf_count == 1) readable_.store(leaf_bytes, std::memory_order_release);
     }
     leaf[(key >> GranuleBits) & (leaf_bytes - 1)].store(1, std::memory_order_release);
     ++size_;
@@ -41,6 +43,10 @@ class hand_page_map {
     --size_;
   }
   bool contains(std::uintptr_t key) const noexcept {
+    if constexpr (leaf_count == 1) {
+      if ((key >> GranuleBits) >= readable_.load(std::memory_order_acquire)) return false;
+      return leaves_[0].load(std::memory_order_relaxed)[key >> GranuleBits].load(std::memory_order_acquire) != 0;
+    }
     if ((key >> (GranuleBits + entry_bits)) >= leaf_count) return false;
     const entry* leaf = leaves_[key >> (GranuleBits + entry_bits)].load(std::memory_order_acquire);
     return leaf != nullptr && leaf[(key >> GranuleBits) & (leaf_bytes - 1)].load(std::memory_order_acquire) != 0;
@@ -57,11 +63,13 @@ class hand_page_map {
     return p == MAP_FAILED ? nullptr : p;
   }
   void unmap() noexcept {
+    readable_.store(0, std::memory_order_release);
     for (std::atomic<entry*>& slot : leaves_)
       if (entry* leaf = slot.exchange(nullptr, std::memory_order_relaxed)) ::munmap(leaf, leaf_bytes);
     size_ = 0;
   }
 
+  std::atomic<std::size_t> readable_{0};
   std::array<std::atomic<entry*>, leaf_count> leaves_{};
   std::size_t size_ = 0;  // chunks mapped: what the composed map counts for its invariant
 };

@@ -21,7 +21,10 @@
 // granules one leaf covers all of user space (the map is flat: the leaf index is 0 for every
 // address below 2^47) and each 4 KiB page of it covers 4 GiB of heap. Smaller granules take
 // more leaves (16 for 64 KiB granules), held in the map's own array, which a map not built yet
-// in zero-filled storage reads as all null. That memory is not counted in reserved bytes (it is
+// in zero-filled storage reads as all null. A flat map keeps the count of entries a lookup may
+// read beside its one leaf — 0 until the leaf is mapped, and in zero-filled storage — so one
+// compare refuses both an address above user space and a map with no leaf yet: a free's lookup
+// needs no test that the heap was ever used, nor one of its own that it was built. That memory is not counted in reserved bytes (it is
 // not the source's), like the kernel's own page tables.
 //
 // Concurrency: the owning heap writes under its lock (or on its one thread); `contains` may run
@@ -56,7 +59,7 @@ class chunk_map {
   using entry = std::atomic<std::uint8_t>;
 
  public:
-  chunk_map() = default;
+  chunk_map() noexcept { set_readable(0); }
   chunk_map(const chunk_map&) = delete;
   chunk_map& operator=(const chunk_map&) = delete;
   ~chunk_map() { clear(); }
@@ -72,6 +75,7 @@ class chunk_map {
       leaf = static_cast<entry*>(map_pages(leaf_bytes));
       if (leaf == nullptr) return false;
       slot.store(leaf, std::memory_order_release);  // zero-filled: no entry yet
+      if constexpr (leaf_count == 1) set_readable(leaf_bytes);
     }
     leaf[(key >> granule_bits) & (leaf_bytes - 1)].store(mark, std::memory_order_release);
     ++size_;
@@ -93,20 +97,18 @@ class chunk_map {
   /// Lock-free: may run while another thread inserts or erases.
   ALLOY_FAST_PATH bool contains(std::uintptr_t key) const noexcept { return mark_of(key) != 0; }
 
-  /// The mark of the granule `address` lies in, 0 when no key is there; lock-free.
+  /// The mark of the granule `address` lies in, 0 when no key is there; lock-free. Safe on a
+  /// map not built yet in zero-filled storage (the process heap's before its first call).
   ALLOY_FAST_PATH std::uint8_t mark_of(std::uintptr_t address) const noexcept {
-    const entry* e = find(address);
-    return e == nullptr ? 0 : e->load(std::memory_order_acquire);
-  }
-  /// As mark_of, for a caller that knows a key was inserted (it holds a block of the owner's):
-  /// a flat map's one leaf then exists, and is not tested.
-  ALLOY_FAST_PATH std::uint8_t mark_of_occupied(std::uintptr_t address) const noexcept {
     if constexpr (leaf_count == 1) {
       const std::uintptr_t index = address >> granule_bits;
-      if (index >= leaf_bytes) [[unlikely]] return 0;  // above user space
-      return leaves_[0].load(std::memory_order_acquire)[index].load(std::memory_order_acquire);
+      // Above user space, or no leaf yet (0 readable): one compare. Acquire: the leaf's
+      // pointer, stored before the count, is then seen.
+      if (index >= readable()) [[unlikely]] return 0;
+      return leaves_[0].load(std::memory_order_relaxed)[index].load(std::memory_order_acquire);
     } else {
-      return mark_of(address);
+      const entry* e = find(address);
+      return e == nullptr ? 0 : e->load(std::memory_order_acquire);
     }
   }
 
@@ -129,6 +131,7 @@ class chunk_map {
   }
 
   void clear() noexcept {
+    set_readable(0);  // before the leaf goes
     for (std::atomic<entry*>& slot : leaves_)
       if (entry* leaf = slot.exchange(nullptr, std::memory_order_relaxed)) ::munmap(leaf, leaf_bytes);
     size_ = 0;
@@ -138,6 +141,16 @@ class chunk_map {
     void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     return p == MAP_FAILED ? nullptr : p;
   }
+
+  /// A flat map's readable entries (see the header comment). Given no initialiser and read and
+  /// written only as an atomic: a free on another thread may read it from zero-filled storage
+  /// while the map is being built there, so the constructor's atomic store must be its only
+  /// write (as thread_cache_layer's id_).
+  std::size_t readable_;
+  ALLOY_FAST_PATH std::size_t readable() const noexcept {
+    return std::atomic_ref(const_cast<std::size_t&>(readable_)).load(std::memory_order_acquire);
+  }
+  void set_readable(std::size_t n) noexcept { std::atomic_ref(readable_).store(n, std::memory_order_release); }
 
   std::array<std::atomic<entry*>, leaf_count> leaves_{};
   std::size_t size_ = 0;

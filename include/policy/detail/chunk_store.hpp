@@ -213,10 +213,14 @@ class chunk_store {
   /// The mark of the chunk `p` points into, or 0 when it is none of this store's; lock-free.
   /// Not exact where owns() is: a pointer into a chunk's header reads the chunk's mark too —
   /// the caller holds a block's start (a free's argument), and asks owns() when it must know.
-  ALLOY_FAST_PATH std::uint8_t mark_of(const void* p) const noexcept { return mark_in<false>(p); }
-  /// As mark_of, for a caller that knows the store holds a chunk (it holds a block of it):
-  /// that spares a flat page map's test of its one leaf.
-  ALLOY_FAST_PATH std::uint8_t mark_of_occupied(const void* p) const noexcept { return mark_in<true>(p); }
+  ALLOY_FAST_PATH std::uint8_t mark_of(const void* p) const noexcept {
+    if constexpr (marks_in_registry) {
+      return registry_.mark_of(addr(p) - 1);  // header_of's granule, unmasked: the map shifts it
+    } else {
+      const chunk_header* h = header_of(p);
+      return registered(h) ? std::atomic_ref(const_cast<chunk_header*>(h)->mark).load(std::memory_order_relaxed) : 0;
+    }
+  }
 
   /// Exact: true only for pointers into the payload of one of this store's chunks.
   bool owns(const void* p) const noexcept {
@@ -262,16 +266,6 @@ class chunk_store {
   }
 
   static constexpr bool marks_in_registry = source_kernel_pages<Source>;
-  template <bool Occupied>
-  ALLOY_FAST_PATH std::uint8_t mark_in(const void* p) const noexcept {
-    if constexpr (marks_in_registry) {
-      const std::uintptr_t in_header_granule = addr(p) - 1;  // header_of's granule, unmasked: the map shifts it
-      return Occupied ? registry_.mark_of_occupied(in_header_granule) : registry_.mark_of(in_header_granule);
-    } else {
-      const chunk_header* h = header_of(p);
-      return registered(h) ? std::atomic_ref(const_cast<chunk_header*>(h)->mark).load(std::memory_order_relaxed) : 0;
-    }
-  }
   /// `key` registered with plain_mark; false when the registry cannot grow.
   bool enter(std::uintptr_t key) noexcept {
     if constexpr (marks_in_registry) return registry_.insert(source_, key, plain_mark);

@@ -218,10 +218,10 @@ class segregated_heap {
   /// block (an over-aligned request's, which clears it) — with no read of the chunk's header
   /// and no division; else no class, and the caller asks cached_lookup. The thread caches'
   /// free fast path. Not exact for a pointer into a chunk's header (chunk_store::mark_of).
-  /// The caller holds a block of this heap (a thread cache: its bins are one).
+  /// Safe on a heap not built yet in zero-filled storage (chunk_map: no leaf, no class).
   ALLOY_FAST_PATH lookup_result cached_start_lookup(const void* p) const noexcept {
     // 32-bit: wraps for 0 and plain_mark to far above any class.
-    return {const_cast<void*>(p), std::uint32_t{store_.mark_of_occupied(p)} - std::uint32_t{first_class_mark}};
+    return {const_cast<void*>(p), std::uint32_t{store_.mark_of(p)} - std::uint32_t{first_class_mark}};
   }
   /// The header of the chunk `p` points past, if it is one of the class store's; lock-free. A
   /// registered header makes the rest of the test cheap: a class chunk spans its whole granule,

@@ -79,8 +79,8 @@
 // bin's top loaded, compared with its floor or ceiling, moved and stored, with the block read
 // or written there. `one_instance` (a type with one live instance: the process heap's) keeps
 // each thread's cache in static TLS and drops the instance test and the slot's load: 14
-// (hardened 16). How an unattached cache stays sound without a test is told at bin and
-// push_to_own.
+// (hardened 16). How an unattached cache stays sound without a test is told at bin,
+// push_to_own and deallocate_cached.
 #pragma once
 #include <algorithm>
 #include <array>
@@ -285,7 +285,7 @@ class thread_cache_layer : cached_classes<Inner> {
     cache* prev = nullptr;  // in the instance's list of caches (under instances_mutex_)
     cache* next = nullptr;
     std::size_t home = 0;  // where its flushes park parcels (transfer_slot)
-    bool attached = false;  // in its instance's list; one_instance's fast halves test it
+    bool attached = false;  // in its instance's list; one_instance's slow paths test it
     std::uint32_t concentration_epoch = 0;  // the heap's, when this cache last fitted its bins (follow_heap)
     std::array<void*, slot_starts[bin_count]> slots{};  // the bins' pointers, each after its null sentinel
 
@@ -429,16 +429,25 @@ class thread_cache_layer : cached_classes<Inner> {
   /// free): true when `p` went to the calling thread's bin — the start of a class block of
   /// this instance, found without a lock — false when it takes more (no cache yet, a pointer
   /// into a block, a large or foreign block, null) and the caller's slow path calls
-  /// try_deallocate(). The thread's slot is tested first: an instance not built yet (see
-  /// allocate_cached) fails there, before the heap's page map is read.
+  /// try_deallocate(). Safe on an instance not built yet, as allocate_cached is.
   ALLOY_FAST_PATH bool deallocate_cached(void* p) noexcept {
     if constexpr (lock_free_lookup) {
-      // The test comes first: it keeps an instance not built yet from reading its page map.
-      // one_instance tests its cache's flag, in the same TLS as its bins, not the instance's id.
-      if (attached_here()) [[likely]] {
+      if constexpr (one_instance) {
+        // No test of the cache first: the heap's lookup finds no class in a heap not built yet
+        // (its page map has no leaf), and an unattached cache's bins are full. A full bin is
+        // the caller's slow path too (try_deallocate_slow), which keeps this half a leaf.
         const auto found = back_end_.unlocked().cached_start_lookup(p);
         if (found.size_class < bin_count) [[likely]] {
-          push_to_bin(this_threads_cache(), p, found.size_class);
+          bin b = own_.bin_at(found.size_class);
+          if (!b.full()) [[likely]] {
+            b.push(p, block_size(found.size_class));
+            return true;
+          }
+        }
+      } else if (current_.id == id()) [[likely]] {  // first: current_.caches is this instance's
+        const auto found = back_end_.unlocked().cached_start_lookup(p);
+        if (found.size_class < bin_count) [[likely]] {
+          push_to_bin(*current_.caches, p, found.size_class);
           return true;
         }
       }
@@ -453,12 +462,16 @@ class thread_cache_layer : cached_classes<Inner> {
   /// as allocate_cached is.
   ALLOY_FAST_PATH bool deallocate_cached(void* p, std::size_t size) noexcept {
     if constexpr (one_instance) {
-      // The attached flag is tested first, as in the unsized free: a full bin then needs
-      // nothing of `p` afterwards, and the process library's sized operator delete stays a leaf
-      // (push_to_own's way back out would keep `p` and the size in saved registers).
-      if (p != nullptr && size - 1 < cached_max && own_.attached) [[likely]] {
-        push_to_bin(own_, p, classes::class_of(size));
-        return true;
+      // As the unsized free: no test of the cache (an unattached one's bins are full), and a
+      // full bin is the caller's slow path, so the process library's sized operator delete
+      // stays a leaf (push_to_own's way back out would keep `p` and the size in saved registers).
+      if (p != nullptr && size - 1 < cached_max) [[likely]] {
+        const std::size_t index = classes::class_of(size);
+        bin b = own_.bin_at(index);
+        if (!b.full()) [[likely]] {
+          b.push(p, block_size(index));
+          return true;
+        }
       }
       return false;
     }
