@@ -270,12 +270,12 @@ TEST_CASE("a chunk that handed out a pointer into a block still frees each of it
   REQUIRE(heap.invariant());
 }
 
-TEST_CASE("a thread gets back the chains it parked; another takes them once a handoff piles them up",
+TEST_CASE("a thread gets back the batches it parked; another takes them once a handoff piles them up",
           "[threading][thread_local_cache]") {
-  // Bins of 64 blocks of 32 bytes that flush and refill 32 at a time. Each thread parks on its
-  // own home: a thread whose use of a size wavers gets its own blocks again (its cache lines
-  // stay its own), and only a pile of parked chains — a consumer's, whose producer never
-  // parks — goes to a thread of another home.
+  // Bins of 64 blocks of 32 bytes that flush and refill 32 at a time, parked as parcels. Each
+  // thread parks on its own home: a thread whose use of a size wavers gets its own blocks again
+  // (its cache lines stay its own), and only a pile of parked parcels — a consumer's, whose
+  // producer never parks — goes to a thread of another home.
   using heap_type = alloy::allocator<P::segregated_fit, P::pow2_classes<16, 1024>, P::thread_local_cache::with<64, 32>, P::stats>;
   heap_type heap;
   auto take = [&](std::size_t n) {
@@ -290,14 +290,14 @@ TEST_CASE("a thread gets back the chains it parked; another takes them once a ha
     return std::any_of(a.begin(), a.end(), [&](void* p) { return std::find(b.begin(), b.end(), p) != b.end(); });
   };
   const auto mine = take(128);
-  give(mine);  // a full bin of 64, and two chains parked on this thread's home as it overflowed
+  give(mine);  // a full bin of 64, and two parcels parked on this thread's home as it overflowed
   std::vector<void*> other;
   std::thread([&] {
-    other = take(32);  // an empty bin on another home: two chains are no pile, so fresh blocks
+    other = take(32);  // an empty bin on another home: two parcels are no pile, so fresh blocks
     give(other);
   }).join();
   CHECK_FALSE(shared(other, mine));
-  auto again = take(128);  // the bin's 64, then the two chains this thread parked
+  auto again = take(128);  // the bin's 64, then the two parcels this thread parked
   std::sort(again.begin(), again.end());
   auto sorted_mine = mine;
   std::sort(sorted_mine.begin(), sorted_mine.end());
@@ -305,7 +305,7 @@ TEST_CASE("a thread gets back the chains it parked; another takes them once a ha
   give(again);
 
   const auto pile = take(192);
-  give(pile);  // now four chains parked: a pile, which another home's refill takes
+  give(pile);  // now four parcels parked: a pile, which another home's refill takes
   std::thread([&] {
     other = take(32);
     give(other);
@@ -313,6 +313,37 @@ TEST_CASE("a thread gets back the chains it parked; another takes them once a ha
   CHECK(shared(other, pile));
   REQUIRE(heap.invariant());
   REQUIRE(heap.stats().live_bytes == 0);
+}
+
+TEST_CASE("an exhausted arena loses nothing: a full bin with no parcel to park in gives its batch back as a chain",
+          "[threading][thread_local_cache]") {
+  // A parcel is a block of the heap: in an arena the blocks used up, a flush gets none and
+  // gives its batch back to the heap's class list instead. Every block comes back: the same
+  // count is handed out again, contents intact, and nothing is handed out twice.
+  using heap_type = alloy::allocator<P::segregated_fit, P::thread_local_cache, P::static_arena<(1 << 18)>,
+                                     P::pow2_classes<16, 1024>, P::align<16>>;
+  auto heap = std::make_unique<heap_type>();
+  auto fill = [&] {
+    std::vector<void*> blocks;
+    while (void* p = heap->allocate(48)) {
+      std::memset(p, static_cast<int>(blocks.size() & 0xff), 48);
+      blocks.push_back(p);
+    }
+    return blocks;
+  };
+  const auto first = fill();
+  REQUIRE(first.size() > 1000);
+  for (std::size_t i = 0; i < first.size(); ++i) {
+    CHECK(static_cast<unsigned char*>(first[i])[47] == (i & 0xff));
+    heap->deallocate(first[i], 48);
+  }
+  REQUIRE(heap->invariant());
+  auto second = fill();
+  CHECK(second.size() == first.size());
+  std::sort(second.begin(), second.end());
+  CHECK(std::adjacent_find(second.begin(), second.end()) == second.end());
+  for (void* p : second) heap->deallocate(p, 48);
+  REQUIRE(heap->invariant());
 }
 
 TEST_CASE("the fast halves read nothing but the id of an instance not built yet",
