@@ -4,7 +4,7 @@
 // so a batch travels from one thread's bin to another's as a copy of its addresses: no block
 // is read or written on the way, and a producer takes a consumer's batch without one miss on
 // the lines the consumer's core holds (a chain linked through the blocks made the taker walk
-// 32 such misses back to back: docs/policies/threading.md, "Bins as arrays").
+// 32 such misses back to back: docs/policies/threading.md, "Bins are arrays; batches travel as parcels").
 //
 //   flush (a full bin):   its newest batch's addresses --> a parcel --> park(home, parcel)
 //   refill (an empty bin): take(home) --> a parcel, copied into the bin; nullptr: the heap's
