@@ -55,10 +55,15 @@ template <class Codec>
 void pack(void** parcel, void* const* from, std::size_t n, const Codec& codec) noexcept {
   for (std::size_t i = 0; i < n; ++i) parcel[1 + i] = codec.encode(from[i], &parcel[1 + i]);
 }
+/// The `k`th address `parcel` holds, decoded (and checked).
+template <class Codec>
+void* parcel_block(void** parcel, std::size_t k, const Codec& codec) noexcept {
+  return codec.decode(parcel[1 + k], &parcel[1 + k]);
+}
 /// The `n` addresses `parcel` holds, decoded (and checked) into `to`.
 template <class Codec>
 void unpack(void** parcel, void** to, std::size_t n, const Codec& codec) noexcept {
-  for (std::size_t i = 0; i < n; ++i) to[i] = codec.decode(parcel[1 + i], &parcel[1 + i]);
+  for (std::size_t i = 0; i < n; ++i) to[i] = parcel_block(parcel, i, codec);
 }
 
 /// The parcels parked for one size class, stacked by the home of the thread that parked them.

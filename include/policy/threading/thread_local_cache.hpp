@@ -437,13 +437,7 @@ class thread_cache_layer : cached_classes<Inner> {
         // (its page map has no leaf), and an unattached cache's bins are full. A full bin is
         // the caller's slow path too (try_deallocate_slow), which keeps this half a leaf.
         const auto found = back_end_.unlocked().cached_start_lookup(p);
-        if (found.size_class < bin_count) [[likely]] {
-          bin b = own_.bin_at(found.size_class);
-          if (!b.full()) [[likely]] {
-            b.push(p, block_size(found.size_class));
-            return true;
-          }
-        }
+        if (found.size_class < bin_count) [[likely]] return push_if_room(own_, p, found.size_class);
       } else if (current_.id == id()) [[likely]] {  // first: current_.caches is this instance's
         const auto found = back_end_.unlocked().cached_start_lookup(p);
         if (found.size_class < bin_count) [[likely]] {
@@ -465,14 +459,7 @@ class thread_cache_layer : cached_classes<Inner> {
       // As the unsized free: no test of the cache (an unattached one's bins are full), and a
       // full bin is the caller's slow path, so the process library's sized operator delete
       // stays a leaf (push_to_own's way back out would keep `p` and the size in saved registers).
-      if (p != nullptr && size - 1 < cached_max) [[likely]] {
-        const std::size_t index = classes::class_of(size);
-        bin b = own_.bin_at(index);
-        if (!b.full()) [[likely]] {
-          b.push(p, block_size(index));
-          return true;
-        }
-      }
+      if (p != nullptr && size - 1 < cached_max) [[likely]] return push_if_room(own_, p, classes::class_of(size));
       return false;
     }
     if (p != nullptr && size - 1 < cached_max && current_.id == id()) [[likely]] {
@@ -545,7 +532,7 @@ class thread_cache_layer : cached_classes<Inner> {
                parcel = home.next_parcel(parcel, links_of(heap)), ++parcels) {
             if (!heap.owns(parcel)) return false;
             for (std::size_t k = 0; k < batch_of(i); ++k) {
-              void* p = links_of(heap).decode(parcel[1 + k], &parcel[1 + k]);
+              void* p = detail::parcel_block(parcel, k, links_of(heap));
               if (p == nullptr || !heap.owns(p)) return false;
             }
           }
@@ -649,10 +636,7 @@ class thread_cache_layer : cached_classes<Inner> {
   /// turns out not to be attached to this instance (an unattached bin is always full), and the
   /// caller's slow path frees `p`.
   ALLOY_FAST_PATH bool push_to_own(void* p, std::size_t index) noexcept {
-    bin b = own_.bin_at(index);
-    if (b.full()) [[unlikely]] return own_full(p, index);
-    b.push(p, block_size(index));
-    return true;
+    return push_if_room(own_, p, index) || own_full(p, index);
   }
   ALLOY_SLOW_PATH bool own_full(void* p, std::size_t index) noexcept {
     if (!attached_here()) return false;
@@ -660,9 +644,15 @@ class thread_cache_layer : cached_classes<Inner> {
     return true;
   }
   ALLOY_FAST_PATH void push_to_bin(cache& c, void* p, std::size_t index) noexcept {
+    if (!push_if_room(c, p, index)) [[unlikely]] bin_full(c, p, index);
+  }
+  /// `p` onto bin `index` of `c` unless the bin is full (an unattached cache's always is): the
+  /// push every free path shares; what a full bin means is each caller's.
+  ALLOY_FAST_PATH static bool push_if_room(cache& c, void* p, std::size_t index) noexcept {
     bin b = c.bin_at(index);
-    if (b.full()) [[unlikely]] return bin_full(c, p, index);
+    if (b.full()) [[unlikely]] return false;
     b.push(p, block_size(index));
+    return true;
   }
   /// A full bin gives a batch back (flush), then takes `p`; or `p` goes to the heap with it.
   ALLOY_SLOW_PATH void bin_full(cache& c, void* p, std::size_t index) noexcept {
@@ -873,7 +863,7 @@ class thread_cache_layer : cached_classes<Inner> {
         while (home.count != 0) {
           void** parcel = home.pop(links_of(heap));
           for (std::size_t k = 0; k < batch_of(i); ++k) {
-            void* p = links_of(heap).decode(parcel[1 + k], &parcel[1 + k]);
+            void* p = detail::parcel_block(parcel, k, links_of(heap));
             unpoison(p, block_size(i));  // a cached block: poisoned but for its first word
             heap.deallocate(p, block_size(i), alignment);
           }
