@@ -31,6 +31,11 @@ using slice = matrix<mp_list<Search>, mp_list<Threading>, size_classes, alignmen
 template <class Threading>
 using strong = matrix<mp_list<P::segregated_fit::with<0, P::tlsf>>, mp_list<Threading>,
                       mp_list<P::geometric_classes<16, (1 << 17), 4>, P::geometric_classes<16, 16384, 4>>, alignment>;
+/// The threading policies the strong compositions are tried under: the matrix's, and the cache
+/// per CPU, so that a trace of many threads is also replayed against caches bounded by CPUs
+/// rather than threads (over every search policy it would add a slice per policy for one kind
+/// of program).
+using strong_threading = boost::mp11::mp_push_back<threading, P::per_cpu_cache>;
 /// The preload library's own composition: the very type liballoy_malloc.so is built from
 /// (alloy::malloc_heap, tools/malloc/default_heap.hpp), not a copy of its policy list. A copy
 /// drifted once: it kept `with<0, tlsf>` and classes up to 128 KiB after the library was re-tuned
@@ -38,11 +43,12 @@ using strong = matrix<mp_list<P::segregated_fit::with<0, P::tlsf>>, mp_list<Thre
 using preload_design = compositions<alloy::malloc_heap>;
 
 /// Every group of the default matrix, in the order the report lists them: search policy by
-/// search policy, threading policy by threading policy, then `strong`, then `preload_design`.
+/// search policy, threading policy by threading policy, then `strong` (under strong_threading),
+/// then `preload_design`.
 /// Naming a group costs the compiler nothing; only the part that registers it computes its
 /// product and instantiates its cells.
 using groups = boost::mp11::mp_append<boost::mp11::mp_product<slice, search_policies, threading>,
-                                      boost::mp11::mp_transform<strong, threading>, mp_list<preload_design>>;
+                                      boost::mp11::mp_transform<strong, strong_threading>, mp_list<preload_design>>;
 inline constexpr std::size_t group_count = boost::mp11::mp_size<groups>::value;
 
 /// The translation units the groups are dealt over: group `g` is compiled in

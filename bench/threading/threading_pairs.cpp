@@ -332,6 +332,7 @@ BENCHMARK_TEMPLATE(alloy_pair, single_heap)->Name("pair/single_thread")->Threads
 BENCHMARK_TEMPLATE(alloy_pair, mutex_heap)->Name("pair/locked<std::mutex>")->Apply(pair_threads);
 BENCHMARK_TEMPLATE(alloy_pair, spin_heap)->Name("pair/locked<alloy::spin_mutex>")->Apply(pair_threads);
 BENCHMARK_TEMPLATE(alloy_pair, cached_heap)->Name("pair/thread_local_cache")->Apply(pair_threads_wide);
+BENCHMARK_TEMPLATE(alloy_pair, one_instance_heap)->Name("pair/thread_local_cache::one_instance")->Apply(pair_threads);
 BENCHMARK(percpu_pair)->Name("pair/per_cpu_cache")->Apply(pair_threads_wide);
 BENCHMARK_TEMPLATE(system_pair, 0)->Name("pair/glibc malloc")->Apply(pair_threads);
 BENCHMARK_TEMPLATE(system_pair, 1)->Name("pair/jemalloc")->Apply(pair_threads);

@@ -18,12 +18,14 @@
 // the blocks: the fast path reads no block memory, and a region's size fixes what it caches.
 //
 // What is shared with thread_local_cache: the layer holds one (`threads_`), which owns the
-// heap behind its lock. It is the back end (refills and flushes take its lock once per batch,
-// as its own bins do) and the fallback: a thread the kernel or C library gave no rseq
-// registration — a kernel before 4.18, glibc before 2.35, GLIBC_TUNABLES=glibc.pthread.rseq=0,
-// valgrind, or a ThreadSanitizer build, which has no rseq code at all — is served by its
-// thread cache. `mode()` says which the calling thread gets; `P::per_cpu_cache::mode()` says
-// the same before any allocator exists.
+// heap behind its lock. It is the back end: refills and flushes take its lock once per batch,
+// and a whole batch travels through its transfer cache as a parcel (take_batch, give_batch),
+// so a CPU whose stack overflows with another CPU's blocks (a consumer's frees) hands them to
+// the next refill with no heap operation per block. And it is the fallback: a thread the
+// kernel or C library gave no rseq registration — a kernel before 4.18, glibc before 2.35,
+// GLIBC_TUNABLES=glibc.pthread.rseq=0, valgrind, or a ThreadSanitizer build, which has no rseq
+// code at all — is served by its thread cache. `mode()` says which the calling thread gets;
+// `P::per_cpu_cache::mode()` says the same before any allocator exists.
 //
 // Memory: a CPU's region holds at most `BytesPerCpu` bytes of blocks (each class an equal
 // byte share, at most 128 blocks, what small classes leave shared among the larger; a class
@@ -371,11 +373,7 @@ class per_cpu_cache_layer : cached_classes<Inner> {
         return b;
       }
       std::array<void*, Batch> blocks;
-      const std::size_t n = threads_.with_lock([&](Inner& heap) noexcept {
-        std::size_t got = 0;
-        while (got < batch_of(index) && (blocks[got] = heap.allocate(block_size(index), alignment)) != nullptr) ++got;
-        return got;
-      });
+      const std::size_t n = threads_.take_batch(index, home(), blocks.data(), batch_of(index));
       if (n == 0) return nullptr;
       // Keep the rest in whichever CPU's region the thread runs on now; what does not fit
       // (a full stack, a CPU without a region) goes straight back.
@@ -415,11 +413,14 @@ class per_cpu_cache_layer : cached_classes<Inner> {
     give_back(blocks.data(), n, index);
   }
 
+  /// Accessible blocks back through the thread cache layer's transfer cache: a whole batch
+  /// parked there for the next refill (a CPU's or a thread's), else to the heap.
   void give_back(void* const* blocks, std::size_t n, std::size_t index) noexcept {
-    threads_.with_lock([&](Inner& heap) noexcept {
-      for (std::size_t i = 0; i < n; ++i) heap.deallocate(blocks[i], block_size(index), alignment);
-    });
+    threads_.give_batch(index, home(), blocks, n);
   }
+  /// The calling thread's CPU: where its batches are parked in the transfer cache, and taken
+  /// from first (a hint: the thread may have moved since).
+  static std::size_t home() noexcept { return static_cast<std::size_t>(std::max(rseq_cpu(), 0)); }
 
   /// The region table, with a region for the calling thread's CPU; null when this thread is
   /// to use its thread cache (no rseq registration, or no table or region could be made).

@@ -595,6 +595,42 @@ class thread_cache_layer : cached_classes<Inner> {
   /// The heap below behind a lock held while the returned handle lives.
   auto lock() noexcept { return back_end_.lock(); }
 
+  /// The batches of a cache in front of this layer whose bins are not threads' (per_cpu_cache's
+  /// per-CPU stacks) travel through this layer's transfer cache as the thread caches' do: one
+  /// lock per batch, and a whole batch as a parcel, so a CPU's overflow reaches another CPU's
+  /// refill — or a thread cache's — with no block touched. `home` spreads such callers over
+  /// the transfer cache's homes (a CPU's number will do).
+  ///
+  /// Up to `want` blocks of bin `index`'s class into `out`, accessible: a parcel's when `want` is
+  /// this layer's batch for the class and one is parked for `home`, else the heap's blocks.
+  /// @returns how many (0: the heap has no memory).
+  std::size_t take_batch(std::size_t index, std::size_t home, void** out, std::size_t want) noexcept {
+    const std::size_t n = back_end_.with_lock([&](Inner& heap) noexcept -> std::size_t {
+      reclaim_tick_of(heap);
+      if (want == batch_of(index) && take_parcel(heap, index, home % transfer_slot::home_count, out)) return want;
+      std::size_t got = 0;
+      while (got < want && (out[got] = heap.allocate(block_size(index), alignment)) != nullptr) ++got;
+      return got;
+    });
+    for (std::size_t i = 0; i < n; ++i) unpoison(out[i], block_size(index));  // a parcel's were cached
+    return n;
+  }
+  /// `n` accessible blocks of bin `index`'s class back under one lock: parked on `home` as a
+  /// parcel when they are a whole batch (and the class is not concentrating: caches_none),
+  /// else to the heap.
+  void give_batch(std::size_t index, std::size_t home, void* const* blocks, std::size_t n) noexcept {
+    back_end_.with_lock([&](Inner& heap) noexcept {
+      reclaim_tick_of(heap);
+      if (n == batch_of(index) && !caches_none(heap, index) &&
+          park_batch(heap, index, home % transfer_slot::home_count, blocks)) {
+        // Cached now, as a bin's blocks are: poisoned but for the word a chain would link.
+        for (std::size_t i = 0; i < n; ++i) poison_free(blocks[i], block_size(index), free_list<chain_codec>::link_bytes);
+        return;
+      }
+      for (std::size_t i = 0; i < n; ++i) heap.deallocate(blocks[i], block_size(index), alignment);
+    });
+  }
+
   /// fork() in a process whose malloc this is (include/alloc/malloc_override.hpp registers
   /// these with pthread_atfork): the instance list's lock, then the back end's (the order a
   /// thread's exit takes them in), are held across fork so the child inherits neither taken.
@@ -755,10 +791,8 @@ class thread_cache_layer : cached_classes<Inner> {
       void* taken = nullptr;
       if (b.limit() == 0) {
         single = heap.allocate(block_size(index), alignment);
-      } else if (void** parcel = transfers_[index].take(c.home, links_of(heap))) {
-        detail::unpack(parcel, b.top, batch_of(index), links_of(heap));
+      } else if (take_parcel(heap, index, c.home, b.top)) {
         b.top += batch_of(index);
-        heap.deallocate(parcel, parcel_bytes(index), alignof(void*));
       } else if constexpr (moves_chains) {
         std::size_t length = 0;
         taken = heap.take_chain(heap_class(index), batch_of(index), length);  // the heap's links are the chains'
@@ -805,14 +839,31 @@ class thread_cache_layer : cached_classes<Inner> {
   /// batch, within the bound, in a parcel the heap gave (the back end's lock held). False when
   /// any of those fails: the blocks stay in the bin.
   bool park(Inner& heap, cache& c, std::size_t index, std::size_t cut) noexcept {
+    bin b = c.bin_at(index);
+    if (cut != batch_of(index) || !park_batch(heap, index, c.home, b.top - cut)) return false;
+    b.top -= cut;
+    return true;
+  }
+  /// A whole batch of bin `index`'s blocks, the addresses at `from`, parked on `home` in a
+  /// parcel the heap gives (the back end's lock held). False where the class parks nothing,
+  /// the bound is reached or the heap has no parcel: the blocks stay where they are.
+  bool park_batch(Inner& heap, std::size_t index, std::size_t home, void* const* from) noexcept {
     transfer_slot& t = transfers_[index];
-    if (!parks(index) || cut != batch_of(index) || t.count() >= max_parked(index)) return false;
+    if (!parks(index) || t.count() >= max_parked(index)) return false;
     auto** parcel = static_cast<void**>(heap.allocate(parcel_bytes(index), alignof(void*)));
     if (parcel == nullptr) return false;
-    bin b = c.bin_at(index);
-    b.top -= cut;
-    detail::pack(parcel, b.top, cut, links_of(heap));
-    t.park(c.home, parcel, links_of(heap));
+    detail::pack(parcel, from, batch_of(index), links_of(heap));
+    t.park(home, parcel, links_of(heap));
+    return true;
+  }
+  /// A parcel parked for `home` (its own, or a pile elsewhere: transfer_slot::take): its batch
+  /// of bin `index`'s blocks copied to `to`, and the parcel back to the heap (the back end's
+  /// lock held). False when none is there for it.
+  bool take_parcel(Inner& heap, std::size_t index, std::size_t home, void** to) noexcept {
+    void** parcel = transfers_[index].take(home, links_of(heap));
+    if (parcel == nullptr) return false;
+    detail::unpack(parcel, to, batch_of(index), links_of(heap));
+    heap.deallocate(parcel, parcel_bytes(index), alignof(void*));
     return true;
   }
   /// `p` (a block of bin `index`'s class, in use until now) as a chain of its own (the back
