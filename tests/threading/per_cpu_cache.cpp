@@ -15,6 +15,7 @@
 #include <sched.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -180,6 +181,43 @@ TEST_CASE("16 producers hand blocks to 16 consumers; 32 to 32", "[threading][per
     producer_consumer(heap, producers, consumers, w, r);
     require_clean(heap, r);
   }
+}
+
+TEST_CASE("a consumer's overflow reaches the producer as parcels: parked on one thread, taken on another",
+          "[threading][per_cpu_cache]") {
+  percpu_heap<9> heap;  // the default tuning: batches of 32 blocks of 64 bytes, as the thread caches'
+  std::vector<void*> blocks(600);
+  for (std::size_t i = 0; i < blocks.size(); ++i) {
+    blocks[i] = heap.allocate(64);
+    REQUIRE(blocks[i] != nullptr);
+    std::memset(blocks[i], static_cast<int>(i & 0xff), 64);
+  }
+  REQUIRE(heap.layers().parcels_parked(64) == 0);  // nothing was freed yet
+  // The consumer frees them all: its CPU's stack (or, without rseq, its thread cache's bin)
+  // overflows batch after batch, and each batch is parked whole.
+  std::size_t damaged = 0;
+  std::thread([&] {
+    for (std::size_t i = 0; i < blocks.size(); ++i) {
+      const auto* bytes = static_cast<const unsigned char*>(blocks[i]);
+      damaged += bytes[0] != (i & 0xff) || bytes[63] != (i & 0xff);
+      heap.deallocate(blocks[i], 64);
+    }
+  }).join();
+  REQUIRE(damaged == 0);
+  const std::size_t parked = heap.layers().parcels_parked(64);
+  REQUIRE(parked >= 4);  // enough for another home's refill to take them (transfer_slot::share_at)
+  // The producer's refills take them back: fewer parcels afterwards, and every block whole.
+  for (void*& p : blocks) {
+    p = heap.allocate(64);
+    REQUIRE(p != nullptr);
+    std::memset(p, 0x5a, 64);
+  }
+  REQUIRE(heap.layers().parcels_parked(64) < parked);
+  std::sort(blocks.begin(), blocks.end());
+  REQUIRE(std::adjacent_find(blocks.begin(), blocks.end()) == blocks.end());  // none handed out twice
+  for (void* p : blocks) heap.deallocate(p, 64);
+  REQUIRE(heap.stats().live_bytes == 0);
+  REQUIRE(heap.invariant());
 }
 
 TEST_CASE("two instances used from 16 threads at once never mix blocks", "[threading][per_cpu_cache]") {

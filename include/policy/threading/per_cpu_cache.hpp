@@ -329,6 +329,10 @@ class per_cpu_cache_layer : cached_classes<Inner> {
     }
   }
 
+  /// Parcels parked for blocks of `size` bytes in the transfer cache behind the regions, where
+  /// a full stack's batch waits for the next refill (a CPU's or a fallback thread cache's).
+  std::size_t parcels_parked(std::size_t size) noexcept { return threads_.parcels_parked(size); }
+
   /// Fallback thread caches of this allocator type alive now (over all threads and
   /// instances): none while every thread has its CPU's region; tests prove it with this.
   static std::size_t thread_caches_alive() noexcept { return fallback_type::caches_alive(); }

@@ -587,6 +587,13 @@ class thread_cache_layer : cached_classes<Inner> {
     return back_end_.with_lock([&](Inner&) noexcept { return transfers_[classes::class_of(size)].homes[c->home].top; });
   }
 
+  /// Parcels parked in the transfer cache for blocks of `size` bytes, over every home: tests
+  /// prove with it that batches travel between threads (or CPUs) as parcels.
+  std::size_t parcels_parked(std::size_t size) noexcept {
+    if (!cacheable(size, alignment)) return 0;
+    return back_end_.with_lock([&](Inner&) noexcept { return transfers_[classes::class_of(size)].count(); });
+  }
+
   /// Locked access to the heap below: `f(heap)` runs with the back end's lock held.
   template <class F>
   decltype(auto) with_lock(F&& f) noexcept(noexcept(f(std::declval<Inner&>()))) {
