@@ -190,7 +190,7 @@ TEST_CASE("a consumer's overflow reaches the producer as parcels: parked on one 
   for (std::size_t i = 0; i < blocks.size(); ++i) {
     blocks[i] = heap.allocate(64);
     REQUIRE(blocks[i] != nullptr);
-    std::memset(blocks[i], static_cast<int>(i & 0xff), 64);
+    fill_block(blocks[i], 64, static_cast<unsigned char>(i));
   }
   REQUIRE(heap.layers().parcels_parked(64) == 0);  // nothing was freed yet
   // The consumer frees them all: its CPU's stack (or, without rseq, its thread cache's bin)
@@ -198,8 +198,7 @@ TEST_CASE("a consumer's overflow reaches the producer as parcels: parked on one 
   std::size_t damaged = 0;
   std::thread([&] {
     for (std::size_t i = 0; i < blocks.size(); ++i) {
-      const auto* bytes = static_cast<const unsigned char*>(blocks[i]);
-      damaged += bytes[0] != (i & 0xff) || bytes[63] != (i & 0xff);
+      damaged += !block_intact(blocks[i], 64, static_cast<unsigned char>(i));
       heap.deallocate(blocks[i], 64);
     }
   }).join();
@@ -210,7 +209,7 @@ TEST_CASE("a consumer's overflow reaches the producer as parcels: parked on one 
   for (void*& p : blocks) {
     p = heap.allocate(64);
     REQUIRE(p != nullptr);
-    std::memset(p, 0x5a, 64);
+    fill_block(p, 64, 0x5a);
   }
   REQUIRE(heap.layers().parcels_parked(64) < parked);
   std::sort(blocks.begin(), blocks.end());

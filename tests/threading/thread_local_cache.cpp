@@ -326,7 +326,7 @@ TEST_CASE("an exhausted arena loses nothing: a full bin with no parcel to park i
   auto fill = [&] {
     std::vector<void*> blocks;
     while (void* p = heap->allocate(48)) {
-      std::memset(p, static_cast<int>(blocks.size() & 0xff), 48);
+      fill_block(p, 48, static_cast<unsigned char>(blocks.size()));
       blocks.push_back(p);
     }
     return blocks;
@@ -334,7 +334,7 @@ TEST_CASE("an exhausted arena loses nothing: a full bin with no parcel to park i
   const auto first = fill();
   REQUIRE(first.size() > 1000);
   for (std::size_t i = 0; i < first.size(); ++i) {
-    CHECK(static_cast<unsigned char*>(first[i])[47] == (i & 0xff));
+    CHECK(block_intact(first[i], 48, static_cast<unsigned char>(i)));
     heap->deallocate(first[i], 48);
   }
   REQUIRE(heap->invariant());
