@@ -54,12 +54,13 @@
 //   neither does free of a small block: the class store's page map answers owns() with two
 //   loads, and its byte names the block's class. The library's one instance is built from
 //   alloy::process_type<malloc_heap>, whose cache is thread_local_cache::one_instance: each
-//   thread's bins in static TLS, no instance test. malloc(64) + free: 37.2 instructions with the
+//   thread's bins in static TLS, no instance test. malloc(64) + free: 35.2 instructions with the
 //   call overhead (bench/malloc/count.sh; jemalloc 73.0, tcmalloc 72.4, mimalloc 111.9, glibc
-//   134.7; 45.3 with the instance test, 39.3 with bins as lists): malloc 14, free 16 (each with
-//   its ret; the bins are arrays, so neither reads or writes the block, and free tests neither
-//   the cache nor the heap first: an unattached cache's bins are full, and a page map with no
-//   leaf has no entries to read). Blocks freed by another thread join the freeing thread's bin
+//   134.7; 45.3 with the instance test, 39.3 with bins as lists, 37.2 before the bins were
+//   indexed by the page map's byte): malloc 15, free 15 (each with its ret; the bins are arrays,
+//   so neither reads or writes the block, and free tests neither the cache nor the heap first:
+//   an unattached cache's bins are full, and a page map with no leaf has no entries to read;
+//   nor does it test the byte's range: every byte has a bin, those of no class full). Blocks freed by another thread join the freeing thread's bin
 //   (docs/policies/threading.md: 8.0 ns per object handed over, mimalloc 16.7); a full bin's
 //   batch is parked by the thread's home and taken back by it first, so threads that free
 //   their own objects keep their blocks in lines of their own (bench/process own-2, user time

@@ -221,8 +221,14 @@ class segregated_heap {
   /// Safe on a heap not built yet in zero-filled storage (chunk_map: no leaf, no class).
   ALLOY_FAST_PATH lookup_result cached_start_lookup(const void* p) const noexcept {
     // 32-bit: wraps for 0 and plain_mark to far above any class.
-    return {const_cast<void*>(p), std::uint32_t{store_.mark_of(p)} - std::uint32_t{first_class_mark}};
+    return {const_cast<void*>(p), std::uint32_t{cached_start_mark(p)} - std::uint32_t{class_mark_offset}};
   }
+  /// The byte cached_start_lookup reads: class `c`'s mark is c + class_mark_offset where
+  /// marks_class_chunks; any other byte names no class. A cache that keeps a bin for every
+  /// byte (thread_local_cache::one_instance) indexes its bins by it and tests no range.
+  static constexpr std::size_t class_mark_offset = first_class_mark;
+  static constexpr bool marks_class_chunks = marks_classes;
+  ALLOY_FAST_PATH std::uint8_t cached_start_mark(const void* p) const noexcept { return store_.mark_of(p); }
   /// The header of the chunk `p` points past, if it is one of the class store's; lock-free. A
   /// registered header makes the rest of the test cheap: a class chunk spans its whole granule,
   /// so a pointer past the header is inside it; a large chunk's kind is above every class, so
