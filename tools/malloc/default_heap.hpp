@@ -62,9 +62,9 @@
 //   an unattached cache's bins are full, and a page map with no leaf has no entries to read;
 //   nor does it test the byte's range: every byte has a bin, those of no class full). Blocks
 //   freed by another thread join the freeing thread's bin (docs/policies/threading.md: 8.0 ns
-//   per object handed over, mimalloc 16.7); a full bin's
-//   batch is parked by the thread's home and taken back by it first, so threads that free
-//   their own objects keep their blocks in lines of their own (bench/process own-2, user time
+//   per object handed over, mimalloc 16.7); a full bin's batch is parked by the thread's home
+//   and taken back by it first, so threads that free their own objects keep their blocks in
+//   lines of their own (bench/process own-2, user time
 //   0.24 -> 0.17-0.19 s, mimalloc 0.15-0.17). A bin holds 64 blocks, at most 128 KiB
 //   (thread_local_cache's bin_byte_limit; a thread caches at most 1.29 MiB of these 28 classes,
 //   in a 14.5 KiB slot array). Against 32 KiB, in one interleaved run: bench_programs CPU geomean
