@@ -7,6 +7,7 @@
 
 #include <alloc/alloy.hpp>
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <memory>
 #include <random>
@@ -176,4 +177,28 @@ TEST_CASE("threads turn over a concentrating class together: blocks intact and d
   for (const tagged& b : live) heap->deallocate(b.p, size);
   heap->trim();
   CHECK(heap->stats().committed_bytes < 16000 * size / 10);
+}
+
+TEST_CASE("a class that begins concentrating gets back the parcels parked for it", "[reclaim][concentrate]") {
+  std::mt19937_64 rng(7);
+  std::uint64_t serial = 0;
+  auto heap = std::make_unique<sweeping>();
+  auto& layers = heap->layers();
+  const auto epoch = [&] { return layers.with_lock([](auto& h) { return h.concentration_epoch(); }); };
+  // The frees overflow the thread's bin batch after batch, and the first batches are parked.
+  auto live = fill_then_free_most(*heap, 16000, rng, serial);
+  // Sweeps run on slow paths, once per tick of the clock: a few ticks find the class mostly free.
+  for (int i = 0; i < 5000 && epoch() == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::microseconds(500));
+    layers.reclaim_tick();
+  }
+  REQUIRE(epoch() != 0);
+  // The thread's next slow path, of any class, sees it begin: a first allocation of another size.
+  void* other = heap->allocate(48);
+  REQUIRE(other != nullptr);
+  // The parcels went back to the heap, whose sweeps count only its own free blocks.
+  CHECK(layers.parcels_parked(size) == 0);
+  heap->deallocate(other, 48);
+  for (const tagged& b : live) REQUIRE(intact(b));
+  CHECK(heap->invariant());
 }

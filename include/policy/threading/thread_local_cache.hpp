@@ -766,13 +766,18 @@ class thread_cache_layer : cached_classes<Inner> {
   /// On each refill and flush (the back end's lock held): when a class began concentrating
   /// since this cache last looked, the bins of every concentrating class give their blocks
   /// back and shrink now, not at their own next refill or flush — a bin whose frees and
-  /// allocations balance may not reach either for a long time. One compare when nothing began.
-  static void follow_heap([[maybe_unused]] Inner& heap, [[maybe_unused]] cache& c) noexcept {
+  /// allocations balance may not reach either for a long time — and the parcels parked for
+  /// it go back too (the first cache to look sends them; none are parked for it meanwhile):
+  /// the heap places its blocks, and its sweeps see their pages free. One compare when
+  /// nothing began.
+  void follow_heap([[maybe_unused]] Inner& heap, [[maybe_unused]] cache& c) noexcept {
     if constexpr (requires { heap.concentration_epoch(); }) {
       if (c.concentration_epoch == heap.concentration_epoch()) [[likely]] return;
       c.concentration_epoch = heap.concentration_epoch();
       for (std::size_t i = 0; i < bin_count; ++i) {
-        if (c.bin_at(i).limit() != 0 && caches_none(heap, i)) cache_none(heap, c, i);
+        if (!caches_none(heap, i)) continue;
+        if (c.bin_at(i).limit() != 0) cache_none(heap, c, i);
+        drain_parcels(heap, i);
       }
     }
   }
@@ -951,17 +956,19 @@ class thread_cache_layer : cached_classes<Inner> {
   /// Parked parcels' blocks back to the heap, and the parcels themselves (the back end's lock
   /// held), so its figures see them free.
   void drain_transfers(Inner& heap) noexcept {
-    for (std::size_t i = 0; i < bin_count; ++i) {
-      for (parcel_stack& home : transfers_[i].homes) {
-        while (home.count != 0) {
-          void** parcel = home.pop(links_of(heap));
-          for (std::size_t k = 0; k < batch_of(i); ++k) {
-            void* p = detail::parcel_block(parcel, k, links_of(heap));
-            unpoison(p, block_size(i));  // a cached block: poisoned but for its first word
-            heap.deallocate(p, block_size(i), alignment);
-          }
-          heap.deallocate(parcel, parcel_bytes(i), alignof(void*));
+    for (std::size_t i = 0; i < bin_count; ++i) drain_parcels(heap, i);
+  }
+  /// Bin `index`'s parked parcels: their blocks back to the heap, and the parcels themselves.
+  void drain_parcels(Inner& heap, std::size_t index) noexcept {
+    for (parcel_stack& home : transfers_[index].homes) {
+      while (home.count != 0) {
+        void** parcel = home.pop(links_of(heap));
+        for (std::size_t k = 0; k < batch_of(index); ++k) {
+          void* p = detail::parcel_block(parcel, k, links_of(heap));
+          unpoison(p, block_size(index));  // a cached block: poisoned but for its first word
+          heap.deallocate(p, block_size(index), alignment);
         }
+        heap.deallocate(parcel, parcel_bytes(index), alignof(void*));
       }
     }
   }
