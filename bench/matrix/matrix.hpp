@@ -248,10 +248,13 @@ void add_benchmark(registry& r, const Workload& w, std::size_t index, std::size_
     if constexpr (requires { w.enabled(); }) {
       if (!w.enabled()) return;
     }
+    bool threaded = false;
     if constexpr (requires { w.threaded(); }) {
-      if (w.threaded() && !Cell::thread_safe) return;  // a multi-thread trace: thread-safe cells only
+      threaded = w.threaded();
+      if (threaded && !Cell::thread_safe) return;  // a multi-thread trace: thread-safe cells only
     }
-    r.add({index * max_instances + instance, w.name(), Cell::name(), [&w](benchmark::State& state) { run_cell<Cell>(state, w); }});
+    r.add({index * max_instances + instance, w.name(), Cell::name(), [&w](benchmark::State& state) { run_cell<Cell>(state, w); },
+           threaded});
   }
 }
 

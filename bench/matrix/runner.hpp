@@ -52,6 +52,9 @@ struct matrix_entry {
   std::string workload;
   std::string cell;
   std::function<void(benchmark::State&)> body;
+  /// Its repetitions take turns with its workload's other cells (a replay of several threads:
+  /// see run_matrix) instead of running back to back.
+  bool in_turns = false;
 };
 
 class registry {

@@ -123,6 +123,23 @@ check(re.search(r"\| steady \| [^|]+ \| 91\.0 \| glibc \| 100 \| 0\.910 \| 0\.91
       "end-to-end row (steady)")
 check("CPU time on 1 of 3 programs (comparing the fastest runs: 2)." in summary, "end-to-end count")
 
+# A cell run in turns (a threaded trace: bench/matrix/runner.cpp) is one iteration per turn in the
+# JSON, under one name: the report takes the turn of median time per pair, a failed turn only if
+# every turn failed.
+import importlib.util
+spec = importlib.util.spec_from_file_location("alloy_report", report_py)
+report = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(report)
+turn = lambda ns, **more: dict({"name": f"trace_turns/{seg}/min_time:0.020/real_time", "run_type": "iteration",
+                                "real_time": ns * 1000.0, "pairs": 1000.0, "label": seg}, **more)
+failed = {"error_occurred": True, "error_message": "not timed"}
+with open(os.path.join(extra, "turns.json"), "w") as f:
+    json.dump({"context": {}, "benchmarks": [turn(9.0), turn(3.0), dict(turn(1.0), **failed), turn(6.0),
+                                             dict(turn(2.0, name=f"trace_lost/{seg}/min_time:0.020/real_time"), **failed)]}, f)
+_, _, turned, _ = report.load([os.path.join(extra, "turns.json")])
+check(turned["trace_turns"][seg].get("ns_per_pair") == 6.0, "the median turn stands for a cell run in turns")
+check(turned["trace_lost"][seg]["error"] == "not timed", "a cell whose every turn failed keeps the error")
+
 if failures:
     print("FAILED:\n  " + "\n  ".join(failures))
     print(summary)
