@@ -139,6 +139,11 @@ with open(os.path.join(extra, "turns.json"), "w") as f:
 _, _, turned, _ = report.load([os.path.join(extra, "turns.json")])
 check(turned["trace_turns"][seg].get("ns_per_pair") == 6.0, "the median turn stands for a cell run in turns")
 check(turned["trace_lost"][seg]["error"] == "not timed", "a cell whose every turn failed keeps the error")
+# Turns fold within a file; a later file's record for the cell replaces it, as before turns.
+with open(os.path.join(extra, "rerun.json"), "w") as f:
+    json.dump({"context": {}, "benchmarks": [turn(12.0)]}, f)
+_, _, rerun, _ = report.load([os.path.join(extra, "turns.json"), os.path.join(extra, "rerun.json")])
+check(rerun["trace_turns"][seg].get("ns_per_pair") == 12.0, "a later file's record replaces a cell's turns")
 
 if failures:
     print("FAILED:\n  " + "\n  ".join(failures))

@@ -55,6 +55,7 @@ def load(paths):
             cells.setdefault(cell["name"], cell)
         runs = data.get("benchmarks", [])
         has_median = {b["run_name"] for b in runs if b.get("aggregate_name") == "median"}
+        turns = {}  # (workload, cell) -> this file's records: several for a cell run in turns
         for b in runs:
             name = b.get("run_name", b["name"])
             if b.get("run_type") == "aggregate" and b.get("aggregate_name") != "median":
@@ -80,11 +81,11 @@ def load(paths):
             if workload not in results:
                 results[workload] = {}
                 order.append(workload)
-            results[workload].setdefault(cell, []).append(record)
+            turns.setdefault((workload, cell), []).append(record)
             cells.setdefault(cell, {"name": cell, "kind": "alloy", "declaration": "", "thread_safe": False})
-    for by_cell in results.values():
-        for cell, turns in by_cell.items():
-            by_cell[cell] = median_turn(turns)
+        # Within a file a cell's turns fold into one record; a later file's record replaces it.
+        for (workload, cell), records in turns.items():
+            results[workload][cell] = median_turn(records)
     return context, cells, results, order
 
 
