@@ -495,7 +495,7 @@ struct memory_over_time_workload {
 /// violations, the benchmark fails).
 struct trace_replay_workload {
   struct step {
-    std::uint64_t size;    // bytes to allocate; 0 with `release`
+    std::uint64_t size;    // the block's size: to allocate, or (with `release`) the size it was asked with
     std::uint32_t object;  // the block's number in the trace
     std::uint16_t thread;  // the recorded thread that made the call
     bool release;          // free `object` instead of allocating it
@@ -504,6 +504,8 @@ struct trace_replay_workload {
   std::string program;                                // "python3": the trace's file name, less ".trace"
   std::vector<step> steps;                            // in recorded order
   std::vector<std::vector<std::uint32_t>> by_thread;  // indices into steps, per recorded thread
+  /// The blocks the program never freed, with their sizes: what each round frees at its end.
+  std::vector<std::pair<std::uint32_t, std::uint64_t>> survivors;
   std::size_t objects = 0, allocations = 0;
   static constexpr bool needs_thread_safe = false;  // decided per trace: threaded()
   static constexpr bool frees_all_each_round = true, measures_memory = true;
@@ -522,21 +524,31 @@ struct trace_replay_workload {
     if (program.size() > 6 && program.compare(program.size() - 6, 6, ".trace") == 0) program.resize(program.size() - 6);
     objects = file->head.object_count;
     by_thread.resize(std::max<std::uint32_t>(file->head.thread_count, 1));
+    // What the replay would otherwise look up while timed is decided here, once: the size each
+    // free passes, whether a block crosses threads, which blocks outlive the trace.
     std::vector<std::uint16_t> owner(objects + 1);
+    std::vector<std::uint64_t> size(objects + 1);
+    std::vector<char> live(objects + 1, 0), crosses(objects + 1, 0);
     steps.reserve(file->records.size());
     for (const alloy::trace::record& r : file->records) {
       const bool release = r.kind == alloy::trace::op::deallocate || r.kind == alloy::trace::op::reallocate_from;
-      if (!release) owner[r.object] = r.thread;
+      if (release) {
+        crosses[r.object] |= owner[r.object] != r.thread;
+        live[r.object] = 0;
+      } else {
+        owner[r.object] = r.thread;
+        size[r.object] = r.size;
+        live[r.object] = 1;
+        ++allocations;
+      }
       by_thread[r.thread].push_back(static_cast<std::uint32_t>(steps.size()));
-      steps.push_back({release ? 0 : r.size, r.object, r.thread, release, false});
-      allocations += release ? 0 : 1;
+      steps.push_back({size[r.object], r.object, r.thread, release, false});
     }
     // Mark both ends of every block whose free is on another thread than its allocation.
-    std::vector<char> crosses(objects + 1, 0);
-    for (const step& st : steps) {
-      if (st.release && owner[st.object] != st.thread) crosses[st.object] = 1;
-    }
     for (step& st : steps) st.crosses = crosses[st.object] != 0;
+    for (std::uint32_t i = 1; i <= objects; ++i) {
+      if (live[i]) survivors.emplace_back(i, size[i]);
+    }
   }
   bool enabled() const { return allocations > 0; }
   /// More than one recorded thread: thread-safe cells only.
@@ -547,10 +559,9 @@ struct trace_replay_workload {
 
   struct state {
     std::unique_ptr<std::atomic<void*>[]> blocks;
-    std::vector<std::uint64_t> sizes;
   };
   template <class D> state setup(D&) const {
-    state s{std::make_unique<std::atomic<void*>[]>(objects + 1), std::vector<std::uint64_t>(objects + 1)};
+    state s{std::make_unique<std::atomic<void*>[]>(objects + 1)};
     for (std::size_t i = 0; i <= objects; ++i) s.blocks[i].store(nullptr, std::memory_order_relaxed);
     return s;
   }
@@ -570,9 +581,13 @@ struct trace_replay_workload {
       for (std::thread& t : others) t.join();
     }
     d.at_peak();
-    for (std::size_t i = 1; i <= objects; ++i) {
-      void* p = s.blocks[i].exchange(nullptr, std::memory_order_relaxed);
-      if (p != nullptr) release(d, p, i, s.sizes[i]);
+    // The replay threads have joined: plain loads and stores (an exchange per block would be a
+    // locked instruction each, timed with the heap's work).
+    for (const auto& [object, size] : survivors) {
+      std::atomic<void*>& slot = s.blocks[object];
+      void* p = slot.load(std::memory_order_relaxed);
+      slot.store(nullptr, std::memory_order_relaxed);
+      if (p != nullptr) release(d, p, object, size);
     }
     d.end_of_round();
   }
@@ -599,17 +614,18 @@ struct trace_replay_workload {
     for (const std::uint32_t index : by_thread[thread]) {
       const step& st = steps[index];
       std::atomic<void*>& slot = s.blocks[st.object];
+      // Each access names its ordering as a constant: a memory order known only at run time is
+      // compiled as seq_cst, and a seq_cst store on x86 is a locked exchange, timed with the heap.
       if (st.release) {
-        void* p = slot.load(st.crosses ? std::memory_order_acquire : std::memory_order_relaxed);
+        void* p = st.crosses ? slot.load(std::memory_order_acquire) : slot.load(std::memory_order_relaxed);
         // Freed on another thread than it was allocated on: wait until that allocation is done.
         for (unsigned spins = 0; p == nullptr; p = slot.load(std::memory_order_acquire)) {
           if (++spins < 64) __builtin_ia32_pause();
           else std::this_thread::yield();
         }
         slot.store(nullptr, std::memory_order_relaxed);
-        release(d, p, st.object, s.sizes[st.object]);
+        release(d, p, st.object, st.size);
       } else {
-        s.sizes[st.object] = st.size;
         void* p = d.allocate(st.size);
         if constexpr (D::checked) {
           const std::uint64_t stamp = st.object;
@@ -623,7 +639,9 @@ struct trace_replay_workload {
               *reinterpret_cast<volatile char*>(page) = 0;
           }
         }
-        slot.store(p == nullptr ? failed() : p, st.crosses ? std::memory_order_release : std::memory_order_relaxed);
+        if (p == nullptr) p = failed();
+        if (st.crosses) slot.store(p, std::memory_order_release);
+        else slot.store(p, std::memory_order_relaxed);
       }
     }
   }
