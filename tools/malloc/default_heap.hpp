@@ -39,8 +39,15 @@
 //   keeps above glibc is the freed steps of buffers grown past 128 KiB (sqlite3 ~1.8 MiB,
 //   python3 ~1.3 MiB), which glibc maps each and unmaps on free: blocks above 128 KiB as
 //   mappings of their own (top class 128 KiB) measured peak RSS geomean 1.061 -> 1.038, CPU
-//   0.980 -> 0.938, in one run; segregated_heap's own_chunk_above (issue 14 item 3), best made
-//   adaptive as glibc's is.
+//   0.980 -> 0.938, in one run. Tried since and not kept, 2026-12-01: segregated_heap's
+//   own_chunk_above made adaptive as glibc's mmap threshold is (from 128 KiB, raised to each
+//   freed own chunk's size, up to 32 MiB). bench/programs, one interleaved run: peak RSS
+//   geomean 1.050 -> 1.030 x glibc's (sqlite3 20.3 -> 18.6 MiB, glibc 17.7), CPU 0.902 ->
+//   0.893; but bench/process wall, x the fastest system allocator: large-realloc 0.94 -> 1.58,
+//   vector-growth 1.13 -> 1.43, huge-realloc 0.52 -> 1.00 — each own chunk's pages are fresh
+//   faults (16 us each on this VM), and a block that crosses the threshold by realloc is
+//   copied out of the large heap. Starting at 1 or 4 MiB cost the same (large-realloc 1.62,
+//   1.61): the first buffers of each size pay before the threshold has risen past them.
 // - Class chunks of 1 MiB, set here (the default, four of the largest blocks, would be 64 KiB:
 //   16 times the mmaps, and no less resident: perl 26.1 against 25.7 MiB), carved about a page
 //   at a time: a class a program touches once keeps a page resident, not 32 blocks
